@@ -1,0 +1,93 @@
+/*
+ * mixer.h — the real-time core: one thread, one 20 ms tick.
+ *
+ * Per tick, per output channel (channel 0 is the floor; language channels plug
+ * in later as more channels with their own input):
+ *   1. the channel's input frame (the floor);
+ *   2. one decoded frame per live participant (jitter buffer -> Opus/FEC/PLC);
+ *   3. full mix = input + sum(live), in float (double accumulation);
+ *   4. for each live k: mix-minus = full - own_k, computed before limiting,
+ *      limited, encoded with k's own encoder, sent to k only;
+ *   5. the full mix, limited, encoded ONCE; that payload goes to every
+ *      participant who is not live, each with its own SSRC/seq/timestamp;
+ *   6. room PA output = sum(live) only (the room must not hear itself);
+ *      recording/webcast output = the limited full mix.
+ *
+ * Commands from other threads (add, remove, set live) are queued under a short
+ * mutex and applied at the start of the next tick; the mixer never blocks on
+ * I/O or on another thread.
+ *
+ * per_participant_encode is the comparison mode (what the well-known bridges
+ * do): every listener gets its own encode of the full mix. It exists for the
+ * benchmark only.
+ */
+#ifndef FB_MIXER_H
+#define FB_MIXER_H
+
+#include <stdint.h>
+
+#include "bridge/hist.h"
+#include "bridge/media_io.h"
+#include "bridge/participant.h"
+
+typedef struct fb_mixer fb_mixer;
+
+typedef struct {
+  int bitrate;               /* bit/s for every encoder */
+  int complexity;            /* Opus complexity 0..10 */
+  int max_live;              /* most participants live at once */
+  int max_participants;      /* table size */
+  int per_participant_encode;/* comparison mode, see above */
+  int jitter_max_ms;
+  float limiter_threshold;   /* linear, e.g. 0.891 */
+  int tick_cpu;              /* pin the tick thread to this CPU, -1 = no */
+} fb_mixer_config;
+
+typedef struct {
+  uint64_t ticks;
+  uint64_t missed_ticks;     /* ticks that started more than one period late (skipped) */
+  uint64_t encodes;          /* Opus encodes done */
+  uint64_t packets_sent;
+  uint64_t floor_underruns;
+  int participants;
+  int live;
+  fb_hist tick_ns;           /* CPU work per tick (wall time from wake to done) */
+  fb_hist latency_ns;        /* uplink packet arrival -> the downlink send that carries it */
+} fb_mixer_stats;
+
+/* Create a mixer. floor, pa and rec may be NULL (silence in / no output). */
+fb_mixer *fb_mixer_new(const fb_mixer_config *cfg, fb_floor_input *floor, fb_output *pa,
+                       fb_output *rec);
+
+/* Free (stop first). Participants still added are detached, not freed. */
+void fb_mixer_free(fb_mixer *m);
+
+/* Start the tick thread. Returns 0 or -1. */
+int fb_mixer_start(fb_mixer *m);
+
+/* Stop and join the tick thread. */
+void fb_mixer_stop(fb_mixer *m);
+
+/* Run one tick now on the calling thread (benchmarks, tests). Do not mix with
+ * a running tick thread. */
+void fb_mixer_tick(fb_mixer *m, uint64_t now_ns);
+
+/* Any thread: add p (listening or live per `live`). Returns 0, or -1 when the
+ * table is full. Applied at the next tick. */
+int fb_mixer_add(fb_mixer *m, fb_participant *p, int live);
+
+/* Any thread except the mixer: remove p and wait (bounded) until the mixer no
+ * longer references it; afterwards the caller may free p. */
+void fb_mixer_remove(fb_mixer *m, fb_participant *p);
+
+/* Any thread: put p on the floor (live=1) or back to listening (0). Returns 0,
+ * or -1 when going live would exceed max_live. */
+int fb_mixer_set_live(fb_mixer *m, fb_participant *p, int live);
+
+/* Snapshot of the counters (histograms copied). */
+void fb_mixer_get_stats(fb_mixer *m, fb_mixer_stats *out);
+
+/* True while the tick thread is keeping time (last tick within 100 ms). */
+int fb_mixer_healthy(fb_mixer *m);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * net.h — the single UDP media port.
+ *
+ * One socket for every participant. The net thread receives in batches
+ * (recvmmsg), classifies each datagram by its first byte (RFC 7983: RTP/RTCP
+ * now; STUN and DTLS when the WebRTC transport lands), finds the participant by
+ * the source address (5-tuple; one socket so the local half is fixed), and for
+ * participants whose uplink is wanted pushes the RTP payload into their SPSC
+ * ring. Unknown sources and malformed packets are counted and dropped; nothing
+ * is ever sent back to an unknown address.
+ *
+ * The same socket is the plain-RTP transport for the mixer's fan-out: packets
+ * are gathered as (header, shared payload) iovecs and sent with sendmmsg at
+ * flush, so a listener costs a 12-byte header and a slot in the batch.
+ */
+#ifndef FB_NET_H
+#define FB_NET_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "bridge/participant.h"
+#include "bridge/transport.h"
+
+typedef struct fb_net fb_net;
+
+typedef struct {
+  uint64_t rx_datagrams;
+  uint64_t rx_unknown_source;
+  uint64_t rx_malformed;
+  uint64_t rx_rtcp;
+  uint64_t rx_not_rtp;       /* STUN/DTLS/other before those transports exist */
+  uint64_t tx_datagrams;
+  uint64_t tx_errors;
+} fb_net_stats;
+
+/* Bind bind_addr:port (port 0 = ephemeral, for tests). NULL with err on failure. */
+fb_net *fb_net_new(const char *bind_addr, int port, char *err, int errlen);
+
+/* The bound port. */
+int fb_net_port(const fb_net *n);
+
+/* Start / stop the receive thread. */
+int fb_net_start(fb_net *n);
+void fb_net_stop(fb_net *n);
+
+/* Free (after stop). */
+void fb_net_free(fb_net *n);
+
+/* The plain-RTP transport that sends from this socket. */
+fb_transport *fb_net_transport(fb_net *n);
+
+/* Any thread: route datagrams from p->addr to p. p->addr/addrlen must be set.
+ * Returns 0, or -1 when that address is already taken. */
+int fb_net_add_peer(fb_net *n, fb_participant *p);
+
+/* Any thread: stop routing to p. On return the net thread holds no reference
+ * to p. */
+void fb_net_remove_peer(fb_net *n, fb_participant *p);
+
+/* Make sure p has an uplink ring (allocated once) and set whether the net
+ * thread queues its uplink. Any thread. */
+void fb_net_want_uplink(fb_participant *p, int want);
+
+void fb_net_get_stats(const fb_net *n, fb_net_stats *out);
+
+#endif

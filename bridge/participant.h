@@ -1,0 +1,67 @@
+/*
+ * participant.h — one remote participant as the media path sees it.
+ *
+ * Ownership: created and freed by the bridge (bridge.c). Fields are grouped by
+ * the thread that writes them:
+ *   - identity and transport address: set before the participant is published,
+ *     then read-only;
+ *   - mixer-owned: the downlink RTP state, the floor state the mixer acts on,
+ *     the encoder/uplink decoder (only while live); only the mixer thread
+ *     touches them;
+ *   - net -> mixer: the uplink queue `inq` (SPSC ring; allocated once, the first
+ *     time the participant needs its uplink consumed) and `want_uplink`, which
+ *     tells the net thread whether to queue uplink packets at all (listeners'
+ *     uplinks are counted and dropped in the transport, never decoded).
+ */
+#ifndef FB_PARTICIPANT_H
+#define FB_PARTICIPANT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "bridge/config.h"
+#include "bridge/transport.h"
+#include "bridge/pktring.h"
+#include "codecs/audio.h"
+#include "codecs/limiter.h"
+#include "codecs/opus_codec.h"
+#include "codecs/uplink.h"
+
+typedef struct fb_participant {
+  /* identity (read-only once published) */
+  int id;
+  char name[FB_NAME_MAX];
+  uint8_t pt;                        /* Opus payload type both ways */
+  int channel;                       /* output channel subscribed to (0 = floor) */
+
+  /* transport (read-only once published) */
+  fb_transport *tr;
+  struct sockaddr_storage addr;      /* plain RTP: remote address */
+  socklen_t addrlen;
+
+  /* net -> mixer */
+  _Atomic(fb_pktring *) inq;
+  atomic_int want_uplink;
+  atomic_uint_fast64_t rx_packets;   /* every uplink RTP packet seen */
+  atomic_uint_fast64_t rx_dropped;   /* uplink dropped in the transport (listening, ring full) */
+
+  /* mixer-owned */
+  int live;                          /* on the floor: decoded and mixed */
+  int mixer_index;                   /* slot in the mixer's table, -1 when not added */
+  uint32_t ssrc;                     /* downlink SSRC */
+  uint16_t seq;                      /* next downlink sequence number */
+  uint32_t ts;                       /* next downlink timestamp */
+  int marker_next;                   /* set the marker bit on the next packet */
+  fb_encoder *enc;                   /* own (mix-minus) encoder while live */
+  fb_uplink *uplink;                 /* jitter buffer + decoder while live */
+  fb_limiter lim;                    /* limiter for this participant's own output */
+  float *own;                        /* decoded frame this tick (FB_FRAME), while live */
+  int own_active;                    /* own frame carries sender audio this tick */
+  uint64_t own_arrival_ns;           /* arrival of the packet behind this tick's frame */
+  uint8_t payload[FB_MAX_OPUS];      /* own encode this tick (mix-minus) */
+  int payload_len;
+  uint64_t tx_packets;
+} fb_participant;
+
+#endif
