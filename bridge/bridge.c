@@ -1,1 +1,307 @@
-/* stub: being written */
+/*
+ * bridge.c — assembles the bridge from its config and owns the participant
+ * registry (see bridge.h).
+ *
+ * Start order follows the data flow backwards so nothing produces into a
+ * consumer that does not exist yet: GStreamer thread, outputs, floor input,
+ * mixer, net, then the static participants and the control socket. Stop order
+ * is the reverse, and the outputs get EOS last so recordings are complete.
+ *
+ * The registry (name -> participant) is guarded by one mutex; it is touched by
+ * the control socket and, later, the signalling thread — never by the tick.
+ */
+#include "bridge/bridge.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge/control.h"
+#include "bridge/log.h"
+#include "bridge/media_io.h"
+
+struct fb_bridge {
+  fb_config cfg;
+  fb_gst *gst;
+  fb_floor_input *floor;
+  fb_output *pa;
+  fb_output *rec;
+  fb_net *net;
+  fb_mixer *mixer;
+  fb_control *ctl;
+
+  pthread_mutex_t lock;
+  fb_participant **parts;
+  int nparts, capparts;
+  int next_id;
+
+  atomic_int floor_alerts;
+};
+
+static void on_media_event(void *ud, fb_media_event ev, const char *detail) {
+  fb_bridge *b = ud;
+  switch (ev) {
+  case FB_EV_FLOOR_LOST:
+    atomic_fetch_add(&b->floor_alerts, 1);
+    fb_log(FB_LOG_ALERT, "bridge", "floor audio lost (%s): remotes hear each other, restarting",
+           detail ? detail : "");
+    break;
+  case FB_EV_FLOOR_STARTED:
+    fb_log(FB_LOG_INFO, "bridge", "floor audio present");
+    break;
+  case FB_EV_OUTPUT_ERROR:
+    fb_log(FB_LOG_ALERT, "bridge", "output failed: %s", detail ? detail : "");
+    break;
+  }
+}
+
+fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
+  fb_bridge *b = calloc(1, sizeof *b);
+  b->cfg = *cfg;
+  pthread_mutex_init(&b->lock, NULL);
+  char e[512] = "";
+
+  b->gst = fb_gst_start(on_media_event, b);
+  if (!b->gst) {
+    snprintf(err, errlen, "GStreamer could not start");
+    goto fail;
+  }
+  if (cfg->pa_pipeline[0] && !(b->pa = fb_output_new(b->gst, "pa", cfg->pa_pipeline, e, sizeof e))) {
+    snprintf(err, errlen, "[pa] pipeline: %s", e);
+    goto fail;
+  }
+  if (cfg->rec_pipeline[0] &&
+      !(b->rec = fb_output_new(b->gst, "recording", cfg->rec_pipeline, e, sizeof e))) {
+    snprintf(err, errlen, "[recording] pipeline: %s", e);
+    goto fail;
+  }
+  if (cfg->floor_pipeline[0] &&
+      !(b->floor = fb_floor_input_new(b->gst, cfg->floor_pipeline, cfg->floor_restart_ms,
+                                      cfg->floor_stall_ms, e, sizeof e))) {
+    snprintf(err, errlen, "[floor] pipeline: %s", e);
+    goto fail;
+  }
+
+  fb_mixer_config mc = {
+      .bitrate = cfg->bitrate,
+      .complexity = cfg->complexity,
+      .max_live = cfg->max_live,
+      .max_participants = cfg->max_participants,
+      .per_participant_encode = cfg->per_participant_encode,
+      .jitter_max_ms = cfg->jitter_max_ms,
+      .limiter_threshold = (float)pow(10.0, cfg->limiter_threshold_db / 20.0),
+      .tick_cpu = cfg->tick_cpu,
+  };
+  b->mixer = fb_mixer_new(&mc, b->floor, b->pa, b->rec);
+  if (!b->mixer || fb_mixer_start(b->mixer) < 0) {
+    snprintf(err, errlen, "mixer could not start");
+    goto fail;
+  }
+  b->net = fb_net_new(cfg->bind, cfg->media_port, e, sizeof e);
+  if (!b->net) {
+    snprintf(err, errlen, "%s", e);
+    goto fail;
+  }
+  fb_net_start(b->net);
+
+  for (int i = 0; i < cfg->n_participants; i++) {
+    const fb_participant_config *pc = &cfg->participants[i];
+    if (fb_bridge_add_rtp(b, pc->name, pc->host, pc->port, pc->live, pc->payload_type, e,
+                          sizeof e) < 0) {
+      snprintf(err, errlen, "[participant %s]: %s", pc->name, e);
+      goto fail;
+    }
+  }
+  if (cfg->control_socket[0] &&
+      !(b->ctl = fb_control_start(b, cfg->control_socket, e, sizeof e))) {
+    snprintf(err, errlen, "control socket: %s", e);
+    goto fail;
+  }
+  return b;
+
+fail:
+  fb_bridge_free(b);
+  return NULL;
+}
+
+void fb_bridge_free(fb_bridge *b) {
+  if (!b) return;
+  if (b->ctl) fb_control_stop(b->ctl);
+  if (b->net) fb_net_stop(b->net);
+  if (b->mixer) fb_mixer_stop(b->mixer);
+  fb_mixer_free(b->mixer);
+  for (int i = 0; i < b->nparts; i++) fb_participant_free(b->parts[i]);
+  free(b->parts);
+  fb_net_free(b->net);
+  if (b->floor) fb_floor_input_free(b->floor);
+  if (b->pa) fb_output_free(b->pa);
+  if (b->rec) fb_output_free(b->rec);
+  if (b->gst) fb_gst_stop(b->gst);
+  pthread_mutex_destroy(&b->lock);
+  free(b);
+}
+
+/* Caller holds b->lock. */
+static int find(fb_bridge *b, const char *name) {
+  for (int i = 0; i < b->nparts; i++)
+    if (strcmp(b->parts[i]->name, name) == 0) return i;
+  return -1;
+}
+
+static int resolve(const char *host, int port, struct sockaddr_storage *out, socklen_t *outlen) {
+  struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
+  struct addrinfo *ai = NULL;
+  char ps[16];
+  snprintf(ps, sizeof ps, "%d", port);
+  if (getaddrinfo(host, ps, &hints, &ai) != 0 || !ai) return -1;
+  memcpy(out, ai->ai_addr, ai->ai_addrlen);
+  *outlen = ai->ai_addrlen;
+  freeaddrinfo(ai);
+  return 0;
+}
+
+int fb_bridge_add_rtp(fb_bridge *b, const char *name, const char *host, int port, int live,
+                      int pt, char *err, size_t errlen) {
+  if (!name[0] || strlen(name) >= FB_NAME_MAX) {
+    snprintf(err, errlen, "bad_argument: name must be 1..%d characters", FB_NAME_MAX - 1);
+    return -1;
+  }
+  if (port <= 0 || port > 65535 || pt < 96 || pt > 127) {
+    snprintf(err, errlen, "bad_argument: port 1..65535 and payload type 96..127");
+    return -1;
+  }
+  fb_participant *p = fb_participant_new(name, pt, fb_net_transport(b->net));
+  if (!p) {
+    snprintf(err, errlen, "full: out of memory");
+    return -1;
+  }
+  if (resolve(host, port, &p->addr, &p->addrlen) < 0) {
+    snprintf(err, errlen, "bad_argument: cannot resolve '%s'", host);
+    free(p);
+    return -1;
+  }
+  pthread_mutex_lock(&b->lock);
+  if (find(b, name) >= 0) {
+    pthread_mutex_unlock(&b->lock);
+    snprintf(err, errlen, "duplicate: participant '%s' exists", name);
+    free(p);
+    return -1;
+  }
+  if (fb_net_add_peer(b->net, p) < 0) {
+    pthread_mutex_unlock(&b->lock);
+    snprintf(err, errlen, "duplicate: %s:%d is already a participant's address", host, port);
+    free(p);
+    return -1;
+  }
+  if (live) fb_net_want_uplink(p, 1);
+  if (fb_mixer_add(b->mixer, p, live) < 0) {
+    fb_net_remove_peer(b->net, p);
+    pthread_mutex_unlock(&b->lock);
+    snprintf(err, errlen, live ? "too_many_live: the floor is full" : "full: meeting is full");
+    fb_participant_free(p);
+    return -1;
+  }
+  if (b->nparts == b->capparts) {
+    b->capparts = b->capparts ? 2 * b->capparts : 64;
+    b->parts = realloc(b->parts, (size_t)b->capparts * sizeof *b->parts);
+  }
+  p->id = ++b->next_id;
+  b->parts[b->nparts++] = p;
+  pthread_mutex_unlock(&b->lock);
+  fb_log(FB_LOG_INFO, "bridge", "participant %s joined over RTP from %s:%d (%s)", name, host,
+         port, live ? "live" : "listening");
+  return 0;
+}
+
+int fb_bridge_remove(fb_bridge *b, const char *name) {
+  pthread_mutex_lock(&b->lock);
+  int i = find(b, name);
+  if (i < 0) {
+    pthread_mutex_unlock(&b->lock);
+    return -1;
+  }
+  fb_participant *p = b->parts[i];
+  b->parts[i] = b->parts[--b->nparts];
+  pthread_mutex_unlock(&b->lock);
+  fb_net_remove_peer(b->net, p);
+  fb_mixer_remove(b->mixer, p);
+  fb_participant_free(p);
+  fb_log(FB_LOG_INFO, "bridge", "participant %s left", name);
+  return 0;
+}
+
+int fb_bridge_set_live(fb_bridge *b, const char *name, int live, char *err, size_t errlen) {
+  pthread_mutex_lock(&b->lock);
+  int i = find(b, name);
+  if (i < 0) {
+    pthread_mutex_unlock(&b->lock);
+    snprintf(err, errlen, "unknown_participant: no participant '%s'", name);
+    return -1;
+  }
+  fb_participant *p = b->parts[i];
+  if (live) fb_net_want_uplink(p, 1);
+  int rc = fb_mixer_set_live(b->mixer, p, live);
+  if (rc < 0) {
+    fb_net_want_uplink(p, 0);
+    snprintf(err, errlen, "too_many_live: at most %d participants may be live", b->cfg.max_live);
+  } else if (!live) {
+    fb_net_want_uplink(p, 0);
+  }
+  pthread_mutex_unlock(&b->lock);
+  if (rc == 0)
+    fb_log(FB_LOG_INFO, "bridge", "participant %s %s", name, live ? "is live" : "is listening");
+  return rc;
+}
+
+void fb_bridge_status_json(fb_bridge *b, char *buf, size_t len) {
+  fb_mixer_stats st;
+  fb_mixer_get_stats(b->mixer, &st);
+  fb_net_stats ns;
+  fb_net_get_stats(b->net, &ns);
+  uint64_t under = 0, restarts = 0, dropped = 0;
+  if (b->floor) fb_floor_input_stats(b->floor, &under, &restarts, &dropped);
+  snprintf(buf, len,
+           "{\"ticks\":%llu,\"missed_ticks\":%llu,\"tick_p50_us\":%.1f,\"tick_p99_us\":%.1f,"
+           "\"tick_max_us\":%.1f,\"latency_p50_ms\":%.2f,\"latency_p99_ms\":%.2f,"
+           "\"latency_samples\":%llu,\"participants\":%d,\"live\":%d,\"encodes\":%llu,"
+           "\"packets_sent\":%llu,\"floor_underruns\":%llu,\"floor_restarts\":%llu,"
+           "\"floor_alerts\":%d,\"rx_datagrams\":%llu,\"rx_unknown_source\":%llu,"
+           "\"rx_malformed\":%llu,\"tx_errors\":%llu,\"healthy\":%s}",
+           (unsigned long long)st.ticks, (unsigned long long)st.missed_ticks,
+           fb_hist_quantile(&st.tick_ns, 0.5) / 1e3, fb_hist_quantile(&st.tick_ns, 0.99) / 1e3,
+           st.tick_ns.max_ns / 1e3, fb_hist_quantile(&st.latency_ns, 0.5) / 1e6,
+           fb_hist_quantile(&st.latency_ns, 0.99) / 1e6, (unsigned long long)st.latency_ns.count,
+           st.participants, st.live, (unsigned long long)st.encodes,
+           (unsigned long long)st.packets_sent, (unsigned long long)under,
+           (unsigned long long)restarts, atomic_load(&b->floor_alerts),
+           (unsigned long long)ns.rx_datagrams, (unsigned long long)ns.rx_unknown_source,
+           (unsigned long long)ns.rx_malformed, (unsigned long long)ns.tx_errors,
+           fb_mixer_healthy(b->mixer) ? "true" : "false");
+}
+
+void fb_bridge_list(fb_bridge *b, char *buf, size_t len) {
+  size_t off = 0;
+  buf[0] = 0;
+  pthread_mutex_lock(&b->lock);
+  for (int i = 0; i < b->nparts && off + 1 < len; i++) {
+    fb_participant *p = b->parts[i];
+    int n = snprintf(buf + off, len - off, "%s%s %s rx=%llu", off ? "\n" : "", p->name,
+                     atomic_load(&p->want_uplink) ? "live" : "listening",
+                     (unsigned long long)atomic_load(&p->rx_packets));
+    if (n < 0) break;
+    off += (size_t)n;
+  }
+  pthread_mutex_unlock(&b->lock);
+  if (off >= len) buf[len - 1] = 0;
+}
+
+int fb_bridge_media_port(fb_bridge *b) { return fb_net_port(b->net); }
+
+fb_mixer *fb_bridge_mixer(fb_bridge *b) { return b->mixer; }
+
+int fb_bridge_floor_alerts(fb_bridge *b) { return atomic_load(&b->floor_alerts); }

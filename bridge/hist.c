@@ -1,7 +1,8 @@
 /*
  * hist.c — log-linear histogram: 8 linear sub-buckets per power of two, from
  * 8 µs upward (values below 8 µs get one bucket per µs). 128 buckets reach
- * about 30 minutes, far past any tick or latency; max_ns keeps the exact top.
+ * about 260 ms, past any tick or useful latency; anything larger lands in the
+ * last bucket, whose quantile reads as max_ns.
  */
 #include "bridge/hist.h"
 
@@ -39,6 +40,7 @@ uint64_t fb_hist_quantile(const fb_hist *h, double q) {
   for (int b = 0; b < FB_HIST_BUCKETS; b++) {
     seen += h->buckets[b];
     if (seen > want) {
+      if (b == FB_HIST_BUCKETS - 1) return h->max_ns;
       uint64_t up = bucket_upper_ns(b);
       return up < h->max_ns ? up : h->max_ns;
     }

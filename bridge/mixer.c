@@ -1,1 +1,457 @@
-/* stub: being written */
+/*
+ * mixer.c — the 20 ms tick (see mixer.h for the per-tick steps).
+ *
+ * Ownership: the participant table, the live list, every encoder, limiter and
+ * mixing buffer belong to the tick thread. Other threads talk to it through
+ * the command queue (mutex held for a few instructions) and read counters
+ * through a stats snapshot taken under a second short mutex at the end of each
+ * tick. The tick itself never takes a lock another thread can hold for long,
+ * never allocates on the steady path, and never touches a socket except via
+ * the transports' non-blocking batched sends.
+ *
+ * Mixing is in float with double accumulation, so a mix-minus (full - own) is
+ * exact to float precision; limiting happens after the subtraction, per output
+ * stream, each with its own limiter state.
+ */
+#define _GNU_SOURCE
+#include "bridge/mixer.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "bridge/clock.h"
+#include "bridge/fanout.h"
+#include "bridge/log.h"
+#include "bridge/mixmath.h"
+
+#define FB_MAX_LIVE 64
+#define FB_MAX_CHANNELS 4
+
+typedef enum { CMD_ADD, CMD_REMOVE, CMD_SET_LIVE } cmd_type;
+
+typedef struct {
+  cmd_type type;
+  fb_participant *p;
+  int live;
+  uint64_t seq;
+} mixer_cmd;
+
+/* One output channel: one mix, one limiter, one shared encode per tick.
+ * Channel 0 is the floor; language channels will add their own input. */
+typedef struct {
+  fb_encoder *enc;
+  fb_limiter lim;
+  float out[FB_FRAME];
+  uint8_t payload[FB_MAX_OPUS];
+  int payload_len;
+} mix_channel;
+
+struct fb_mixer {
+  fb_mixer_config cfg;
+  fb_floor_input *floor;
+  fb_output *pa;
+  fb_output *rec;
+
+  pthread_t thread;
+  atomic_int running;
+  int started;
+  atomic_uint_fast64_t last_tick_ns;
+
+  /* command queue (any thread -> tick) */
+  pthread_mutex_t cmd_lock;
+  pthread_cond_t cmd_cond;
+  mixer_cmd *cmds;
+  int ncmds, capcmds;
+  uint64_t cmd_next_seq;     /* under cmd_lock */
+  uint64_t cmd_applied_seq;  /* under cmd_lock */
+  int live_requested;        /* under cmd_lock: live count including pending */
+  int added_requested;       /* under cmd_lock */
+
+  /* tick-owned state */
+  fb_participant **all;
+  int nall;
+  fb_participant *live[FB_MAX_LIVE];
+  int nlive;
+  mix_channel ch[FB_MAX_CHANNELS];
+  int nch;
+  fb_limiter pa_lim;
+  float floor_frame[FB_FRAME];
+  double acc[FB_FRAME];
+  float work[FB_FRAME];
+  float pa_frame[FB_FRAME];
+  fb_fanout fan;
+  uint64_t next_tick_ns;
+
+  /* stats: written by the tick, snapshot under stats_lock */
+  pthread_mutex_t stats_lock;
+  fb_mixer_stats st;
+};
+
+static uint32_t random_u32(void) {
+  uint32_t v = 0;
+  if (getrandom(&v, sizeof v, 0) != sizeof v) v = (uint32_t)fb_now_ns() * 2654435761u;
+  return v;
+}
+
+fb_mixer *fb_mixer_new(const fb_mixer_config *cfg, fb_floor_input *floor, fb_output *pa,
+                       fb_output *rec) {
+  fb_mixer *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  m->cfg = *cfg;
+  if (m->cfg.max_live > FB_MAX_LIVE) m->cfg.max_live = FB_MAX_LIVE;
+  if (m->cfg.max_live < 1) m->cfg.max_live = 1;
+  if (m->cfg.max_participants < 1) m->cfg.max_participants = 1;
+  if (m->cfg.limiter_threshold <= 0.f || m->cfg.limiter_threshold >= 1.f)
+    m->cfg.limiter_threshold = 0.891f;
+  m->floor = floor;
+  m->pa = pa;
+  m->rec = rec;
+  m->all = calloc((size_t)m->cfg.max_participants, sizeof *m->all);
+  m->nch = 1;
+  for (int c = 0; c < m->nch; c++) {
+    m->ch[c].enc = fb_encoder_new(cfg->bitrate, cfg->complexity, 1, 0);
+    fb_limiter_init(&m->ch[c].lim, m->cfg.limiter_threshold);
+    if (!m->ch[c].enc) {
+      fb_mixer_free(m);
+      return NULL;
+    }
+  }
+  fb_limiter_init(&m->pa_lim, m->cfg.limiter_threshold);
+  pthread_mutex_init(&m->cmd_lock, NULL);
+  pthread_cond_init(&m->cmd_cond, NULL);
+  pthread_mutex_init(&m->stats_lock, NULL);
+  return m;
+}
+
+void fb_mixer_free(fb_mixer *m) {
+  if (!m) return;
+  fb_mixer_stop(m);
+  for (int i = 0; i < m->nall; i++) m->all[i]->mixer_index = -1;
+  for (int c = 0; c < FB_MAX_CHANNELS; c++) fb_encoder_free(m->ch[c].enc);
+  free(m->all);
+  free(m->cmds);
+  pthread_mutex_destroy(&m->cmd_lock);
+  pthread_cond_destroy(&m->cmd_cond);
+  pthread_mutex_destroy(&m->stats_lock);
+  free(m);
+}
+
+/* Allocate what going live needs, on the caller's thread (not the tick's):
+ * safe because the tick only touches these while p is live in its table, and
+ * the command queue's mutex orders this before the tick sees the command. */
+static int prepare_live(fb_mixer *m, fb_participant *p) {
+  if (!p->enc) p->enc = fb_encoder_new(m->cfg.bitrate, m->cfg.complexity, 1, 0);
+  if (!p->uplink) p->uplink = fb_uplink_new(m->cfg.jitter_max_ms);
+  if (!p->own) p->own = calloc(FB_FRAME, sizeof(float));
+  return p->enc && p->uplink && p->own ? 0 : -1;
+}
+
+static uint64_t post(fb_mixer *m, cmd_type type, fb_participant *p, int live) {
+  if (m->ncmds == m->capcmds) {
+    m->capcmds = m->capcmds ? m->capcmds * 2 : 64;
+    m->cmds = realloc(m->cmds, (size_t)m->capcmds * sizeof *m->cmds);
+  }
+  uint64_t seq = ++m->cmd_next_seq;
+  m->cmds[m->ncmds++] = (mixer_cmd){.type = type, .p = p, .live = live, .seq = seq};
+  return seq;
+}
+
+int fb_mixer_add(fb_mixer *m, fb_participant *p, int live) {
+  p->mixer_index = -1;
+  p->live = 0;
+  p->ssrc = random_u32();
+  p->seq = (uint16_t)random_u32();
+  p->ts = random_u32();
+  p->marker_next = 1;
+  fb_limiter_init(&p->lim, m->cfg.limiter_threshold);
+  if (m->cfg.per_participant_encode && !p->enc)
+    p->enc = fb_encoder_new(m->cfg.bitrate, m->cfg.complexity, 1, 0);
+  if (live && prepare_live(m, p) < 0) return -1;
+  pthread_mutex_lock(&m->cmd_lock);
+  if (m->added_requested >= m->cfg.max_participants ||
+      (live && m->live_requested >= m->cfg.max_live)) {
+    pthread_mutex_unlock(&m->cmd_lock);
+    return -1;
+  }
+  m->added_requested++;
+  if (live) m->live_requested++;
+  post(m, CMD_ADD, p, live);
+  pthread_mutex_unlock(&m->cmd_lock);
+  return 0;
+}
+
+int fb_mixer_set_live(fb_mixer *m, fb_participant *p, int live) {
+  if (live && prepare_live(m, p) < 0) return -1;
+  pthread_mutex_lock(&m->cmd_lock);
+  /* The tick writes p->live only inside apply(), under cmd_lock, so reading it
+   * here is safe; a pending command for p overrides the settled state. */
+  int was = -1;
+  for (int i = m->ncmds - 1; i >= 0 && was < 0; i--)
+    if (m->cmds[i].p == p && m->cmds[i].type != CMD_REMOVE) was = m->cmds[i].live;
+  if (was < 0) was = p->live;
+  if (live && !was && m->live_requested >= m->cfg.max_live) {
+    pthread_mutex_unlock(&m->cmd_lock);
+    return -1;
+  }
+  if (live && !was) m->live_requested++;
+  if (!live && was) m->live_requested--;
+  post(m, CMD_SET_LIVE, p, live);
+  pthread_mutex_unlock(&m->cmd_lock);
+  return 0;
+}
+
+static void apply(fb_mixer *m, const mixer_cmd *c);
+
+void fb_mixer_remove(fb_mixer *m, fb_participant *p) {
+  pthread_mutex_lock(&m->cmd_lock);
+  uint64_t seq = post(m, CMD_REMOVE, p, 0);
+  if (!atomic_load(&m->running)) {
+    /* No tick thread: apply everything pending right here. */
+    for (int i = 0; i < m->ncmds; i++) apply(m, &m->cmds[i]);
+    m->ncmds = 0;
+    m->cmd_applied_seq = seq;
+  }
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 2;
+  while (m->cmd_applied_seq < seq) {
+    if (pthread_cond_timedwait(&m->cmd_cond, &m->cmd_lock, &deadline) != 0) {
+      fb_log(FB_LOG_ERROR, "mixer", "remove of %s not acknowledged by the tick", p->name);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&m->cmd_lock);
+}
+
+static void go_live(fb_mixer *m, fb_participant *p) {
+  if (p->live || m->nlive >= FB_MAX_LIVE) return;
+  fb_pktring *q = atomic_load(&p->inq);
+  if (q)
+    while (fb_pktring_peek(q)) fb_pktring_pop(q); /* stale uplink from before */
+  fb_uplink_reset(p->uplink);
+  fb_limiter_init(&p->lim, m->cfg.limiter_threshold);
+  p->live = 1;
+  m->live[m->nlive++] = p;
+}
+
+static void go_listen(fb_mixer *m, fb_participant *p) {
+  if (!p->live) return;
+  p->live = 0;
+  for (int i = 0; i < m->nlive; i++)
+    if (m->live[i] == p) {
+      m->live[i] = m->live[--m->nlive];
+      break;
+    }
+}
+
+/* Tick thread (or the remover when no tick runs), cmd_lock held. */
+static void apply(fb_mixer *m, const mixer_cmd *c) {
+  fb_participant *p = c->p;
+  switch (c->type) {
+  case CMD_ADD:
+    if (p->mixer_index >= 0 || m->nall >= m->cfg.max_participants) return;
+    p->mixer_index = m->nall;
+    m->all[m->nall++] = p;
+    if (c->live) go_live(m, p);
+    break;
+  case CMD_SET_LIVE:
+    if (p->mixer_index < 0) return;
+    if (c->live) go_live(m, p);
+    else go_listen(m, p);
+    break;
+  case CMD_REMOVE:
+    if (p->mixer_index < 0) {
+      m->added_requested--;
+      return;
+    }
+    if (p->live) m->live_requested--;
+    go_listen(m, p);
+    int i = p->mixer_index;
+    m->all[i] = m->all[--m->nall];
+    m->all[i]->mixer_index = i;
+    p->mixer_index = -1;
+    m->added_requested--;
+    break;
+  }
+}
+
+static void apply_commands(fb_mixer *m) {
+  pthread_mutex_lock(&m->cmd_lock);
+  if (m->ncmds) {
+    for (int i = 0; i < m->ncmds; i++) apply(m, &m->cmds[i]);
+    m->cmd_applied_seq = m->cmds[m->ncmds - 1].seq;
+    m->ncmds = 0;
+    pthread_cond_broadcast(&m->cmd_cond);
+  }
+  pthread_mutex_unlock(&m->cmd_lock);
+}
+
+/* Step 2: one frame from each live participant's uplink. */
+static void decode_live(fb_mixer *m, uint64_t now) {
+  for (int k = 0; k < m->nlive; k++) {
+    fb_participant *p = m->live[k];
+    fb_pktring *q = atomic_load_explicit(&p->inq, memory_order_acquire);
+    const fb_pkt *pkt;
+    while (q && (pkt = fb_pktring_peek(q))) {
+      fb_uplink_put(p->uplink, pkt->seq, pkt->ts, pkt->data, pkt->len, pkt->arrival_ns);
+      fb_pktring_pop(q);
+    }
+    fb_uplink_info info = {0};
+    p->own_active = fb_uplink_frame(p->uplink, now, p->own, &info);
+    p->own_arrival_ns =
+        (info.kind == FB_JB_PACKET || info.kind == FB_JB_FEC) ? info.arrival_ns : 0;
+  }
+}
+
+/* Steps 3-6 for channel 0 and the room outputs. */
+static void mix_and_send(fb_mixer *m) {
+  fb_mixer_stats *st = &m->st;
+  mix_channel *ch = &m->ch[0];
+
+  const float *srcs[FB_MAX_LIVE];
+  for (int k = 0; k < m->nlive; k++) srcs[k] = m->live[k]->own;
+  fb_mix_accumulate(m->acc, m->floor_frame, srcs, m->nlive, FB_FRAME);
+
+  fb_fanout_begin(&m->fan);
+
+  /* mix-minus for each live speaker, exact before limiting */
+  for (int k = 0; k < m->nlive; k++) {
+    fb_participant *p = m->live[k];
+    fb_mix_minus(m->acc, p->own, m->work, FB_FRAME);
+    fb_limiter_process(&p->lim, m->work, m->work, FB_FRAME);
+    p->payload_len = fb_encoder_encode(p->enc, m->work, p->payload, sizeof p->payload);
+    st->encodes++;
+    if (p->payload_len > 0) fb_fanout_send(&m->fan, p, p->payload, p->payload_len);
+  }
+
+  /* the full mix, limited, encoded once */
+  fb_mix_round(m->acc, ch->out, FB_FRAME);
+  fb_limiter_process(&ch->lim, ch->out, ch->out, FB_FRAME);
+  ch->payload_len = fb_encoder_encode(ch->enc, ch->out, ch->payload, sizeof ch->payload);
+  st->encodes++;
+
+  for (int j = 0; j < m->nall; j++) {
+    fb_participant *p = m->all[j];
+    if (!p->live) {
+      if (m->cfg.per_participant_encode && p->enc) {
+        /* comparison mode: what a per-participant-encode bridge pays */
+        p->payload_len = fb_encoder_encode(p->enc, ch->out, p->payload, sizeof p->payload);
+        st->encodes++;
+        if (p->payload_len > 0) fb_fanout_send(&m->fan, p, p->payload, p->payload_len);
+      } else if (ch->payload_len > 0) {
+        fb_fanout_send(&m->fan, p, ch->payload, ch->payload_len);
+      }
+    }
+    fb_fanout_advance(p);
+  }
+
+  fb_fanout_end(&m->fan);
+  st->packets_sent += m->fan.packets;
+
+  uint64_t sent_at = fb_now_ns();
+  for (int k = 0; k < m->nlive; k++)
+    if (m->live[k]->own_arrival_ns && sent_at > m->live[k]->own_arrival_ns)
+      fb_hist_add(&st->latency_ns, sent_at - m->live[k]->own_arrival_ns);
+
+  /* room PA: live remotes only; recording/webcast: the full mix */
+  if (m->pa) {
+    memset(m->pa_frame, 0, sizeof m->pa_frame);
+    for (int k = 0; k < m->nlive; k++) {
+      const float *own = m->live[k]->own;
+      for (int i = 0; i < FB_FRAME; i++) m->pa_frame[i] += own[i];
+    }
+    fb_limiter_process(&m->pa_lim, m->pa_frame, m->pa_frame, FB_FRAME);
+    fb_output_push(m->pa, m->pa_frame, FB_FRAME);
+  }
+  if (m->rec) fb_output_push(m->rec, ch->out, FB_FRAME);
+}
+
+void fb_mixer_tick(fb_mixer *m, uint64_t now) {
+  uint64_t t0 = fb_now_ns();
+  apply_commands(m);
+  if (m->floor) {
+    int got = fb_floor_input_read(m->floor, m->floor_frame, FB_FRAME);
+    (void)got;
+  } else {
+    memset(m->floor_frame, 0, sizeof m->floor_frame);
+  }
+  decode_live(m, now);
+  mix_and_send(m);
+  uint64_t t1 = fb_now_ns();
+
+  pthread_mutex_lock(&m->stats_lock);
+  m->st.ticks++;
+  m->st.participants = m->nall;
+  m->st.live = m->nlive;
+  fb_hist_add(&m->st.tick_ns, t1 - t0);
+  pthread_mutex_unlock(&m->stats_lock);
+  atomic_store(&m->last_tick_ns, t1);
+}
+
+static void *mixer_main(void *arg) {
+  fb_mixer *m = arg;
+  if (m->cfg.tick_cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(m->cfg.tick_cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+      fb_log(FB_LOG_WARN, "mixer", "could not pin the tick to CPU %d", m->cfg.tick_cpu);
+  }
+  m->next_tick_ns = fb_now_ns() + FB_TICK_NS;
+  while (atomic_load(&m->running)) {
+    fb_sleep_until_ns(m->next_tick_ns);
+    uint64_t now = fb_now_ns();
+    if (now > m->next_tick_ns + FB_TICK_NS) {
+      /* More than a whole period late: skip the lost ticks instead of
+       * bursting to catch up, and count them. */
+      uint64_t behind = (now - m->next_tick_ns) / FB_TICK_NS;
+      pthread_mutex_lock(&m->stats_lock);
+      m->st.missed_ticks += behind;
+      pthread_mutex_unlock(&m->stats_lock);
+      m->next_tick_ns += behind * FB_TICK_NS;
+    }
+    fb_mixer_tick(m, now);
+    m->next_tick_ns += FB_TICK_NS;
+  }
+  return NULL;
+}
+
+int fb_mixer_start(fb_mixer *m) {
+  atomic_store(&m->running, 1);
+  atomic_store(&m->last_tick_ns, fb_now_ns());
+  if (pthread_create(&m->thread, NULL, mixer_main, m) != 0) {
+    atomic_store(&m->running, 0);
+    return -1;
+  }
+  pthread_setname_np(m->thread, "fb-mixer");
+  m->started = 1;
+  return 0;
+}
+
+void fb_mixer_stop(fb_mixer *m) {
+  if (!m->started) return;
+  atomic_store(&m->running, 0);
+  pthread_join(m->thread, NULL);
+  m->started = 0;
+}
+
+void fb_mixer_get_stats(fb_mixer *m, fb_mixer_stats *out) {
+  pthread_mutex_lock(&m->stats_lock);
+  *out = m->st;
+  pthread_mutex_unlock(&m->stats_lock);
+  if (m->floor) {
+    uint64_t under = 0, restarts = 0, dropped = 0;
+    fb_floor_input_stats(m->floor, &under, &restarts, &dropped);
+    out->floor_underruns = under;
+  }
+}
+
+int fb_mixer_healthy(fb_mixer *m) {
+  if (!atomic_load(&m->running)) return 0;
+  return fb_now_ns() - atomic_load(&m->last_tick_ns) < 100000000ull;
+}

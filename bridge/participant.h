@@ -64,4 +64,14 @@ typedef struct fb_participant {
   uint64_t tx_packets;
 } fb_participant;
 
+/* Allocate a participant with its identity set (name truncated to
+ * FB_NAME_MAX-1), sending through transport tr with payload type pt on
+ * channel 0. Not yet known to the mixer or the net thread. NULL when out of
+ * memory. */
+fb_participant *fb_participant_new(const char *name, int pt, fb_transport *tr);
+
+/* Free p and its media state (encoder, uplink decoder, uplink ring). Only once
+ * neither the mixer nor the net thread can reach it. NULL is allowed. */
+void fb_participant_free(fb_participant *p);
+
 #endif
