@@ -1,0 +1,35 @@
+# Tokens and ICE-lite STUN (issue: browsers join).
+#
+#   fbtoken  signalling/token.c  HS256 join tokens (libjwt, jansson, libcrypto)
+#   fbstun   bridge/stun.c       ICE-lite Binding responder (libnice's STUN
+#                                library, libcrypto for random credentials)
+#
+# Neither depends on fbbridge, so they build and test on their own. The
+# pkg-config prefixes are FB_SIG_* so they cannot clash with other modules'.
+pkg_check_modules(FB_SIG_JWT REQUIRED IMPORTED_TARGET libjwt)
+pkg_check_modules(FB_SIG_JANSSON REQUIRED IMPORTED_TARGET jansson)
+pkg_check_modules(FB_SIG_NICE REQUIRED IMPORTED_TARGET nice)
+pkg_check_modules(FB_SIG_CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
+
+add_library(fbtoken STATIC signalling/token.c)
+target_include_directories(fbtoken PUBLIC ${CMAKE_SOURCE_DIR})
+target_link_libraries(fbtoken PUBLIC PkgConfig::FB_SIG_JWT PkgConfig::FB_SIG_JANSSON
+  PkgConfig::FB_SIG_CRYPTO)
+
+add_library(fbstun STATIC bridge/stun.c)
+target_include_directories(fbstun PUBLIC ${CMAKE_SOURCE_DIR})
+target_link_libraries(fbstun PUBLIC PkgConfig::FB_SIG_NICE PkgConfig::FB_SIG_CRYPTO
+  Threads::Threads)
+
+# fb_signalling_test(NAME SOURCE LIBS...) — binaries go next to the other tests.
+function(fb_signalling_test name src)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE ${ARGN})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 120)
+endfunction()
+
+fb_signalling_test(test_token tests/unit/test_token.c fbtoken)
+fb_signalling_test(test_stun tests/unit/test_stun.c fbstun)
