@@ -1,0 +1,22 @@
+# DTLS-SRTP (issue: browsers join): the DTLS 1.2 server per participant
+# (bridge/dtls.c, OpenSSL) and the SRTP sessions keyed from it
+# (bridge/srtp_session.c, libsrtp2). Built as its own library so that it does
+# not depend on fbbridge; the bridge links fbdtls when it uses it.
+pkg_check_modules(SSL REQUIRED IMPORTED_TARGET openssl)
+pkg_check_modules(SRTP REQUIRED IMPORTED_TARGET libsrtp2)
+
+add_library(fbdtls STATIC
+  bridge/dtls.c
+  bridge/srtp_session.c
+)
+target_include_directories(fbdtls PUBLIC ${CMAKE_SOURCE_DIR})
+target_link_libraries(fbdtls PUBLIC PkgConfig::SSL PkgConfig::SRTP Threads::Threads)
+
+# In-memory handshake against an OpenSSL DTLS client, key export, SRTP/SRTCP
+# round trips, random-datagram robustness.
+add_executable(test_dtls_srtp tests/unit/test_dtls_srtp.c)
+target_include_directories(test_dtls_srtp PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR})
+target_link_libraries(test_dtls_srtp PRIVATE fbdtls PkgConfig::SSL)
+set_target_properties(test_dtls_srtp PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+add_test(NAME test_dtls_srtp COMMAND test_dtls_srtp)
+set_tests_properties(test_dtls_srtp PROPERTIES TIMEOUT 60)
