@@ -29,8 +29,12 @@ typedef enum {
   FB_JB_NONE = 0,   /* nothing to play: not started or idle (no packets for a long time) */
   FB_JB_PACKET,     /* decode `data` (the packet whose timestamp is due) */
   FB_JB_FEC,        /* the due packet is lost; `data` is the NEXT packet: decode its FEC */
-  FB_JB_PLC,        /* the due packet is lost and no FEC source: conceal */
-  FB_JB_DTX         /* sender is in DTX: play silence, this is not loss */
+  FB_JB_PLC,        /* the due packet is lost and no FEC source: conceal. Also
+                       returned while the due packet has simply not arrived yet
+                       (underrun): it may be late, lost, or the start of DTX */
+  FB_JB_DTX         /* sender is in DTX: play silence, this is not loss. Also
+                       returned once an underrun has lasted ~100 ms (a sender in
+                       DTX sends nothing; the next packet tells DTX from loss) */
 } fb_jb_kind;
 
 typedef struct {
@@ -54,9 +58,12 @@ typedef struct {
   double   jitter_ms;    /* RFC 3550 interarrival jitter estimate */
   int      target_frames;/* current target depth in frames */
   int      depth_frames; /* frames currently buffered ahead of playout */
+  uint64_t discarded;    /* ignored on input: zero-length, oversize or (uplink) invalid
+                            Opus framing; added after the original contract */
 } fb_jitter_stats;
 
-/* Create a jitter buffer. max_ms bounds the depth (e.g. 200). */
+/* Create a jitter buffer. max_ms bounds the target depth (e.g. 200; values
+ * above 640 ms are treated as 640). Returns NULL when out of memory. */
 fb_jitter *fb_jitter_new(int max_ms);
 
 /* Free a jitter buffer; NULL is allowed. */

@@ -15,7 +15,8 @@ typedef struct {
   float release;     /* per-frame release coefficient toward 1.0 */
 } fb_limiter;
 
-/* Initialise with a threshold in (0, 1). */
+/* Initialise with a threshold in (0, 1); anything else falls back to 0.891
+ * (-1 dBFS). Gain starts at 1.0, release is ~100 ms. */
 void fb_limiter_init(fb_limiter *lim, float threshold);
 
 /* Process n samples from in to out (in == out allowed). |out[i]| < 1.0. */

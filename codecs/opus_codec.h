@@ -45,8 +45,13 @@ int fb_decoder_decode_fec(fb_decoder *dec, const uint8_t *next_pkt, int len, flo
 /* Packet-loss concealment for frame_size samples. Returns samples produced. */
 int fb_decoder_conceal(fb_decoder *dec, float *pcm, int frame_size);
 
+/* Forget the decoder's history (OPUS_RESET_STATE), e.g. for a new stream.
+ * NULL is allowed. */
+void fb_decoder_reset(fb_decoder *dec);
+
 /* Duration of an Opus packet in samples at 48 kHz, or a negative error code
- * when the packet's TOC/framing is invalid. */
+ * when the packet's TOC/framing is invalid (including a zero or >120 ms
+ * duration, which no decoder call could produce). */
 int fb_opus_packet_samples(const uint8_t *pkt, int len);
 
 /* Free a decoder; NULL is allowed. */

@@ -30,6 +30,15 @@ typedef struct {
   int vowel;
   float env;
   float bp[3][4];      /* formant resonator state */
+  /* added with the implementation: */
+  int syllable_len;    /* length of the current syllable or pause (samples) */
+  int phrase_len;      /* syllables in the current phrase */
+  int phrase_left;     /* syllables still to come in the current phrase */
+  double phrase_f0;    /* pitch at the start of the phrase (declines across it) */
+  double f0_start;     /* pitch glide of the current syllable: start ... */
+  double f0_end;       /* ... and end, Hz */
+  float accent;        /* loudness of the current syllable, 0..1 */
+  float tilt;          /* glottal low-pass (spectral tilt) state */
 } fb_speech;
 
 /* Initialise the speech-like generator with a seed (same seed, same signal). */
