@@ -41,21 +41,31 @@ struct fb_bridge {
   int next_id;
 
   atomic_int floor_alerts;
+  fb_bridge_event_cb event_cb;   /* under lock */
+  void *event_ud;
 };
 
+static void emit(fb_bridge *b, int pid, const char *event, const char *detail) {
+  pthread_mutex_lock(&b->lock);
+  fb_bridge_event_cb cb = b->event_cb;
+  void *ud = b->event_ud;
+  pthread_mutex_unlock(&b->lock);
+  if (cb) cb(ud, pid, event, detail ? detail : "");
+}
+
+/* gst thread: media_io has already logged the alert itself. */
 static void on_media_event(void *ud, fb_media_event ev, const char *detail) {
   fb_bridge *b = ud;
   switch (ev) {
   case FB_EV_FLOOR_LOST:
     atomic_fetch_add(&b->floor_alerts, 1);
-    fb_log(FB_LOG_ALERT, "bridge", "floor audio lost (%s): remotes hear each other, restarting",
-           detail ? detail : "");
+    emit(b, 0, "floor_lost", detail);
     break;
   case FB_EV_FLOOR_STARTED:
-    fb_log(FB_LOG_INFO, "bridge", "floor audio present");
+    emit(b, 0, "floor_restored", detail);
     break;
   case FB_EV_OUTPUT_ERROR:
-    fb_log(FB_LOG_ALERT, "bridge", "output failed: %s", detail ? detail : "");
+    emit(b, 0, "output_error", detail);
     break;
   }
 }
@@ -305,3 +315,44 @@ int fb_bridge_media_port(fb_bridge *b) { return fb_net_port(b->net); }
 fb_mixer *fb_bridge_mixer(fb_bridge *b) { return b->mixer; }
 
 int fb_bridge_floor_alerts(fb_bridge *b) { return atomic_load(&b->floor_alerts); }
+
+/* ---- browsers (WebRTC): filled in by the WebRTC transport ---------------- */
+
+int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
+                          const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid,
+                          char *err, size_t errlen) {
+  (void)b; (void)name; (void)live; (void)uplink; (void)offer; (void)ans; (void)pid;
+  snprintf(err, errlen, "unavailable: WebRTC transport not built yet");
+  return -1;
+}
+
+int fb_bridge_leave(fb_bridge *b, int pid) {
+  pthread_mutex_lock(&b->lock);
+  char name[FB_NAME_MAX] = "";
+  for (int i = 0; i < b->nparts; i++)
+    if (b->parts[i]->id == pid) snprintf(name, sizeof name, "%s", b->parts[i]->name);
+  pthread_mutex_unlock(&b->lock);
+  return name[0] ? fb_bridge_remove(b, name) : -1;
+}
+
+int fb_bridge_set_live_pid(fb_bridge *b, int pid, int live, char *err, size_t errlen) {
+  pthread_mutex_lock(&b->lock);
+  char name[FB_NAME_MAX] = "";
+  for (int i = 0; i < b->nparts; i++)
+    if (b->parts[i]->id == pid) snprintf(name, sizeof name, "%s", b->parts[i]->name);
+  pthread_mutex_unlock(&b->lock);
+  if (!name[0]) {
+    snprintf(err, errlen, "unknown_participant: no participant %d", pid);
+    return -1;
+  }
+  return fb_bridge_set_live(b, name, live, err, errlen);
+}
+
+void fb_bridge_set_event_cb(fb_bridge *b, fb_bridge_event_cb cb, void *ud) {
+  pthread_mutex_lock(&b->lock);
+  b->event_cb = cb;
+  b->event_ud = ud;
+  pthread_mutex_unlock(&b->lock);
+}
+
+int fb_bridge_healthy(fb_bridge *b) { return fb_mixer_healthy(b->mixer); }

@@ -41,6 +41,55 @@ void fb_bridge_status_json(fb_bridge *b, char *buf, size_t len);
 /* Write the participant list, one per line: "name live|listening rx tx". */
 void fb_bridge_list(fb_bridge *b, char *buf, size_t len);
 
+/* ---- browsers (WebRTC) ------------------------------------------------ */
+
+/* What the bridge needs from a browser's SDP offer (parsed by signalling). */
+typedef struct {
+  const char *ice_ufrag;     /* the browser's a=ice-ufrag */
+  const char *ice_pwd;       /* the browser's a=ice-pwd */
+  const char *fingerprint;   /* "sha-256 AB:CD:..." from a=fingerprint */
+  int opus_pt;               /* the offer's payload type for opus/48000/2 */
+  int audio_level_ext;       /* extmap id of ssrc-audio-level (RFC 6464), 0 if absent */
+} fb_webrtc_offer;
+
+/* What signalling needs to build the SDP answer. */
+typedef struct {
+  char ice_ufrag[16];        /* ours (ICE-lite) */
+  char ice_pwd[32];
+  char fingerprint[128];     /* "sha-256 AB:CD:..." of our DTLS certificate */
+  char candidate_ip[64];     /* host candidate: the media port's public address */
+  int candidate_port;
+  uint32_t ssrc;             /* our downlink SSRC */
+} fb_webrtc_answer;
+
+/* Add a browser participant. name is for logs and lists (made unique by the
+ * caller, e.g. "delegate-id#7"). live: on the floor from the start. uplink: 0
+ * for listen-only participants (observers): their uplink is dropped in the
+ * transport, never decoded. On success fills *ans and *pid (the handle for
+ * fb_bridge_leave) and returns 0; else -1 with "code: message" in err. Media
+ * flows once the browser's ICE checks and DTLS handshake complete. */
+int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
+                          const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid,
+                          char *err, size_t errlen);
+
+/* Remove a participant by handle (any transport). Returns 0 or -1 if unknown. */
+int fb_bridge_leave(fb_bridge *b, int pid);
+
+/* Put a participant on the floor / back to listening by handle. */
+int fb_bridge_set_live_pid(fb_bridge *b, int pid, int live, char *err, size_t errlen);
+
+/* Events for the signalling layer, called on whichever bridge thread noticed
+ * (net, gst): the callee must hand them over to its own thread. event is one
+ * of "media_connected", "consent_lost", "dtls_failed", "floor_lost",
+ * "floor_restored"; pid is 0 for meeting-wide events. */
+typedef void (*fb_bridge_event_cb)(void *ud, int pid, const char *event, const char *detail);
+
+/* Register the one event callback (NULL to clear). */
+void fb_bridge_set_event_cb(fb_bridge *b, fb_bridge_event_cb cb, void *ud);
+
+/* True while the mixer ticks on time (for /healthz). */
+int fb_bridge_healthy(fb_bridge *b);
+
 /* The bound media port (useful with media_port = 0). */
 int fb_bridge_media_port(fb_bridge *b);
 

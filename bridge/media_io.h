@@ -81,4 +81,11 @@ void fb_output_push(fb_output *out, const float *pcm, int n);
  * finalised, then stop and free. */
 void fb_output_free(fb_output *out);
 
+/* Check, without starting anything, that a floor (is_floor = 1) or output
+ * (is_floor = 0) description builds into a pipeline once our end is added:
+ * syntax, element names, properties, a valid builtin:... spec. Devices and
+ * files are not opened. For --check-config; initialises GStreamer if needed
+ * (no fb_gst required). Returns 0, or -1 with a message in err. */
+int fb_media_check_pipeline(int is_floor, const char *desc, char *err, int errlen);
+
 #endif
