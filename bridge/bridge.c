@@ -24,6 +24,7 @@
 #include "bridge/control.h"
 #include "bridge/log.h"
 #include "bridge/media_io.h"
+#include "bridge/webrtc.h"
 
 struct fb_bridge {
   fb_config cfg;
@@ -33,6 +34,7 @@ struct fb_bridge {
   fb_output *rec;
   fb_net *net;
   fb_mixer *mixer;
+  fb_webrtc *rtc;
   fb_control *ctl;
 
   pthread_mutex_t lock;
@@ -41,16 +43,25 @@ struct fb_bridge {
   int next_id;
 
   atomic_int floor_alerts;
-  fb_bridge_event_cb event_cb;   /* under lock */
+  /* The event callback has its own lock: events are emitted from the net
+   * thread while it holds the net lock, and b->lock is held around calls
+   * that take the net lock, so sharing b->lock would invert the order. */
+  pthread_mutex_t ev_lock;
+  fb_bridge_event_cb event_cb;   /* under ev_lock */
   void *event_ud;
 };
 
+/* The callback runs under ev_lock, so once fb_bridge_set_event_cb(NULL)
+ * returns no callback is still running with the old data. */
 static void emit(fb_bridge *b, int pid, const char *event, const char *detail) {
-  pthread_mutex_lock(&b->lock);
-  fb_bridge_event_cb cb = b->event_cb;
-  void *ud = b->event_ud;
-  pthread_mutex_unlock(&b->lock);
-  if (cb) cb(ud, pid, event, detail ? detail : "");
+  pthread_mutex_lock(&b->ev_lock);
+  if (b->event_cb) b->event_cb(b->event_ud, pid, event, detail ? detail : "");
+  pthread_mutex_unlock(&b->ev_lock);
+}
+
+/* net thread: a browser's transport changed state. */
+static void on_webrtc_event(void *ud, fb_participant *p, const char *event, const char *detail) {
+  emit(ud, p->id, event, detail);
 }
 
 /* gst thread: media_io has already logged the alert itself. */
@@ -74,6 +85,7 @@ fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
   fb_bridge *b = calloc(1, sizeof *b);
   b->cfg = *cfg;
   pthread_mutex_init(&b->lock, NULL);
+  pthread_mutex_init(&b->ev_lock, NULL);
   char e[512] = "";
 
   b->gst = fb_gst_start(on_media_event, b);
@@ -117,6 +129,11 @@ fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
     snprintf(err, errlen, "%s", e);
     goto fail;
   }
+  b->rtc = fb_webrtc_new(b->net, cfg->webrtc_consent_timeout_s, on_webrtc_event, b, e, sizeof e);
+  if (!b->rtc) {
+    snprintf(err, errlen, "WebRTC transport: %s", e);
+    goto fail;
+  }
   fb_net_start(b->net);
 
   for (int i = 0; i < cfg->n_participants; i++) {
@@ -145,7 +162,11 @@ void fb_bridge_free(fb_bridge *b) {
   if (b->net) fb_net_stop(b->net);
   if (b->mixer) fb_mixer_stop(b->mixer);
   fb_mixer_free(b->mixer);
-  for (int i = 0; i < b->nparts; i++) fb_participant_free(b->parts[i]);
+  for (int i = 0; i < b->nparts; i++) {
+    if (b->parts[i]->rtc) fb_webrtc_detach(b->rtc, b->parts[i]);
+    fb_participant_free(b->parts[i]);
+  }
+  fb_webrtc_free(b->rtc);
   free(b->parts);
   fb_net_free(b->net);
   if (b->floor) fb_floor_input_free(b->floor);
@@ -153,6 +174,7 @@ void fb_bridge_free(fb_bridge *b) {
   if (b->rec) fb_output_free(b->rec);
   if (b->gst) fb_gst_stop(b->gst);
   pthread_mutex_destroy(&b->lock);
+  pthread_mutex_destroy(&b->ev_lock);
   free(b);
 }
 
@@ -240,6 +262,7 @@ int fb_bridge_remove(fb_bridge *b, const char *name) {
   pthread_mutex_unlock(&b->lock);
   fb_net_remove_peer(b->net, p);
   fb_mixer_remove(b->mixer, p);
+  if (p->rtc) fb_webrtc_detach(b->rtc, p);
   fb_participant_free(p);
   fb_log(FB_LOG_INFO, "bridge", "participant %s left", name);
   return 0;
@@ -321,8 +344,60 @@ int fb_bridge_floor_alerts(fb_bridge *b) { return atomic_load(&b->floor_alerts);
 int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
                           const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid,
                           char *err, size_t errlen) {
-  (void)b; (void)name; (void)live; (void)uplink; (void)offer; (void)ans; (void)pid;
-  snprintf(err, errlen, "unavailable: WebRTC transport not built yet");
+  if (!name[0] || strlen(name) >= FB_NAME_MAX) {
+    snprintf(err, errlen, "bad_argument: name must be 1..%d characters", FB_NAME_MAX - 1);
+    return -1;
+  }
+  if (offer->opus_pt < 96 || offer->opus_pt > 127) {
+    snprintf(err, errlen, "no_audio: Opus payload type %d is not dynamic", offer->opus_pt);
+    return -1;
+  }
+  if (!uplink) live = 0; /* listen-only participants never reach the mix */
+  fb_participant *p = fb_participant_new(name, offer->opus_pt, fb_webrtc_transport(b->rtc));
+  if (!p) {
+    snprintf(err, errlen, "full: out of memory");
+    return -1;
+  }
+  memset(ans, 0, sizeof *ans);
+  if (fb_webrtc_attach(b->rtc, p, offer->ice_ufrag, offer->fingerprint, offer->audio_level_ext,
+                       ans->ice_ufrag, sizeof ans->ice_ufrag, ans->ice_pwd, sizeof ans->ice_pwd,
+                       err, errlen) < 0) {
+    fb_participant_free(p);
+    return -1;
+  }
+  pthread_mutex_lock(&b->lock);
+  if (find(b, name) >= 0) {
+    pthread_mutex_unlock(&b->lock);
+    snprintf(err, errlen, "duplicate: participant '%s' exists", name);
+    goto undo;
+  }
+  if (live) fb_net_want_uplink(p, 1);
+  if (fb_mixer_add(b->mixer, p, live) < 0) {
+    pthread_mutex_unlock(&b->lock);
+    snprintf(err, errlen, live ? "too_many_live: the floor is full" : "full: meeting is full");
+    goto undo;
+  }
+  if (b->nparts == b->capparts) {
+    b->capparts = b->capparts ? 2 * b->capparts : 64;
+    b->parts = realloc(b->parts, (size_t)b->capparts * sizeof *b->parts);
+  }
+  p->id = ++b->next_id;
+  b->parts[b->nparts++] = p;
+  pthread_mutex_unlock(&b->lock);
+
+  snprintf(ans->fingerprint, sizeof ans->fingerprint, "%s", fb_webrtc_fingerprint(b->rtc));
+  fb_config_candidate_ip(&b->cfg, ans->candidate_ip, sizeof ans->candidate_ip);
+  ans->candidate_port = fb_net_port(b->net);
+  ans->ssrc = p->ssrc;
+  *pid = p->id;
+  fb_log(FB_LOG_INFO, "bridge", "participant %s joining over WebRTC (%s)", name,
+         live ? "live" : uplink ? "listening" : "listen-only");
+  return 0;
+
+undo:
+  fb_net_remove_peer(b->net, p);
+  fb_webrtc_detach(b->rtc, p);
+  fb_participant_free(p);
   return -1;
 }
 
@@ -349,10 +424,10 @@ int fb_bridge_set_live_pid(fb_bridge *b, int pid, int live, char *err, size_t er
 }
 
 void fb_bridge_set_event_cb(fb_bridge *b, fb_bridge_event_cb cb, void *ud) {
-  pthread_mutex_lock(&b->lock);
+  pthread_mutex_lock(&b->ev_lock);
   b->event_cb = cb;
   b->event_ud = ud;
-  pthread_mutex_unlock(&b->lock);
+  pthread_mutex_unlock(&b->ev_lock);
 }
 
 int fb_bridge_healthy(fb_bridge *b) { return fb_mixer_healthy(b->mixer); }

@@ -79,12 +79,15 @@ int fb_bridge_leave(fb_bridge *b, int pid);
 int fb_bridge_set_live_pid(fb_bridge *b, int pid, int live, char *err, size_t errlen);
 
 /* Events for the signalling layer, called on whichever bridge thread noticed
- * (net, gst): the callee must hand them over to its own thread. event is one
- * of "media_connected", "consent_lost", "dtls_failed", "floor_lost",
- * "floor_restored"; pid is 0 for meeting-wide events. */
+ * (net, gst), possibly with that thread's locks held: the callee must only
+ * queue them for its own thread and must not call back into the bridge.
+ * event is one of "ice_connected", "media_connected", "consent_lost",
+ * "dtls_failed", "dtls_closed", "floor_lost", "floor_restored",
+ * "output_error"; pid is 0 for meeting-wide events. */
 typedef void (*fb_bridge_event_cb)(void *ud, int pid, const char *event, const char *detail);
 
-/* Register the one event callback (NULL to clear). */
+/* Register the one event callback (NULL to clear). Callbacks are serialised;
+ * when this returns, no call to the previous callback is in progress. */
 void fb_bridge_set_event_cb(fb_bridge *b, fb_bridge_event_cb cb, void *ud);
 
 /* True while the mixer ticks on time (for /healthz). */

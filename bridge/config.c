@@ -33,7 +33,10 @@
 #define MAX_FILE_BYTES (1 << 20)
 #define UNIX_PATH_CHARS 107 /* sizeof(sockaddr_un.sun_path) - 1 */
 
-typedef enum { K_INT, K_DOUBLE, K_BOOL, K_LEVEL, K_STR, K_ADDR, K_PIPE, K_REMOTE } key_kind;
+/* K_ADDR_OPT is K_ADDR that may also be empty. */
+typedef enum { K_INT, K_DOUBLE, K_BOOL, K_LEVEL, K_STR, K_ADDR, K_ADDR_OPT, K_PIPE, K_REMOTE } key_kind;
+
+typedef const char *(*value_check)(const char *v); /* what is wrong with v, NULL if fine */
 
 typedef struct {
   const char *section; /* "participant" for keys of [participant NAME] */
@@ -42,36 +45,59 @@ typedef struct {
   size_t off;          /* in fb_config, or in fb_participant_config */
   size_t size;         /* string buffer size */
   double min, max;     /* numeric range; for K_STR max is the longest length */
+  value_check check;   /* extra check of a string value (file, --set and validate) */
 } key_spec;
+
+static const char *check_meeting_id(const char *v);
+static const char *check_secret(const char *v);
+static const char *check_turn_urls(const char *v);
 
 #define C(f) offsetof(fb_config, f), sizeof(((fb_config *)0)->f)
 #define P(f) offsetof(fb_participant_config, f), sizeof(((fb_participant_config *)0)->f)
 
 static const key_spec keys[] = {
-  {"bridge", "bind", K_ADDR, C(bind), 0, 0},
-  {"bridge", "media_port", K_INT, C(media_port), 0, 65535},
-  {"bridge", "control_socket", K_STR, C(control_socket), 0, UNIX_PATH_CHARS},
-  {"bridge", "log_level", K_LEVEL, C(log_level), 0, 0},
-  {"bridge", "max_participants", K_INT, C(max_participants), 1, 100000},
-  {"mixer", "bitrate", K_INT, C(bitrate), 6000, 510000},
-  {"mixer", "complexity", K_INT, C(complexity), 0, 10},
-  {"mixer", "max_live", K_INT, C(max_live), 1, 64},
-  {"mixer", "per_participant_encode", K_BOOL, C(per_participant_encode), 0, 1},
-  {"mixer", "jitter_max_ms", K_INT, C(jitter_max_ms), 20, 1000},
-  {"mixer", "limiter_threshold_db", K_DOUBLE, C(limiter_threshold_db), -20, 0},
-  {"mixer", "tick_cpu", K_INT, C(tick_cpu), -1, 1023},
-  {"floor", "pipeline", K_PIPE, C(floor_pipeline), 0, 0},
-  {"floor", "restart_delay_ms", K_INT, C(floor_restart_ms), 50, 60000},
-  {"floor", "stall_timeout_ms", K_INT, C(floor_stall_ms), 100, 60000},
-  {"pa", "pipeline", K_PIPE, C(pa_pipeline), 0, 0},
-  {"recording", "pipeline", K_PIPE, C(rec_pipeline), 0, 0},
-  {"participant", "remote", K_REMOTE, P(host), 0, 0},
-  {"participant", "live", K_BOOL, P(live), 0, 1},
-  {"participant", "payload_type", K_INT, P(payload_type), 96, 127},
+  {"bridge", "bind", K_ADDR, C(bind), 0, 0, NULL},
+  {"bridge", "media_port", K_INT, C(media_port), 0, 65535, NULL},
+  {"bridge", "control_socket", K_STR, C(control_socket), 0, UNIX_PATH_CHARS, NULL},
+  {"bridge", "log_level", K_LEVEL, C(log_level), 0, 0, NULL},
+  {"bridge", "max_participants", K_INT, C(max_participants), 1, 100000, NULL},
+  {"mixer", "bitrate", K_INT, C(bitrate), 6000, 510000, NULL},
+  {"mixer", "complexity", K_INT, C(complexity), 0, 10, NULL},
+  {"mixer", "max_live", K_INT, C(max_live), 1, 64, NULL},
+  {"mixer", "per_participant_encode", K_BOOL, C(per_participant_encode), 0, 1, NULL},
+  {"mixer", "jitter_max_ms", K_INT, C(jitter_max_ms), 20, 1000, NULL},
+  {"mixer", "limiter_threshold_db", K_DOUBLE, C(limiter_threshold_db), -20, 0, NULL},
+  {"mixer", "tick_cpu", K_INT, C(tick_cpu), -1, 1023, NULL},
+  {"floor", "pipeline", K_PIPE, C(floor_pipeline), 0, 0, NULL},
+  {"floor", "restart_delay_ms", K_INT, C(floor_restart_ms), 50, 60000, NULL},
+  {"floor", "stall_timeout_ms", K_INT, C(floor_stall_ms), 100, 60000, NULL},
+  {"pa", "pipeline", K_PIPE, C(pa_pipeline), 0, 0, NULL},
+  {"recording", "pipeline", K_PIPE, C(rec_pipeline), 0, 0, NULL},
+  {"signalling", "enabled", K_BOOL, C(sig_enabled), 0, 1, NULL},
+  {"signalling", "bind", K_ADDR, C(sig_bind), 0, 0, NULL},
+  {"signalling", "port", K_INT, C(sig_port), 0, 65535, NULL},
+  {"signalling", "www", K_STR, C(sig_www), 0, 0, NULL},
+  {"signalling", "tls_cert", K_STR, C(sig_tls_cert), 0, 0, NULL},
+  {"signalling", "tls_key", K_STR, C(sig_tls_key), 0, 0, NULL},
+  {"signalling", "max_message_bytes", K_INT, C(sig_max_message_bytes), 1024, 1048576, NULL},
+  {"signalling", "max_connections_per_ip", K_INT, C(sig_max_conns_per_ip), 1, 100000, NULL},
+  {"meeting", "id", K_STR, C(meeting_id), 0, 0, check_meeting_id},
+  {"meeting", "token_secret", K_STR, C(token_secret), 0, 0, check_secret},
+  {"meeting", "token_secret_file", K_STR, C(token_secret_file), 0, 0, NULL},
+  {"meeting", "open_floor", K_BOOL, C(open_floor), 0, 1, NULL},
+  {"webrtc", "public_ip", K_ADDR_OPT, C(webrtc_public_ip), 0, 0, NULL},
+  {"webrtc", "consent_timeout_s", K_INT, C(webrtc_consent_timeout_s), 5, 120, NULL},
+  {"turn", "urls", K_STR, C(turn_urls), 0, 0, check_turn_urls},
+  {"turn", "secret", K_STR, C(turn_secret), 0, 0, NULL},
+  {"turn", "ttl_s", K_INT, C(turn_ttl_s), 60, 604800, NULL},
+  {"participant", "remote", K_REMOTE, P(host), 0, 0, NULL},
+  {"participant", "live", K_BOOL, P(live), 0, 1, NULL},
+  {"participant", "payload_type", K_INT, P(payload_type), 96, 127, NULL},
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
-static const char *sections[] = {"bridge", "mixer", "floor", "pa", "recording"};
+static const char *sections[] = {"bridge", "mixer", "floor", "pa", "recording",
+                                 "signalling", "meeting", "webrtc", "turn"};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -97,6 +123,70 @@ void fb_config_defaults(fb_config *cfg) {
   strcpy(cfg->floor_pipeline, "builtin:speech");
   cfg->floor_restart_ms = 1000;
   cfg->floor_stall_ms = 1000;
+  cfg->sig_enabled = 1;
+  strcpy(cfg->sig_bind, "127.0.0.1");
+  cfg->sig_port = 8080;
+  strcpy(cfg->sig_www, "web");
+  cfg->sig_max_message_bytes = 65536;
+  cfg->sig_max_conns_per_ip = 50;
+  strcpy(cfg->meeting_id, "demo");
+  cfg->webrtc_consent_timeout_s = 30;
+  cfg->turn_ttl_s = 3600;
+}
+
+void fb_config_candidate_ip(const fb_config *cfg, char *out, size_t len) {
+  const char *ip = cfg->webrtc_public_ip[0] ? cfg->webrtc_public_ip : cfg->bind;
+  unsigned char a[16], zero[16] = {0};
+  if (inet_pton(AF_INET, ip, a) == 1 ? memcmp(a, zero, 4) == 0
+                                     : inet_pton(AF_INET6, ip, a) == 1 && memcmp(a, zero, 16) == 0)
+    ip = "127.0.0.1"; /* a wildcard bind is no address a browser can send to */
+  snprintf(out, len, "%s", ip);
+}
+
+/* [meeting] id: what tokens carry in "mtg" (fb_token.meeting holds 63 bytes). */
+static const char *check_meeting_id(const char *v) {
+  if (!*v) return "must not be empty (tokens name the meeting in their \"mtg\" claim)";
+  if (strlen(v) > 63) return "at most 63 characters (the token's \"mtg\" claim)";
+  for (const char *p = v; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) return "contains a control character";
+  return NULL;
+}
+
+static const char *check_secret(const char *v) {
+  if (*v && strlen(v) < 16)
+    return "at least 16 characters (use 32 random bytes: openssl rand -base64 32), "
+           "or empty to refuse every join";
+  return NULL;
+}
+
+/* Comma-separated turn:, turns:, stun: or stuns: URLs, no blanks inside one. */
+static const char *check_turn_urls(const char *v) {
+  static const char *schemes[] = {"turn:", "turns:", "stun:", "stuns:"};
+  const char *p = v;
+  while (*p) {
+    while (*p == ' ' || *p == ',') p++;
+    if (!*p) break;
+    size_t n = strcspn(p, ", ");
+    int ok = 0;
+    for (int i = 0; i < 4; i++) {
+      size_t sl = strlen(schemes[i]);
+      if (n > sl && strncasecmp(p, schemes[i], sl) == 0) ok = 1;
+    }
+    if (!ok) return "expected comma-separated turn:HOST[:PORT][?transport=udp|tcp], turns:, "
+                    "stun: or stuns: URLs";
+    for (size_t i = 0; i < n; i++)
+      if ((unsigned char)p[i] <= 0x20 || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f)
+        return "a URL contains a control character, a quote or a backslash";
+    p += n;
+  }
+  return NULL;
+}
+
+/* Does v list a turn: or turns: URL (which need credentials)? */
+static int has_turn_url(const char *v) {
+  for (const char *p = v; *p; p++)
+    if ((p == v || p[-1] == ',' || p[-1] == ' ') && strncasecmp(p, "turn", 4) == 0) return 1;
+  return 0;
 }
 
 static void participant_defaults(fb_participant_config *p, const char *name) {
@@ -203,8 +293,13 @@ static int set_value(fb_config *cfg, fb_participant_config *part, const key_spec
     *(int *)dst = level;
     return 0;
   }
+  case K_ADDR_OPT:
   case K_ADDR: {
     unsigned char addr[16];
+    if (k->kind == K_ADDR_OPT && !*v) {
+      *(char *)dst = '\0';
+      return 0;
+    }
     const char *a = strcasecmp(v, "localhost") == 0 ? "127.0.0.1" : v;
     if (inet_pton(AF_INET, a, addr) != 1 && inet_pton(AF_INET6, a, addr) != 1)
       return fail(prob, plen, "expected an IPv4 or IPv6 address, got '%s'", v);
@@ -215,7 +310,8 @@ static int set_value(fb_config *cfg, fb_participant_config *part, const key_spec
     size_t len = strlen(v), max = k->max > 0 ? (size_t)k->max : k->size - 1;
     if (len > max)
       return fail(prob, plen, "value is %zu characters long, at most %zu allowed", len, max);
-    const char *why = k->kind == K_PIPE ? pipeline_problem(k->section, v) : NULL;
+    const char *why = k->kind == K_PIPE ? pipeline_problem(k->section, v)
+                      : k->check        ? k->check(v) : NULL;
     if (why) return fail(prob, plen, "%s", why);
     memcpy(dst, v, len + 1);
     return 0;
@@ -355,7 +451,8 @@ static int section_header(fb_config *cfg, parser *ps, char *s, char *err, size_t
     return 0;
   }
   return fail(err, errlen, "%s:%d: unknown section [%s] (expected bridge, mixer, floor, pa, "
-              "recording or participant NAME)", ps->file, ps->line, inner);
+              "recording, signalling, meeting, webrtc, turn or participant NAME)", ps->file,
+              ps->line, inner);
 }
 
 static int key_line(fb_config *cfg, parser *ps, char *s, char *err, size_t errlen) {
@@ -496,9 +593,16 @@ int fb_config_validate(const fb_config *cfg, char *err, size_t errlen) {
     if ((k->kind == K_INT || k->kind == K_DOUBLE) && !(v >= k->min && v <= k->max))
       return fail(err, errlen, "[%s] %s: %g is outside %g..%g", k->section, k->name, v, k->min,
                   k->max);
-    const char *why = k->kind == K_PIPE ? pipeline_problem(k->section, at) : NULL;
+    const char *why = k->kind == K_PIPE ? pipeline_problem(k->section, at)
+                      : k->check        ? k->check(at) : NULL;
     if (why) return fail(err, errlen, "[%s] %s: %s", k->section, k->name, why);
   }
+  if (!cfg->sig_tls_cert[0] != !cfg->sig_tls_key[0])
+    return fail(err, errlen, "[signalling] %s: tls_cert and tls_key go together (both or "
+                "neither)", cfg->sig_tls_cert[0] ? "tls_key" : "tls_cert");
+  if (has_turn_url(cfg->turn_urls) && !cfg->turn_secret[0])
+    return fail(err, errlen, "[turn] secret: required when urls lists a turn: or turns: server "
+                "(the TURN server's static-auth-secret)");
   if (cfg->n_participants < 0 || cfg->n_participants > FB_MAX_STATIC_PARTICIPANTS ||
       cfg->n_participants > cfg->max_participants)
     return fail(err, errlen, "[bridge] max_participants: %d static participants, at most %d",

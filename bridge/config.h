@@ -74,6 +74,33 @@ typedef struct {
   /* [recording] */
   char rec_pipeline[FB_PIPELINE_MAX];    /* pipeline = "" (disabled) */
 
+  /* [signalling] — the browsers' web server: pages, /healthz, WebSocket /ws */
+  int  sig_enabled;          /* enabled = true */
+  char sig_bind[64];         /* bind = 127.0.0.1 (IPv4/IPv6 literal; localhost -> 127.0.0.1) */
+  int  sig_port;             /* port = 8080 (0 = ephemeral, logged at start) */
+  char sig_www[FB_PATH_MAX]; /* www = web (directory of the pages, relative to the cwd) */
+  char sig_tls_cert[FB_PATH_MAX]; /* tls_cert = "" (PEM; with tls_key: https/wss) */
+  char sig_tls_key[FB_PATH_MAX];  /* tls_key = "" (both or neither) */
+  int  sig_max_message_bytes;     /* max_message_bytes = 65536 (1024..1048576) */
+  int  sig_max_conns_per_ip;      /* max_connections_per_ip = 50 (1..100000) */
+
+  /* [meeting] */
+  char meeting_id[64];       /* id = demo (the "mtg" claim tokens must carry) */
+  char token_secret[256];    /* token_secret = "" (at least 16 characters when set; empty
+                                means every join is refused unless token_secret_file) */
+  char token_secret_file[FB_PATH_MAX]; /* token_secret_file = "" (wins over token_secret) */
+  int  open_floor;           /* open_floor = false (true: every delegate may speak) */
+
+  /* [webrtc] */
+  char webrtc_public_ip[64]; /* public_ip = "" (ICE candidate address; "" = see
+                                fb_config_candidate_ip) */
+  int  webrtc_consent_timeout_s; /* consent_timeout_s = 30 (5..120) */
+
+  /* [turn] — TURN REST credentials handed to browsers in "joined" */
+  char turn_urls[1024];      /* urls = "" (comma-separated turn:/turns:/stun: URLs) */
+  char turn_secret[256];     /* secret = "" (coturn static-auth-secret) */
+  int  turn_ttl_s;           /* ttl_s = 3600 (60..604800) */
+
   int n_participants;
   fb_participant_config participants[FB_MAX_STATIC_PARTICIPANTS];
 } fb_config;
@@ -100,7 +127,10 @@ int fb_config_set(fb_config *cfg, const char *assignment, char *err, size_t errl
 /* Cross-key validation after all sources are applied: participant names and
  * remote addresses unique, every participant has a remote, static live
  * participants <= max_live, pipelines free of the reserved element names
- * "fbsink"/"fbsrc", every number in range (for configs built in code).
+ * "fbsink"/"fbsrc", every number in range (for configs built in code),
+ * tls_cert and tls_key both or neither, a token_secret that is set has at
+ * least 16 characters, a meeting id, TURN URLs that name turn:, turns:, stun:
+ * or stuns: (and a [turn] secret when any is turn:/turns:).
  * Returns 0 or -1 with a message "[section] key: what is wrong". */
 int fb_config_validate(const fb_config *cfg, char *err, size_t errlen);
 
@@ -108,6 +138,10 @@ int fb_config_validate(const fb_config *cfg, char *err, size_t errlen);
  * a bracketed IPv6 literal or "localhost" (stored as 127.0.0.1); host gets the
  * canonical text form, port is 1..65535. Returns 0 or -1. */
 int fb_parse_hostport(const char *s, char *host, size_t hostlen, int *port);
+
+/* The address to put in our ICE host candidate: [webrtc] public_ip, else
+ * [bridge] bind, and when that is a wildcard (0.0.0.0 or ::) 127.0.0.1. */
+void fb_config_candidate_ip(const fb_config *cfg, char *out, size_t len);
 
 /* Is name a valid participant name: 1..FB_NAME_MAX-1 of [A-Za-z0-9._-]? 1/0. */
 int fb_config_valid_name(const char *name);

@@ -32,12 +32,12 @@
 #define FB_MAX_LIVE 64
 #define FB_MAX_CHANNELS 4
 
-typedef enum { CMD_ADD, CMD_REMOVE, CMD_SET_LIVE } cmd_type;
+typedef enum { CMD_ADD, CMD_REMOVE, CMD_SET_STATE } cmd_type;
 
 typedef struct {
   cmd_type type;
   fb_participant *p;
-  int live;
+  fb_media_state state;
   uint64_t seq;
 } mixer_cmd;
 
@@ -70,6 +70,7 @@ struct fb_mixer {
   uint64_t cmd_next_seq;     /* under cmd_lock */
   uint64_t cmd_applied_seq;  /* under cmd_lock */
   int live_requested;        /* under cmd_lock: live count including pending */
+  int measure_requested;     /* under cmd_lock: measured count including pending */
   int added_requested;       /* under cmd_lock */
 
   /* tick-owned state */
@@ -77,6 +78,8 @@ struct fb_mixer {
   int nall;
   fb_participant *live[FB_MAX_LIVE];
   int nlive;
+  fb_participant *measured[FB_MIXER_MAX_MEASURED];
+  int nmeasured;
   mix_channel ch[FB_MAX_CHANNELS];
   int nch;
   fb_limiter pa_lim;
@@ -141,29 +144,31 @@ void fb_mixer_free(fb_mixer *m) {
   free(m);
 }
 
-/* Allocate what going live needs, on the caller's thread (not the tick's):
- * safe because the tick only touches these while p is live in its table, and
- * the command queue's mutex orders this before the tick sees the command. */
-static int prepare_live(fb_mixer *m, fb_participant *p) {
+/* Allocate what decoding needs, on the caller's thread (not the tick's):
+ * safe because the tick only touches these while p is decoded in its table,
+ * and the command queue's mutex orders this before the tick sees the command. */
+static int prepare_decode(fb_mixer *m, fb_participant *p) {
   if (!p->enc) p->enc = fb_encoder_new(m->cfg.bitrate, m->cfg.complexity, 1, 0);
   if (!p->uplink) p->uplink = fb_uplink_new(m->cfg.jitter_max_ms);
   if (!p->own) p->own = calloc(FB_FRAME, sizeof(float));
-  return p->enc && p->uplink && p->own ? 0 : -1;
+  if (!p->qm) p->qm = calloc(1, sizeof *p->qm);
+  return p->enc && p->uplink && p->own && p->qm ? 0 : -1;
 }
 
-static uint64_t post(fb_mixer *m, cmd_type type, fb_participant *p, int live) {
+static uint64_t post(fb_mixer *m, cmd_type type, fb_participant *p, fb_media_state state) {
   if (m->ncmds == m->capcmds) {
     m->capcmds = m->capcmds ? m->capcmds * 2 : 64;
     m->cmds = realloc(m->cmds, (size_t)m->capcmds * sizeof *m->cmds);
   }
   uint64_t seq = ++m->cmd_next_seq;
-  m->cmds[m->ncmds++] = (mixer_cmd){.type = type, .p = p, .live = live, .seq = seq};
+  m->cmds[m->ncmds++] = (mixer_cmd){.type = type, .p = p, .state = state, .seq = seq};
   return seq;
 }
 
 int fb_mixer_add(fb_mixer *m, fb_participant *p, int live) {
   p->mixer_index = -1;
   p->live = 0;
+  p->measured = 0;
   p->ssrc = random_u32();
   p->seq = (uint16_t)random_u32();
   p->ts = random_u32();
@@ -171,7 +176,7 @@ int fb_mixer_add(fb_mixer *m, fb_participant *p, int live) {
   fb_limiter_init(&p->lim, m->cfg.limiter_threshold);
   if (m->cfg.per_participant_encode && !p->enc)
     p->enc = fb_encoder_new(m->cfg.bitrate, m->cfg.complexity, 1, 0);
-  if (live && prepare_live(m, p) < 0) return -1;
+  if (live && prepare_decode(m, p) < 0) return -1;
   pthread_mutex_lock(&m->cmd_lock);
   if (m->added_requested >= m->cfg.max_participants ||
       (live && m->live_requested >= m->cfg.max_live)) {
@@ -180,36 +185,46 @@ int fb_mixer_add(fb_mixer *m, fb_participant *p, int live) {
   }
   m->added_requested++;
   if (live) m->live_requested++;
-  post(m, CMD_ADD, p, live);
+  post(m, CMD_ADD, p, live ? FB_MEDIA_LIVE : FB_MEDIA_LISTEN);
+  pthread_mutex_unlock(&m->cmd_lock);
+  return 0;
+}
+
+/* cmd_lock held. The tick writes p->live/measured only inside apply(), under
+ * cmd_lock, so reading them here is safe; a pending command for p overrides
+ * the settled state. */
+static fb_media_state pending_state(fb_mixer *m, fb_participant *p) {
+  for (int i = m->ncmds - 1; i >= 0; i--)
+    if (m->cmds[i].p == p && m->cmds[i].type != CMD_REMOVE) return m->cmds[i].state;
+  return p->live ? FB_MEDIA_LIVE : p->measured ? FB_MEDIA_MEASURE : FB_MEDIA_LISTEN;
+}
+
+int fb_mixer_set_state(fb_mixer *m, fb_participant *p, fb_media_state state) {
+  if (state != FB_MEDIA_LISTEN && prepare_decode(m, p) < 0) return -1;
+  pthread_mutex_lock(&m->cmd_lock);
+  fb_media_state was = pending_state(m, p);
+  if ((state == FB_MEDIA_LIVE && was != FB_MEDIA_LIVE && m->live_requested >= m->cfg.max_live) ||
+      (state == FB_MEDIA_MEASURE && was != FB_MEDIA_MEASURE &&
+       m->measure_requested >= FB_MIXER_MAX_MEASURED)) {
+    pthread_mutex_unlock(&m->cmd_lock);
+    return -1;
+  }
+  m->live_requested += (state == FB_MEDIA_LIVE) - (was == FB_MEDIA_LIVE);
+  m->measure_requested += (state == FB_MEDIA_MEASURE) - (was == FB_MEDIA_MEASURE);
+  post(m, CMD_SET_STATE, p, state);
   pthread_mutex_unlock(&m->cmd_lock);
   return 0;
 }
 
 int fb_mixer_set_live(fb_mixer *m, fb_participant *p, int live) {
-  if (live && prepare_live(m, p) < 0) return -1;
-  pthread_mutex_lock(&m->cmd_lock);
-  /* The tick writes p->live only inside apply(), under cmd_lock, so reading it
-   * here is safe; a pending command for p overrides the settled state. */
-  int was = -1;
-  for (int i = m->ncmds - 1; i >= 0 && was < 0; i--)
-    if (m->cmds[i].p == p && m->cmds[i].type != CMD_REMOVE) was = m->cmds[i].live;
-  if (was < 0) was = p->live;
-  if (live && !was && m->live_requested >= m->cfg.max_live) {
-    pthread_mutex_unlock(&m->cmd_lock);
-    return -1;
-  }
-  if (live && !was) m->live_requested++;
-  if (!live && was) m->live_requested--;
-  post(m, CMD_SET_LIVE, p, live);
-  pthread_mutex_unlock(&m->cmd_lock);
-  return 0;
+  return fb_mixer_set_state(m, p, live ? FB_MEDIA_LIVE : FB_MEDIA_LISTEN);
 }
 
 static void apply(fb_mixer *m, const mixer_cmd *c);
 
 void fb_mixer_remove(fb_mixer *m, fb_participant *p) {
   pthread_mutex_lock(&m->cmd_lock);
-  uint64_t seq = post(m, CMD_REMOVE, p, 0);
+  uint64_t seq = post(m, CMD_REMOVE, p, FB_MEDIA_LISTEN);
   if (!atomic_load(&m->running)) {
     /* No tick thread: apply everything pending right here. */
     for (int i = 0; i < m->ncmds; i++) apply(m, &m->cmds[i]);
@@ -228,28 +243,44 @@ void fb_mixer_remove(fb_mixer *m, fb_participant *p) {
   pthread_mutex_unlock(&m->cmd_lock);
 }
 
-static void go_live(fb_mixer *m, fb_participant *p) {
-  if (p->live || m->nlive >= FB_MAX_LIVE) return;
-  fb_pktring *q = atomic_load(&p->inq);
-  if (q)
-    while (fb_pktring_peek(q)) fb_pktring_pop(q); /* stale uplink from before */
-  fb_uplink_reset(p->uplink);
-  fb_limiter_init(&p->lim, m->cfg.limiter_threshold);
-  p->live = 1;
-  m->live[m->nlive++] = p;
-}
-
-static void go_listen(fb_mixer *m, fb_participant *p) {
-  if (!p->live) return;
-  p->live = 0;
-  for (int i = 0; i < m->nlive; i++)
-    if (m->live[i] == p) {
-      m->live[i] = m->live[--m->nlive];
-      break;
+static void list_remove(fb_participant **list, int *n, fb_participant *p) {
+  for (int i = 0; i < *n; i++)
+    if (list[i] == p) {
+      list[i] = list[--*n];
+      return;
     }
 }
 
 /* Tick thread (or the remover when no tick runs), cmd_lock held. */
+static void set_state_now(fb_mixer *m, fb_participant *p, fb_media_state state) {
+  int was_decoding = p->live || p->measured;
+  int decoding = state != FB_MEDIA_LISTEN;
+  if (decoding && !was_decoding) {
+    fb_pktring *q = atomic_load(&p->inq);
+    if (q)
+      while (fb_pktring_peek(q)) fb_pktring_pop(q); /* stale uplink from before */
+    fb_uplink_reset(p->uplink);
+    fb_quality_meter_init(p->qm);
+  }
+  if (p->live && state != FB_MEDIA_LIVE) {
+    list_remove(m->live, &m->nlive, p);
+    p->live = 0;
+  }
+  if (p->measured && state != FB_MEDIA_MEASURE) {
+    list_remove(m->measured, &m->nmeasured, p);
+    p->measured = 0;
+  }
+  if (state == FB_MEDIA_LIVE && !p->live && m->nlive < FB_MAX_LIVE) {
+    fb_limiter_init(&p->lim, m->cfg.limiter_threshold);
+    m->live[m->nlive++] = p;
+    p->live = 1;
+  }
+  if (state == FB_MEDIA_MEASURE && !p->measured && m->nmeasured < FB_MIXER_MAX_MEASURED) {
+    m->measured[m->nmeasured++] = p;
+    p->measured = 1;
+  }
+}
+
 static void apply(fb_mixer *m, const mixer_cmd *c) {
   fb_participant *p = c->p;
   switch (c->type) {
@@ -257,12 +288,11 @@ static void apply(fb_mixer *m, const mixer_cmd *c) {
     if (p->mixer_index >= 0 || m->nall >= m->cfg.max_participants) return;
     p->mixer_index = m->nall;
     m->all[m->nall++] = p;
-    if (c->live) go_live(m, p);
+    set_state_now(m, p, c->state);
     break;
-  case CMD_SET_LIVE:
+  case CMD_SET_STATE:
     if (p->mixer_index < 0) return;
-    if (c->live) go_live(m, p);
-    else go_listen(m, p);
+    set_state_now(m, p, c->state);
     break;
   case CMD_REMOVE:
     if (p->mixer_index < 0) {
@@ -270,7 +300,8 @@ static void apply(fb_mixer *m, const mixer_cmd *c) {
       return;
     }
     if (p->live) m->live_requested--;
-    go_listen(m, p);
+    if (p->measured) m->measure_requested--;
+    set_state_now(m, p, FB_MEDIA_LISTEN);
     int i = p->mixer_index;
     m->all[i] = m->all[--m->nall];
     m->all[i]->mixer_index = i;
@@ -291,21 +322,37 @@ static void apply_commands(fb_mixer *m) {
   pthread_mutex_unlock(&m->cmd_lock);
 }
 
-/* Step 2: one frame from each live participant's uplink. */
-static void decode_live(fb_mixer *m, uint64_t now) {
-  for (int k = 0; k < m->nlive; k++) {
-    fb_participant *p = m->live[k];
-    fb_pktring *q = atomic_load_explicit(&p->inq, memory_order_acquire);
-    const fb_pkt *pkt;
-    while (q && (pkt = fb_pktring_peek(q))) {
-      fb_uplink_put(p->uplink, pkt->seq, pkt->ts, pkt->data, pkt->len, pkt->arrival_ns);
-      fb_pktring_pop(q);
-    }
-    fb_uplink_info info = {0};
-    p->own_active = fb_uplink_frame(p->uplink, now, p->own, &info);
-    p->own_arrival_ns =
-        (info.kind == FB_JB_PACKET || info.kind == FB_JB_FEC) ? info.arrival_ns : 0;
+/* One frame from p's uplink into p->own, metered for the quality score. */
+static void decode_one(fb_mixer *m, fb_participant *p, uint64_t now) {
+  fb_pktring *q = atomic_load_explicit(&p->inq, memory_order_acquire);
+  const fb_pkt *pkt;
+  while (q && (pkt = fb_pktring_peek(q))) {
+    fb_uplink_put(p->uplink, pkt->seq, pkt->ts, pkt->data, pkt->len, pkt->arrival_ns);
+    fb_pktring_pop(q);
   }
+  fb_uplink_info info = {0};
+  p->own_active = fb_uplink_frame(p->uplink, now, p->own, &info);
+  p->own_arrival_ns =
+      (info.kind == FB_JB_PACKET || info.kind == FB_JB_FEC) ? info.arrival_ns : 0;
+  fb_quality_meter_frame(p->qm, p->own, FB_FRAME, info.kind, p->own_active);
+  /* publish a score about once a second, spread over the ticks */
+  if ((m->st.ticks + (uint64_t)p->mixer_index) % 50 == 0) {
+    fb_jitter_stats js;
+    fb_uplink_get_stats(p->uplink, &js);
+    long long rtt = atomic_load_explicit(&p->rtt_us, memory_order_relaxed);
+    fb_quality qs;
+    fb_quality_compute(p->qm, &js, rtt >= 0 ? (double)rtt / 1000.0 : -1, &qs);
+    while (atomic_flag_test_and_set_explicit(&p->qlock, memory_order_acquire)) {
+    }
+    p->quality = qs;
+    atomic_flag_clear_explicit(&p->qlock, memory_order_release);
+  }
+}
+
+/* Step 2: decode the live speakers and the measured (mic check, muted). */
+static void decode_all(fb_mixer *m, uint64_t now) {
+  for (int k = 0; k < m->nlive; k++) decode_one(m, m->live[k], now);
+  for (int k = 0; k < m->nmeasured; k++) decode_one(m, m->measured[k], now);
 }
 
 /* Steps 3-6 for channel 0 and the room outputs. */
@@ -380,7 +427,7 @@ void fb_mixer_tick(fb_mixer *m, uint64_t now) {
   } else {
     memset(m->floor_frame, 0, sizeof m->floor_frame);
   }
-  decode_live(m, now);
+  decode_all(m, now);
   mix_and_send(m);
   uint64_t t1 = fb_now_ns();
 

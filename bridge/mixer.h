@@ -80,8 +80,25 @@ int fb_mixer_add(fb_mixer *m, fb_participant *p, int live);
  * longer references it; afterwards the caller may free p. */
 void fb_mixer_remove(fb_mixer *m, fb_participant *p);
 
-/* Any thread: put p on the floor (live=1) or back to listening (0). Returns 0,
- * or -1 when going live would exceed max_live. */
+/* What the mixer does with a participant's uplink. */
+typedef enum {
+  FB_MEDIA_LISTEN = 0,   /* not decoded; receives the shared encode */
+  FB_MEDIA_LIVE = 1,     /* decoded, mixed; receives its own mix-minus */
+  FB_MEDIA_MEASURE = 2   /* decoded and scored, never mixed (a barred delegate's
+                            mic check, a chair-muted speaker); receives the
+                            shared encode */
+} fb_media_state;
+
+/* Any thread: set p's media state. Returns 0, or -1 when going live would
+ * exceed max_live or measuring would exceed FB_MIXER_MAX_MEASURED. The
+ * caller also tells the transport whether to queue the uplink (it must for
+ * LIVE and MEASURE). Moving between LIVE and MEASURE keeps the uplink's
+ * jitter buffer and score; coming from LISTEN starts them afresh. */
+int fb_mixer_set_state(fb_mixer *m, fb_participant *p, fb_media_state state);
+
+#define FB_MIXER_MAX_MEASURED 64
+
+/* Any thread: shorthand for fb_mixer_set_state LIVE (1) or LISTEN (0). */
 int fb_mixer_set_live(fb_mixer *m, fb_participant *p, int live);
 
 /* Snapshot of the counters (histograms copied). */

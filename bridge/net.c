@@ -58,6 +58,8 @@ struct fb_net {
   pthread_mutex_t lock;
   peer_node *buckets[FB_MAP_BUCKETS];
   net_transport tx;
+  fb_net_handler handler;    /* WebRTC hooks; zeroed when none */
+  void *handler_ud;
   atomic_uint_fast64_t rx_datagrams, rx_unknown, rx_malformed, rx_rtcp, rx_not_rtp;
   atomic_uint_fast64_t tx_datagrams, tx_errors;
 };
@@ -162,19 +164,75 @@ int fb_net_add_peer(fb_net *n, fb_participant *p) {
   return 0;
 }
 
-void fb_net_remove_peer(fb_net *n, fb_participant *p) {
-  pthread_mutex_lock(&n->lock);
+/* Caller holds n->lock. Unlink p's map entry if it has one. */
+static void unmap(fb_net *n, fb_participant *p) {
+  if (p->addrlen == 0) return;
   peer_node **pp = &n->buckets[addr_hash(&p->addr)];
   while (*pp) {
     if ((*pp)->p == p) {
       peer_node *dead = *pp;
       *pp = dead->next;
       free(dead);
-      break;
+      return;
     }
     pp = &(*pp)->next;
   }
+}
+
+void fb_net_remove_peer(fb_net *n, fb_participant *p) {
+  pthread_mutex_lock(&n->lock);
+  unmap(n, p);
+  if (p->rtc && n->handler.on_peer_removed) n->handler.on_peer_removed(n->handler_ud, p);
   pthread_mutex_unlock(&n->lock);
+}
+
+void fb_net_add_unbound(fb_net *n, fb_participant *p) {
+  (void)n;
+  p->addrlen = 0; /* nothing routes to it until ICE gives it an address */
+}
+
+int fb_net_rebind_locked(fb_net *n, fb_participant *p, const struct sockaddr_storage *from,
+                         socklen_t fromlen) {
+  fb_participant *owner = lookup(n, from);
+  if (owner == p) return 0;
+  if (owner) return -1;
+  unmap(n, p);
+  while (atomic_flag_test_and_set_explicit(&p->addr_lock, memory_order_acquire)) {
+  }
+  memcpy(&p->addr, from, fromlen);
+  p->addrlen = fromlen;
+  atomic_flag_clear_explicit(&p->addr_lock, memory_order_release);
+  peer_node *e = malloc(sizeof *e);
+  if (!e) return -1;
+  e->p = p;
+  uint32_t h = addr_hash(&p->addr);
+  e->next = n->buckets[h];
+  n->buckets[h] = e;
+  return 0;
+}
+
+void fb_net_set_handler(fb_net *n, const fb_net_handler *h, void *ud) {
+  n->handler = *h;
+  n->handler_ud = ud;
+}
+
+void fb_net_sendto(fb_net *n, const uint8_t *buf, size_t len, const struct sockaddr_storage *to,
+                   socklen_t tolen) {
+  if (sendto(n->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)to, tolen) < 0)
+    atomic_fetch_add_explicit(&n->tx_errors, 1, memory_order_relaxed);
+  else
+    atomic_fetch_add_explicit(&n->tx_datagrams, 1, memory_order_relaxed);
+}
+
+int fb_net_fd(const fb_net *n) { return n->fd; }
+
+void fb_net_deliver_rtp(fb_participant *p, uint8_t pt, uint16_t seq, uint32_t ts,
+                        const uint8_t *payload, size_t len, uint64_t now) {
+  atomic_fetch_add_explicit(&p->rx_packets, 1, memory_order_relaxed);
+  fb_pktring *q = atomic_load_explicit(&p->inq, memory_order_acquire);
+  if (pt != p->pt || !q || !atomic_load_explicit(&p->want_uplink, memory_order_relaxed) ||
+      fb_pktring_push(q, seq, ts, payload, (unsigned)len, now) < 0)
+    atomic_fetch_add_explicit(&p->rx_dropped, 1, memory_order_relaxed);
 }
 
 void fb_net_want_uplink(fb_participant *p, int want) {
@@ -187,16 +245,26 @@ void fb_net_want_uplink(fb_participant *p, int want) {
 }
 
 /* Route one received datagram. Caller holds n->lock. */
-static void route(fb_net *n, const uint8_t *buf, size_t len, const struct sockaddr_storage *from,
-                  uint64_t now) {
-  if (!fb_is_rtp_or_rtcp(buf, len)) {
-    /* STUN (0..3) and DTLS (20..63) belong to the WebRTC transport. */
-    atomic_fetch_add_explicit(&n->rx_not_rtp, 1, memory_order_relaxed);
+static void route(fb_net *n, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+                  socklen_t fromlen, uint64_t now) {
+  if (len == 0) return;
+  fb_participant *p = lookup(n, from);
+  if (p && p->rtc) {
+    n->handler.on_datagram(n->handler_ud, p, buf, len, from, fromlen, now);
     return;
   }
-  fb_participant *p = lookup(n, from);
   if (!p) {
-    atomic_fetch_add_explicit(&n->rx_unknown, 1, memory_order_relaxed);
+    /* Only a STUN check (RFC 7983: first byte 0..3) may come from an address
+     * we do not know yet; the WebRTC handler answers it only for a
+     * registered ufrag with valid integrity. */
+    if (buf[0] < 4 && n->handler.on_datagram)
+      n->handler.on_datagram(n->handler_ud, NULL, buf, len, from, fromlen, now);
+    else
+      atomic_fetch_add_explicit(&n->rx_unknown, 1, memory_order_relaxed);
+    return;
+  }
+  if (!fb_is_rtp_or_rtcp(buf, len)) {
+    atomic_fetch_add_explicit(&n->rx_not_rtp, 1, memory_order_relaxed);
     return;
   }
   if (fb_is_rtcp(buf, len)) {
@@ -208,11 +276,7 @@ static void route(fb_net *n, const uint8_t *buf, size_t len, const struct sockad
     atomic_fetch_add_explicit(&n->rx_malformed, 1, memory_order_relaxed);
     return;
   }
-  atomic_fetch_add_explicit(&p->rx_packets, 1, memory_order_relaxed);
-  fb_pktring *q = atomic_load_explicit(&p->inq, memory_order_acquire);
-  if (rtp.pt != p->pt || !q || !atomic_load_explicit(&p->want_uplink, memory_order_relaxed) ||
-      fb_pktring_push(q, rtp.seq, rtp.ts, rtp.payload, (unsigned)rtp.payload_len, now) < 0)
-    atomic_fetch_add_explicit(&p->rx_dropped, 1, memory_order_relaxed);
+  fb_net_deliver_rtp(p, rtp.pt, rtp.seq, rtp.ts, rtp.payload, rtp.payload_len, now);
 }
 
 static void *net_main(void *arg) {
@@ -221,9 +285,18 @@ static void *net_main(void *arg) {
   struct mmsghdr msgs[FB_NET_BATCH];
   struct iovec iov[FB_NET_BATCH];
   struct sockaddr_storage from[FB_NET_BATCH];
+  uint64_t last_timer = fb_now_ns();
   while (atomic_load(&n->running)) {
     struct pollfd pfd = {.fd = n->fd, .events = POLLIN};
-    if (poll(&pfd, 1, 100) <= 0) continue;
+    int ready = poll(&pfd, 1, n->handler.on_timer ? 20 : 100);
+    if (n->handler.on_timer) {
+      uint64_t t = fb_now_ns();
+      if (t - last_timer >= 20000000ull) {
+        n->handler.on_timer(n->handler_ud, t);
+        last_timer = t;
+      }
+    }
+    if (ready <= 0) continue;
     for (int i = 0; i < FB_NET_BATCH; i++) {
       iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = sizeof bufs[i]};
       msgs[i].msg_hdr = (struct msghdr){.msg_name = &from[i], .msg_namelen = sizeof from[i],
@@ -239,7 +312,7 @@ static void *net_main(void *arg) {
         atomic_fetch_add_explicit(&n->rx_malformed, 1, memory_order_relaxed);
         continue;
       }
-      route(n, bufs[i], msgs[i].msg_len, &from[i], now);
+      route(n, bufs[i], msgs[i].msg_len, &from[i], msgs[i].msg_hdr.msg_namelen, now);
     }
     pthread_mutex_unlock(&n->lock);
   }

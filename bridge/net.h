@@ -64,4 +64,45 @@ void fb_net_want_uplink(fb_participant *p, int want);
 
 void fb_net_get_stats(const fb_net *n, fb_net_stats *out);
 
+/* ---- hooks for the WebRTC transport (all called on the net thread) ---- */
+
+typedef struct {
+  /* A datagram for a WebRTC participant p (found by source address), or a
+   * STUN datagram from an unknown address (p == NULL). The net lock is held:
+   * the handler may call fb_net_rebind_locked and fb_net_sendto, and must
+   * not call fb_net_add_peer/remove_peer. */
+  void (*on_datagram)(void *ud, fb_participant *p, uint8_t *buf, size_t len,
+                      const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now);
+  /* Every ~20 ms, without the net lock: retransmissions, consent, RTCP. */
+  void (*on_timer)(void *ud, uint64_t now);
+  /* p is being removed (net lock held): forget everything that could route
+   * a datagram to it. */
+  void (*on_peer_removed)(void *ud, fb_participant *p);
+} fb_net_handler;
+
+/* Install the WebRTC handler (before fb_net_start). */
+void fb_net_set_handler(fb_net *n, const fb_net_handler *h, void *ud);
+
+/* Net thread, net lock held (inside on_datagram): route datagrams from `from`
+ * to p from now on; p's previous address (if any) stops routing. Returns 0,
+ * or -1 when another participant owns that address. */
+int fb_net_rebind_locked(fb_net *n, fb_participant *p, const struct sockaddr_storage *from,
+                         socklen_t fromlen);
+
+/* Net thread: send one datagram now (STUN responses, DTLS, RTCP). */
+void fb_net_sendto(fb_net *n, const uint8_t *buf, size_t len, const struct sockaddr_storage *to,
+                   socklen_t tolen);
+
+/* The socket (the WebRTC transport's sendmmsg on the mixer thread). */
+int fb_net_fd(const fb_net *n);
+
+/* Net thread: hand a parsed uplink RTP payload to p's ring, as for plain RTP
+ * (payload type check, want_uplink, counters). */
+void fb_net_deliver_rtp(fb_participant *p, uint8_t pt, uint16_t seq, uint32_t ts,
+                        const uint8_t *payload, size_t len, uint64_t now);
+
+/* Any thread: register p (with p->rtc set) with no address yet; datagrams
+ * reach it once fb_net_rebind_locked gives it one. */
+void fb_net_add_unbound(fb_net *n, fb_participant *p);
+
 #endif

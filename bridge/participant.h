@@ -17,6 +17,7 @@
 #define FB_PARTICIPANT_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -26,6 +27,7 @@
 #include "codecs/audio.h"
 #include "codecs/limiter.h"
 #include "codecs/opus_codec.h"
+#include "codecs/quality.h"
 #include "codecs/uplink.h"
 
 typedef struct fb_participant {
@@ -37,8 +39,13 @@ typedef struct fb_participant {
 
   /* transport (read-only once published) */
   fb_transport *tr;
-  struct sockaddr_storage addr;      /* plain RTP: remote address */
+  struct fb_webrtc_peer *rtc;        /* WebRTC state; NULL for plain RTP */
+  /* remote address: fixed for plain RTP; for WebRTC learned from ICE checks
+   * and changed by the net thread (NAT rebinding) under addr_lock, which the
+   * WebRTC transport also takes to copy it. */
+  struct sockaddr_storage addr;
   socklen_t addrlen;
+  atomic_flag addr_lock;
 
   /* net -> mixer */
   _Atomic(fb_pktring *) inq;
@@ -46,8 +53,18 @@ typedef struct fb_participant {
   atomic_uint_fast64_t rx_packets;   /* every uplink RTP packet seen */
   atomic_uint_fast64_t rx_dropped;   /* uplink dropped in the transport (listening, ring full) */
 
+  /* written by the transport (RTCP), read by the mixer's quality meter */
+  atomic_llong rtt_us;               /* round-trip time, -1 unknown */
+
+  /* quality snapshot: written by the mixer about once a second, copied out
+   * under qlock by whoever shows it (fb_participant_quality) */
+  atomic_flag qlock;
+  fb_quality quality;
+
   /* mixer-owned */
   int live;                          /* on the floor: decoded and mixed */
+  int measured;                      /* decoded and scored, not mixed (mic check, muted) */
+  fb_quality_meter *qm;              /* while decoded */
   int mixer_index;                   /* slot in the mixer's table, -1 when not added */
   uint32_t ssrc;                     /* downlink SSRC */
   uint16_t seq;                      /* next downlink sequence number */
@@ -69,6 +86,10 @@ typedef struct fb_participant {
  * channel 0. Not yet known to the mixer or the net thread. NULL when out of
  * memory. */
 fb_participant *fb_participant_new(const char *name, int pt, fb_transport *tr);
+
+/* Copy p's latest quality snapshot (valid == 0 until it has been decoded
+ * for about half a second). Any thread. */
+void fb_participant_quality(fb_participant *p, fb_quality *out);
 
 /* Free p and its media state (encoder, uplink decoder, uplink ring). Only once
  * neither the mixer nor the net thread can reach it. NULL is allowed. */

@@ -225,6 +225,33 @@ static void test_tick(int per_participant) {
   CHECK(st.live == 2 && st.participants == 5, "live %d participants %d", st.live, st.participants);
   CHECK(st.latency_ns.count > 0, "arrival->send latency recorded");
 
+  /* C is put on mic check (measured, not mixed): L stops hearing C, C keeps
+   * being scored and now receives the shared mix. */
+  if (!per_participant) {
+    fb_quality qc;
+    fb_participant_quality(c, &qc);
+    CHECK(qc.valid && qc.loss_pct == 0 && qc.mos > 4.0, "live C scored: valid %d loss %.1f MOS %.2f",
+          qc.valid, qc.loss_pct, qc.mos);
+    CHECK(fb_mixer_set_state(m, c, FB_MEDIA_MEASURE) == 0, "C to mic check");
+    hl.n = 0;
+    for (int t = 0; t < 100; t++) {
+      send_frame(&sb, b, now);
+      send_frame(&sc, c, now);
+      cap.n = 0;
+      fb_mixer_tick(m, now);
+      fb_rtp r;
+      if (find_pkt(&cap, l1, &r) == 0) hear(&hl, &r);
+      now += FB_TICK_NS;
+    }
+    double lc2 = tone_db(&hl, HZ_C);
+    CHECK(lc2 < -50, "a measured participant never reaches the mix (C %.1f dB)", lc2);
+    fb_participant_quality(c, &qc);
+    CHECK(qc.valid && qc.level_dbfs > -16 && qc.level_dbfs < -8,
+          "C's mic check measures its level (%.1f dBFS)", qc.level_dbfs);
+    fb_mixer_get_stats(m, &st);
+    CHECK(st.live == 1, "only X is live now (%d)", st.live);
+  }
+
   fb_mixer_remove(m, l2);
   cap.n = 0;
   fb_mixer_tick(m, now + FB_TICK_NS);

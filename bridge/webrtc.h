@@ -1,0 +1,77 @@
+/*
+ * webrtc.h — the WebRTC media transport on the shared UDP port: ICE-lite
+ * (answer checks, learn and follow the browser's address), DTLS-SRTP
+ * (handshake, keys), SRTP/SRTCP, consent freshness (RFC 7675) and RTCP
+ * (sender reports for our downlink, report blocks for the uplink, RTT from the
+ * browser's reports).
+ *
+ * Threads: everything that receives, handshakes, times out or sends RTCP runs
+ * on the net thread (through net.h's handler hooks); the mixer thread only
+ * calls the transport's send/flush, which SRTP-protect RTP with the outbound
+ * session and sendmmsg it. Attach/detach come from the signalling thread.
+ *
+ * A peer's life: attach (credentials, DTLS object, STUN user) -> the browser's
+ * valid checks give it an address -> DTLS handshake -> SRTP keys -> media.
+ * Removal: fb_net_remove_peer (no more datagrams reach it), then
+ * fb_mixer_remove (no more sends), then fb_webrtc_detach (freed).
+ */
+#ifndef FB_WEBRTC_H
+#define FB_WEBRTC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bridge/net.h"
+#include "bridge/participant.h"
+
+typedef struct fb_webrtc fb_webrtc;
+typedef struct fb_webrtc_peer fb_webrtc_peer;
+
+/* Peer events, called on the net thread: "ice_connected", "media_connected",
+ * "dtls_failed", "consent_lost". */
+typedef void (*fb_webrtc_event_cb)(void *ud, fb_participant *p, const char *event,
+                                   const char *detail);
+
+/* Create the transport on net's socket and install its net hooks (before
+ * fb_net_start). consent_timeout_s: a peer whose checks stop for this long is
+ * reported lost. NULL with a message in err on failure. */
+fb_webrtc *fb_webrtc_new(fb_net *net, int consent_timeout_s, fb_webrtc_event_cb cb, void *ud,
+                         char *err, int errlen);
+
+/* Free (after the net thread and the mixer stopped and every peer detached). */
+void fb_webrtc_free(fb_webrtc *w);
+
+/* The transport participants joined over WebRTC send through. */
+fb_transport *fb_webrtc_transport(fb_webrtc *w);
+
+/* "sha-256 AB:CD:..." of our DTLS certificate, for the SDP answer. */
+const char *fb_webrtc_fingerprint(const fb_webrtc *w);
+
+/* Give p (tr = fb_webrtc_transport) its WebRTC state: fresh ICE credentials
+ * (written to ufrag/pwd for the answer), a DTLS server expecting the
+ * browser's certificate fingerprint, and a STUN user so its checks are
+ * answered. audio_level_ext: extmap id of RFC 6464 audio levels, 0 if none.
+ * Returns 0, or -1 with a message. */
+int fb_webrtc_attach(fb_webrtc *w, fb_participant *p, const char *remote_ufrag,
+                     const char *remote_fingerprint, int audio_level_ext, char *ufrag,
+                     size_t ufraglen, char *pwd, size_t pwdlen, char *err, size_t errlen);
+
+/* Free p's WebRTC state. Only after fb_net_remove_peer and fb_mixer_remove. */
+void fb_webrtc_detach(fb_webrtc *w, fb_participant *p);
+
+typedef struct {
+  int has_address;          /* ICE: a valid check was answered */
+  int media;                /* DTLS done, SRTP keys in place */
+  int64_t rtt_us;           /* from the browser's receiver reports, -1 unknown */
+  int audio_level;          /* last RFC 6464 level, -dBov (0..127), -1 unknown */
+  uint64_t srtp_auth_fail;  /* uplink packets that failed authentication */
+  uint64_t srtp_replay;     /* uplink replays dropped */
+  uint32_t uplink_lost;     /* cumulative lost (RFC 3550) */
+  double uplink_jitter_ms;  /* RFC 3550 interarrival jitter */
+} fb_webrtc_peer_stats;
+
+/* Snapshot of p's transport-level counters (any thread; values may be a
+ * moment old). */
+void fb_webrtc_get_peer_stats(fb_participant *p, fb_webrtc_peer_stats *out);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * webrtc_peer.h — internal to the WebRTC transport (webrtc.c, webrtc_tx.c):
+ * the per-participant state and the transport struct.
+ *
+ * Field ownership: net thread — dtls, rx, consent/ICE times, failed flags;
+ * mixer thread (webrtc_tx.c) — writes the sent_* counters, read by the net
+ * thread's RTCP; srtp is published once by the net thread (release) and then
+ * used by both: outbound RTP by the mixer, inbound and RTCP by the net thread,
+ * which are separate libsrtp sessions inside fb_srtp.
+ */
+#ifndef FB_WEBRTC_PEER_H
+#define FB_WEBRTC_PEER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "bridge/clock.h"
+#include "bridge/dtls.h"
+#include "bridge/rtcp.h"
+#include "bridge/srtp_session.h"
+#include "bridge/stun.h"
+#include "bridge/webrtc.h"
+
+#define FB_WEBRTC_BATCH 64
+#define FB_WEBRTC_SLOT (1500 + FB_SRTP_TRAILER_MAX)
+
+struct fb_webrtc_peer {
+  fb_participant *p;
+  char ufrag[FB_ICE_UFRAG_LEN + 1];
+  char pwd[FB_ICE_PWD_LEN + 1];
+  int audio_level_ext;
+
+  /* net thread */
+  fb_dtls *dtls;
+  fb_rtcp_rx rx;
+  uint64_t created_ns, ice_ns, last_consent_ns, next_rtcp_ns;
+  int failed;
+
+  /* published by the net thread */
+  _Atomic(fb_srtp *) srtp;
+  atomic_int has_address;
+  atomic_int consent_ok;     /* RFC 7675: 0 = consent expired, send nothing */
+  atomic_int audio_level;
+  atomic_uint_fast64_t auth_fail, replay;
+
+  /* written by the mixer thread */
+  atomic_uint_fast64_t sent_packets, sent_octets, last_send_ns;
+  atomic_uint last_rtp_ts;
+};
+
+/* The send side's batch, mixer thread only. */
+typedef struct {
+  fb_transport base;
+  struct fb_webrtc *w;
+  int n;
+  struct mmsghdr msgs[FB_WEBRTC_BATCH];
+  struct iovec iov[FB_WEBRTC_BATCH];
+  struct sockaddr_storage to[FB_WEBRTC_BATCH];
+  uint8_t slot[FB_WEBRTC_BATCH][FB_WEBRTC_SLOT];
+  uint64_t protect_errors, send_errors;
+} fb_webrtc_tx;
+
+struct fb_webrtc {
+  fb_net *net;
+  fb_stun *stun;
+  fb_dtls_ctx *dtls_ctx;
+  uint64_t consent_timeout_ns;
+  fb_webrtc_event_cb cb;
+  void *cb_ud;
+  pthread_mutex_t lock;      /* guards peers[] against attach/detach */
+  fb_webrtc_peer **peers;
+  int npeers, cappeers;
+  fb_webrtc_tx tx;
+};
+
+/* Set up the send side (webrtc_tx.c). */
+void fb_webrtc_tx_init(struct fb_webrtc *w);
+
+#endif
