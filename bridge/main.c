@@ -4,6 +4,7 @@
  *   floorbridge --config FILE [--set S.K=V ...] [--log-level L]   run the bridge
  *   floorbridge --check-config FILE [--set S.K=V ...]             validate, exit
  *   floorbridge COMMAND ...                                        subcommands
+ *   floorbridge token --meeting M --delegate D --name N --role R  mint a join token
  *
  * The configuration is built in one order everywhere: defaults, then FILE, then
  * every --set in command-line order, then --log-level, then the cross-key
@@ -28,12 +29,14 @@
 #include "bridge/bridge.h"
 #include "bridge/config.h"
 #include "bridge/log.h"
+#include "signalling/server.h"
+#include "signalling/token.h"
 
 #define EXIT_START_FAILED 1
 #define EXIT_USAGE 2
 
-/* Subcommands: "floorbridge NAME args..." (argv[0] is NAME). None yet; token
- * and report come later. */
+/* Subcommands: "floorbridge NAME args..." (argv[0] is NAME). report comes
+ * later. */
 typedef struct {
   const char *name;
   const char *summary;
@@ -41,6 +44,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+  {"token", "mint a join token (floorbridge token --help)", fb_token_cli},
   {NULL, NULL, NULL},
 };
 
@@ -48,6 +52,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: floorbridge --config FILE [--set SECTION.KEY=VALUE ...] [--log-level LEVEL]\n"
           "       floorbridge --check-config FILE [--set SECTION.KEY=VALUE ...]\n"
+          "       floorbridge token --meeting M --delegate D --name N --role R [--speak] ...\n"
           "       floorbridge --help | --version\n"
           "\n"
           "Audio bridge for formal meetings: remote delegates and the room floor.\n"
@@ -110,14 +115,22 @@ static int run(const fb_config *cfg) {
     fb_log(FB_LOG_ERROR, "main", "startup failed: %s", err);
     return EXIT_START_FAILED;
   }
+  fb_signalling *sg = NULL;
+  if (cfg->sig_enabled && !(sg = fb_signalling_start(cfg, b, err, sizeof err))) {
+    fb_log(FB_LOG_ERROR, "main", "startup failed: %s", err);
+    fb_bridge_free(b);
+    return EXIT_START_FAILED;
+  }
   int v6 = strchr(cfg->bind, ':') != NULL;
-  fb_log(FB_LOG_INFO, "main", "floorbridge %s listening: media udp %s%s%s:%d, control %s",
-         FB_VERSION, v6 ? "[" : "", cfg->bind, v6 ? "]" : "", fb_bridge_media_port(b),
-         cfg->control_socket[0] ? cfg->control_socket : "disabled");
+  fb_log(FB_LOG_INFO, "main", "floorbridge %s listening: media udp %s%s%s:%d, control %s, "
+         "web %s, meeting %s", FB_VERSION, v6 ? "[" : "", cfg->bind, v6 ? "]" : "",
+         fb_bridge_media_port(b), cfg->control_socket[0] ? cfg->control_socket : "disabled",
+         sg ? fb_signalling_url(sg) : "disabled", cfg->meeting_id);
 
   int sig = 0;
   sigwait(&stop, &sig);
   fb_log(FB_LOG_INFO, "main", "shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  fb_signalling_stop(sg);
   fb_bridge_free(b);
   fb_log(FB_LOG_INFO, "main", "stopped");
   return 0;

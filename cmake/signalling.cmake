@@ -33,3 +33,28 @@ endfunction()
 
 fb_signalling_test(test_token tests/unit/test_token.c fbtoken)
 fb_signalling_test(test_stun tests/unit/test_stun.c fbstun)
+
+# The signalling server (issue: browsers join): SDP offer/answer (GstSDP), the
+# WebSocket JSON protocol and meeting sessions, TURN REST credentials, and the
+# libwebsockets server with its own thread. floorbridge links it.
+pkg_check_modules(FB_SIG_LWS REQUIRED IMPORTED_TARGET libwebsockets)
+pkg_check_modules(FB_SIG_GSTSDP REQUIRED IMPORTED_TARGET gstreamer-sdp-1.0)
+pkg_check_modules(FB_SIG_SSL REQUIRED IMPORTED_TARGET libssl)
+
+add_library(fbsignalling STATIC
+  signalling/sdp.c
+  signalling/protocol.c
+  signalling/turn.c
+  signalling/meeting.c
+  signalling/server.c
+)
+target_include_directories(fbsignalling PUBLIC ${CMAKE_SOURCE_DIR})
+target_link_libraries(fbsignalling PUBLIC fbbridge fbtoken PkgConfig::FB_SIG_LWS
+  PkgConfig::FB_SIG_JANSSON PkgConfig::FB_SIG_GSTSDP PkgConfig::FB_SIG_CRYPTO Threads::Threads)
+target_link_libraries(floorbridge PRIVATE fbsignalling fbtoken)
+
+# SDP: a hand-written Chromium 120+ offer, audio+video+data, answer re-parsed,
+# refusals, random mutations. Signalling: a real bridge and server on port 0,
+# talked to by a small WebSocket client in the test.
+fb_signalling_test(test_sdp tests/unit/test_sdp.c fbsignalling)
+fb_signalling_test(test_signalling tests/unit/test_signalling.c fbsignalling PkgConfig::FB_SIG_SSL)

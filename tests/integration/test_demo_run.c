@@ -66,7 +66,7 @@ int main(void) {
            "recording.pipeline=opusenc bitrate=64000 ! oggmux ! filesink location=%s", rec);
   snprintf(set_pa, sizeof set_pa, "pa.pipeline=wavenc ! filesink location=%s", pa);
   char *argv[] = {(char *)bin, "--config", conf, "--set", set_sock, "--set", set_rec, "--set", set_pa,
-                  "--set", "bridge.media_port=0", NULL};
+                  "--set", "bridge.media_port=0", "--set", "signalling.port=0", NULL};
   pid_t pid;
   CHECK(posix_spawn(&pid, bin, NULL, NULL, argv, environ) == 0, "spawned %s", bin);
 

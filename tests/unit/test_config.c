@@ -51,6 +51,15 @@ static void test_defaults(void) {
   CHECK(c.floor_restart_ms == 1000 && c.floor_stall_ms == 1000, "floor timings");
   CHECK(c.pa_pipeline[0] == '\0' && c.rec_pipeline[0] == '\0', "outputs disabled");
   CHECK(c.n_participants == 0, "participants %d", c.n_participants);
+  CHECK(c.sig_enabled == 1 && strcmp(c.sig_bind, "127.0.0.1") == 0 && c.sig_port == 8080,
+        "signalling %d %s:%d", c.sig_enabled, c.sig_bind, c.sig_port);
+  CHECK(strcmp(c.sig_www, "web") == 0 && !c.sig_tls_cert[0] && !c.sig_tls_key[0], "www/tls");
+  CHECK(c.sig_max_message_bytes == 65536 && c.sig_max_conns_per_ip == 50, "signalling limits");
+  CHECK(strcmp(c.meeting_id, "demo") == 0 && !c.token_secret[0] && !c.token_secret_file[0] &&
+            c.open_floor == 0,
+        "meeting '%s'", c.meeting_id);
+  CHECK(!c.webrtc_public_ip[0] && c.webrtc_consent_timeout_s == 30, "webrtc");
+  CHECK(!c.turn_urls[0] && !c.turn_secret[0] && c.turn_ttl_s == 3600, "turn");
   CHECK(fb_config_validate(&c, err, sizeof err) == 0, "defaults validate: %s", err);
   CHECK(parse(&c, "") == 0 && c.bitrate == 32000, "empty file: %s", err);
 }
@@ -74,6 +83,10 @@ static void test_demo(void) {
                "opusenc bitrate=64000 ! oggmux ! filesink location=floorbridge-recording.ogg") == 0,
         "demo recording '%s'", c.rec_pipeline);
   CHECK(c.n_participants == 0, "demo has no static participants");
+  CHECK(c.sig_enabled && c.sig_port == 8080 && strcmp(c.sig_www, "web") == 0, "demo signalling");
+  CHECK(strcmp(c.meeting_id, "demo") == 0 &&
+            strcmp(c.token_secret, "demo-secret-not-for-production-0123456789") == 0,
+        "demo meeting '%s' secret '%s'", c.meeting_id, c.token_secret);
 
   /* Every key the parser knows appears (uncommented) in demo.conf: setting each
    * key twice through the file must hit "duplicate key", never "unknown key". */
@@ -82,7 +95,11 @@ static void test_demo(void) {
     "bridge max_participants", "mixer bitrate", "mixer complexity", "mixer max_live",
     "mixer per_participant_encode", "mixer jitter_max_ms", "mixer limiter_threshold_db",
     "mixer tick_cpu", "floor pipeline", "floor restart_delay_ms", "floor stall_timeout_ms",
-    "pa pipeline", "recording pipeline"};
+    "pa pipeline", "recording pipeline", "signalling enabled", "signalling bind",
+    "signalling port", "signalling www", "signalling tls_cert", "signalling tls_key",
+    "signalling max_message_bytes", "signalling max_connections_per_ip", "meeting id",
+    "meeting token_secret", "meeting token_secret_file", "meeting open_floor",
+    "webrtc public_ip", "webrtc consent_timeout_s", "turn urls", "turn secret", "turn ttl_s"};
   FILE *f = fopen(path, "r");
   char text[65536];
   size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
@@ -194,6 +211,40 @@ static void test_errors(void) {
   expect_error("[floor]\npipeline = builtin:noise\n", "t.conf:2: [floor] pipeline: ", "builtin");
   expect_error("[floor]\npipeline = builtin:tone:5\n", "t.conf:2: [floor] pipeline: ", NULL);
 
+  /* signalling, meeting, webrtc, turn */
+  expect_error("[signalling]\nport = 65536\n", "t.conf:2: [signalling] port: ", "0..65535");
+  expect_error("[signalling]\nbind = example.org\n", "t.conf:2: [signalling] bind: ",
+               "'example.org'");
+  expect_error("[signalling]\nmax_message_bytes = 1023\n",
+               "t.conf:2: [signalling] max_message_bytes: ", "1024..1048576");
+  expect_error("[signalling]\nmax_message_bytes = 1048577\n",
+               "t.conf:2: [signalling] max_message_bytes: ", "1024..1048576");
+  expect_error("[signalling]\nmax_connections_per_ip = 0\n",
+               "t.conf:2: [signalling] max_connections_per_ip: ", "1..100000");
+  expect_error("[signalling]\nenabled = perhaps\n", "t.conf:2: [signalling] enabled: ", NULL);
+  expect_error("[signalling]\nwebroot = web\n", "t.conf:2: [signalling] webroot: ",
+               "unknown key (valid here: enabled, bind, port, www");
+  expect_error("[meeting]\nid =\n", "t.conf:2: [meeting] id: ", "must not be empty");
+  char longid[200];
+  n = snprintf(longid, sizeof longid, "[meeting]\nid = ");
+  memset(longid + n, 'm', 64);
+  strcpy(longid + n + 64, "\n");
+  expect_error(longid, "t.conf:2: [meeting] id: ", "at most 63");
+  expect_error("[meeting]\ntoken_secret = short\n", "t.conf:2: [meeting] token_secret: ",
+               "at least 16 characters");
+  expect_error("[meeting]\nopen_floor = sometimes\n", "t.conf:2: [meeting] open_floor: ", NULL);
+  expect_error("[webrtc]\npublic_ip = my.host\n", "t.conf:2: [webrtc] public_ip: ",
+               "'my.host'");
+  expect_error("[webrtc]\nconsent_timeout_s = 4\n", "t.conf:2: [webrtc] consent_timeout_s: ",
+               "5..120");
+  expect_error("[webrtc]\nconsent_timeout_s = 121\n", "t.conf:2: [webrtc] consent_timeout_s: ",
+               "5..120");
+  expect_error("[turn]\nurls = http://turn.example.org\n", "t.conf:2: [turn] urls: ",
+               "turn:HOST");
+  expect_error("[turn]\nurls = turn:a.example.org, turn\n", "t.conf:2: [turn] urls: ", NULL);
+  expect_error("[turn]\nttl_s = 59\n", "t.conf:2: [turn] ttl_s: ", "60..604800");
+  expect_error("[turns]\nurls = \n", "t.conf:1: unknown section [turns]", "signalling, meeting");
+
   fb_config c;
   CHECK(fb_config_load(&c, "/nonexistent/x.conf", err, sizeof err) == -1 &&
             strstr(err, "/nonexistent/x.conf: ") == err,
@@ -292,6 +343,64 @@ static void test_values(void) {
         "bind localhost: %s", err);
   CHECK(parse(&c, "[bridge]\nbind = ::\n") == 0 && strcmp(c.bind, "::") == 0, "bind v6: %s", err);
   CHECK(parse(&c, "\xEF\xBB\xBF[mixer]\nbitrate = 6000") == 0 && c.bitrate == 6000, "BOM, no \\n");
+
+  rc = parse(&c, "[signalling]\n"
+                 "enabled = off\n"
+                 "bind = ::\n"
+                 "port = 0\n"
+                 "www = /srv/floorbridge/web\n"
+                 "tls_cert = /etc/fb/cert.pem\n"
+                 "tls_key = \"/etc/fb/key.pem\"\n"
+                 "max_message_bytes = 1024\n"
+                 "max_connections_per_ip = 100000\n"
+                 "[meeting]\n"
+                 "id = SG12-2025-03 plenary\n"
+                 "token_secret = 0123456789abcdef\n"
+                 "token_secret_file = /etc/fb/secret\n"
+                 "open_floor = yes\n"
+                 "[webrtc]\n"
+                 "public_ip = 192.0.2.7\n"
+                 "consent_timeout_s = 5\n"
+                 "[turn]\n"
+                 "urls = \"turn:127.0.0.1:3478?transport=udp, turns:turn.example.org:5349\"\n"
+                 "secret = coturn-secret\n"
+                 "ttl_s = 60\n");
+  CHECK(rc == 0, "signalling values parse: %s", err);
+  CHECK(c.sig_enabled == 0 && strcmp(c.sig_bind, "::") == 0 && c.sig_port == 0, "sig bind");
+  CHECK(strcmp(c.sig_www, "/srv/floorbridge/web") == 0, "www '%s'", c.sig_www);
+  CHECK(strcmp(c.sig_tls_cert, "/etc/fb/cert.pem") == 0 && strcmp(c.sig_tls_key, "/etc/fb/key.pem") == 0,
+        "tls");
+  CHECK(c.sig_max_message_bytes == 1024 && c.sig_max_conns_per_ip == 100000, "limits");
+  CHECK(strcmp(c.meeting_id, "SG12-2025-03 plenary") == 0, "id '%s'", c.meeting_id);
+  CHECK(strcmp(c.token_secret, "0123456789abcdef") == 0 &&
+            strcmp(c.token_secret_file, "/etc/fb/secret") == 0 && c.open_floor == 1,
+        "secret");
+  CHECK(strcmp(c.webrtc_public_ip, "192.0.2.7") == 0 && c.webrtc_consent_timeout_s == 5, "webrtc");
+  CHECK(strcmp(c.turn_urls, "turn:127.0.0.1:3478?transport=udp, turns:turn.example.org:5349") == 0 &&
+            strcmp(c.turn_secret, "coturn-secret") == 0 && c.turn_ttl_s == 60,
+        "turn '%s'", c.turn_urls);
+  CHECK(fb_config_validate(&c, err, sizeof err) == 0, "validates: %s", err);
+  CHECK(parse(&c, "[webrtc]\npublic_ip = \"\"\n[turn]\nurls = stun:stun.example.org\n") == 0 &&
+            !c.webrtc_public_ip[0],
+        "empty public_ip: %s", err);
+  CHECK(fb_config_validate(&c, err, sizeof err) == 0, "stun: needs no secret: %s", err);
+
+  char ip[64];
+  fb_config_defaults(&c);
+  fb_config_candidate_ip(&c, ip, sizeof ip);
+  CHECK(strcmp(ip, "127.0.0.1") == 0, "candidate from bind: %s", ip);
+  strcpy(c.bind, "0.0.0.0");
+  fb_config_candidate_ip(&c, ip, sizeof ip);
+  CHECK(strcmp(ip, "127.0.0.1") == 0, "wildcard v4 bind: %s", ip);
+  strcpy(c.bind, "::");
+  fb_config_candidate_ip(&c, ip, sizeof ip);
+  CHECK(strcmp(ip, "127.0.0.1") == 0, "wildcard v6 bind: %s", ip);
+  strcpy(c.bind, "10.1.2.3");
+  fb_config_candidate_ip(&c, ip, sizeof ip);
+  CHECK(strcmp(ip, "10.1.2.3") == 0, "bind: %s", ip);
+  strcpy(c.webrtc_public_ip, "203.0.113.9");
+  fb_config_candidate_ip(&c, ip, sizeof ip);
+  CHECK(strcmp(ip, "203.0.113.9") == 0, "public_ip wins: %s", ip);
 }
 
 static void test_set(void) {
@@ -312,6 +421,14 @@ static void test_set(void) {
   CHECK(fb_config_set(&c, "mixer.nope=1", err, sizeof err) == -1 &&
             strstr(err, "--set mixer.nope: unknown key") == err,
         "unknown key: '%s'", err);
+  CHECK(fb_config_set(&c, "signalling.port=0", err, sizeof err) == 0 && c.sig_port == 0,
+        "set signalling port: %s", err);
+  CHECK(fb_config_set(&c, "meeting.id=SG 12", err, sizeof err) == 0 &&
+            strcmp(c.meeting_id, "SG 12") == 0,
+        "set meeting id: %s", err);
+  CHECK(fb_config_set(&c, "meeting.token_secret=short", err, sizeof err) == -1 &&
+            strstr(err, "--set meeting.token_secret: at least 16"),
+        "set short secret: '%s'", err);
   CHECK(fb_config_set(&c, "mixr.bitrate=1", err, sizeof err) == -1 &&
             strstr(err, "--set mixr.bitrate: unknown section") == err,
         "unknown section: '%s'", err);
@@ -370,6 +487,34 @@ static void test_validate(void) {
   c.bitrate = 1;
   CHECK(fb_config_validate(&c, err, sizeof err) == -1 && strstr(err, "[mixer] bitrate"),
         "range: '%s'", err);
+  c.bitrate = 32000;
+  strcpy(c.sig_tls_cert, "cert.pem");
+  CHECK(fb_config_validate(&c, err, sizeof err) == -1 && strstr(err, "[signalling] tls_key") &&
+            strstr(err, "both or neither"),
+        "cert without key: '%s'", err);
+  c.sig_tls_cert[0] = '\0';
+  strcpy(c.sig_tls_key, "key.pem");
+  CHECK(fb_config_validate(&c, err, sizeof err) == -1 && strstr(err, "[signalling] tls_cert"),
+        "key without cert: '%s'", err);
+  c.sig_tls_key[0] = '\0';
+  strcpy(c.turn_urls, "turn:127.0.0.1:3478");
+  CHECK(fb_config_validate(&c, err, sizeof err) == -1 && strstr(err, "[turn] secret"),
+        "turn without secret: '%s'", err);
+  strcpy(c.turn_secret, "s");
+  CHECK(fb_config_validate(&c, err, sizeof err) == 0, "turn with secret: %s", err);
+  strcpy(c.token_secret, "too-short");
+  CHECK(fb_config_validate(&c, err, sizeof err) == -1 && strstr(err, "[meeting] token_secret"),
+        "short secret: '%s'", err);
+  c.token_secret[0] = '\0';
+  c.meeting_id[0] = '\0';
+  CHECK(fb_config_validate(&c, err, sizeof err) == -1 && strstr(err, "[meeting] id"),
+        "empty meeting: '%s'", err);
+  strcpy(c.meeting_id, "demo");
+  c.sig_max_message_bytes = 100;
+  CHECK(fb_config_validate(&c, err, sizeof err) == -1 &&
+            strstr(err, "[signalling] max_message_bytes"),
+        "message size range: '%s'", err);
+  c.sig_max_message_bytes = 65536;
 
   char host[64];
   int port;

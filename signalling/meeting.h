@@ -1,0 +1,64 @@
+/*
+ * meeting.h — the meeting as the signalling thread sees it: one session per
+ * WebSocket connection, what each message does (join, offer, leave, ping),
+ * reconnects that replace an old connection, and bridge events routed to the
+ * session that owns the participant. PROTOCOL.md is the contract.
+ *
+ * Not thread-safe: every call happens on the signalling (lws) thread. The
+ * transport (server.c) gives each session an opaque conn and two hooks; the
+ * meeting never touches sockets.
+ */
+#ifndef FB_MEETING_H
+#define FB_MEETING_H
+
+#include <stddef.h>
+
+#include "bridge/bridge.h"
+#include "bridge/config.h"
+
+#define FB_MAX_CLIENT_ERRORS 10 /* the connection is closed (1008) at this many */
+
+typedef struct fb_meeting fb_meeting;
+typedef struct fb_session fb_session;
+
+typedef struct {
+  /* Queue one text message (a complete JSON document) to conn. */
+  void (*send)(void *conn, const char *json);
+  /* Close conn with a WebSocket close code once what is queued is sent. */
+  void (*close)(void *conn, int code, const char *reason);
+} fb_session_io;
+
+/* A meeting for cfg (copied) on bridge b. secret may be NULL or "" (every join
+ * is refused with token_bad_signature). NULL when out of memory. */
+fb_meeting *fb_meeting_new(const fb_config *cfg, fb_bridge *b, const char *secret,
+                           const fb_session_io *io);
+
+/* Every session must have been closed. */
+void fb_meeting_free(fb_meeting *m);
+
+/* A new connection; NULL when out of memory. */
+fb_session *fb_meeting_open(fb_meeting *m, void *conn);
+
+/* The connection is gone: its participant leaves the bridge; s is freed. */
+void fb_meeting_close(fb_meeting *m, fb_session *s);
+
+/* One complete text message from the client. */
+void fb_meeting_message(fb_meeting *m, fb_session *s, const char *text, size_t len);
+
+/* Reply with an error for something the transport refused (too_large,
+ * rate_limited, bad_message for binary frames). Counts towards
+ * FB_MAX_CLIENT_ERRORS. */
+void fb_meeting_error(fb_meeting *m, fb_session *s, const char *code, const char *message);
+
+/* Has the session been told to close (replaced, too many errors)? Further
+ * input is ignored. */
+int fb_session_closing(const fb_session *s);
+
+/* A bridge event, already moved to the signalling thread: to the session whose
+ * participant is pid, or to every joined session when pid is 0. */
+void fb_meeting_event(fb_meeting *m, int pid, const char *event, const char *detail);
+
+/* Number of open sessions (tests, status). */
+int fb_meeting_sessions(const fb_meeting *m);
+
+#endif
