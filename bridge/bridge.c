@@ -431,3 +431,122 @@ void fb_bridge_set_event_cb(fb_bridge *b, fb_bridge_event_cb cb, void *ud) {
 }
 
 int fb_bridge_healthy(fb_bridge *b) { return fb_mixer_healthy(b->mixer); }
+
+/* Caller holds b->lock. */
+static fb_participant *find_pid(fb_bridge *b, int pid) {
+  for (int i = 0; i < b->nparts; i++)
+    if (b->parts[i]->id == pid) return b->parts[i];
+  return NULL;
+}
+
+int fb_bridge_set_media(fb_bridge *b, int pid, fb_media_state state, int uplink, char *err,
+                        size_t errlen) {
+  pthread_mutex_lock(&b->lock);
+  fb_participant *p = find_pid(b, pid);
+  if (!p) {
+    pthread_mutex_unlock(&b->lock);
+    snprintf(err, errlen, "unknown_participant: no participant %d", pid);
+    return -1;
+  }
+  if (!uplink) state = FB_MEDIA_LISTEN;
+  int rc = fb_mixer_set_state(b->mixer, p, state);
+  if (rc < 0)
+    snprintf(err, errlen, "floor_full: at most %d participants may be live", b->cfg.max_live);
+  else
+    fb_net_want_uplink(p, state != FB_MEDIA_LISTEN && uplink);
+  pthread_mutex_unlock(&b->lock);
+  return rc;
+}
+
+int fb_bridge_quality(fb_bridge *b, int pid, fb_quality *out) {
+  pthread_mutex_lock(&b->lock);
+  fb_participant *p = find_pid(b, pid);
+  if (p) fb_participant_quality(p, out);
+  pthread_mutex_unlock(&b->lock);
+  return p ? 0 : -1;
+}
+
+size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len) {
+  fb_mixer_stats st;
+  fb_mixer_get_stats(b->mixer, &st);
+  fb_net_stats ns;
+  fb_net_get_stats(b->net, &ns);
+  uint64_t under = 0, restarts = 0, dropped = 0;
+  if (b->floor) fb_floor_input_stats(b->floor, &under, &restarts, &dropped);
+  size_t off = 0;
+#define OUT(...)                                                              \
+  do {                                                                        \
+    if (off < len) {                                                          \
+      int n_ = snprintf(buf + off, len - off, __VA_ARGS__);                   \
+      off += n_ > 0 ? (size_t)n_ : 0;                                         \
+    }                                                                         \
+  } while (0)
+  OUT("# HELP floorbridge_mixer_ticks_total Mixer ticks run.\n"
+      "# TYPE floorbridge_mixer_ticks_total counter\nfloorbridge_mixer_ticks_total %llu\n",
+      (unsigned long long)st.ticks);
+  OUT("# HELP floorbridge_mixer_missed_ticks_total Ticks skipped because the mixer ran late.\n"
+      "# TYPE floorbridge_mixer_missed_ticks_total counter\n"
+      "floorbridge_mixer_missed_ticks_total %llu\n", (unsigned long long)st.missed_ticks);
+  OUT("# HELP floorbridge_mixer_tick_seconds Work per tick.\n"
+      "# TYPE floorbridge_mixer_tick_seconds histogram\n");
+  static const double bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05};
+  for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+    /* ticks whose bucket lies wholly at or below the bound */
+    uint64_t c = 0;
+    for (int k = 0; k < FB_HIST_BUCKETS; k++)
+      if ((double)fb_hist_bucket_upper_ns(k) / 1e9 <= bounds[i]) c += st.tick_ns.buckets[k];
+    OUT("floorbridge_mixer_tick_seconds_bucket{le=\"%g\"} %llu\n", bounds[i], (unsigned long long)c);
+  }
+  OUT("floorbridge_mixer_tick_seconds_bucket{le=\"+Inf\"} %llu\n"
+      "floorbridge_mixer_tick_seconds_sum %.6f\nfloorbridge_mixer_tick_seconds_count %llu\n",
+      (unsigned long long)st.tick_ns.count, st.tick_ns.sum_ns / 1e9,
+      (unsigned long long)st.tick_ns.count);
+  OUT("# HELP floorbridge_bridge_latency_seconds Uplink arrival to the downlink send carrying it.\n"
+      "# TYPE floorbridge_bridge_latency_seconds summary\n"
+      "floorbridge_bridge_latency_seconds{quantile=\"0.5\"} %.6f\n"
+      "floorbridge_bridge_latency_seconds{quantile=\"0.99\"} %.6f\n",
+      fb_hist_quantile(&st.latency_ns, 0.5) / 1e9, fb_hist_quantile(&st.latency_ns, 0.99) / 1e9);
+  OUT("# TYPE floorbridge_packets_sent_total counter\nfloorbridge_packets_sent_total %llu\n",
+      (unsigned long long)st.packets_sent);
+  OUT("# TYPE floorbridge_encodes_total counter\nfloorbridge_encodes_total %llu\n",
+      (unsigned long long)st.encodes);
+  OUT("# TYPE floorbridge_datagrams_received_total counter\n"
+      "floorbridge_datagrams_received_total %llu\n", (unsigned long long)ns.rx_datagrams);
+  OUT("# TYPE floorbridge_datagrams_dropped_total counter\n"
+      "floorbridge_datagrams_dropped_total{reason=\"unknown_source\"} %llu\n"
+      "floorbridge_datagrams_dropped_total{reason=\"malformed\"} %llu\n",
+      (unsigned long long)ns.rx_unknown_source, (unsigned long long)ns.rx_malformed);
+  OUT("# TYPE floorbridge_send_errors_total counter\nfloorbridge_send_errors_total %llu\n",
+      (unsigned long long)ns.tx_errors);
+  OUT("# TYPE floorbridge_floor_alerts_total counter\nfloorbridge_floor_alerts_total %d\n"
+      "# TYPE floorbridge_floor_underruns_total counter\nfloorbridge_floor_underruns_total %llu\n",
+      atomic_load(&b->floor_alerts), (unsigned long long)under);
+  /* per-state counts and uplink loss/jitter over the decoded participants */
+  int n_listen = 0, n_decoding = 0;
+  double loss_sum = 0, jitter_sum = 0;
+  int scored = 0;
+  pthread_mutex_lock(&b->lock);
+  for (int i = 0; i < b->nparts; i++) {
+    fb_participant *p = b->parts[i];
+    fb_quality q;
+    fb_participant_quality(p, &q);
+    int want = atomic_load(&p->want_uplink);
+    if (want) n_decoding++;
+    else n_listen++;
+    if (q.valid && want) {
+      loss_sum += q.loss_pct;
+      jitter_sum += q.jitter_ms;
+      scored++;
+    }
+  }
+  pthread_mutex_unlock(&b->lock);
+  OUT("# HELP floorbridge_media_participants Participants by media state (decoding = live or mic check).\n"
+      "# TYPE floorbridge_media_participants gauge\n"
+      "floorbridge_media_participants{media=\"listening\"} %d\n"
+      "floorbridge_media_participants{media=\"decoding\"} %d\n", n_listen, n_decoding);
+  OUT("# TYPE floorbridge_uplink_loss_percent gauge\nfloorbridge_uplink_loss_percent %.3f\n"
+      "# TYPE floorbridge_uplink_jitter_ms gauge\nfloorbridge_uplink_jitter_ms %.3f\n",
+      scored ? loss_sum / scored : 0, scored ? jitter_sum / scored : 0);
+#undef OUT
+  return off < len ? off : len - 1;
+}

@@ -78,6 +78,24 @@ int fb_bridge_leave(fb_bridge *b, int pid);
 /* Put a participant on the floor / back to listening by handle. */
 int fb_bridge_set_live_pid(fb_bridge *b, int pid, int live, char *err, size_t errlen);
 
+/* Set a participant's media state by handle: FB_MEDIA_LISTEN, FB_MEDIA_LIVE
+ * or FB_MEDIA_MEASURE (decoded and scored, never mixed: mic check, muted).
+ * uplink = 0 drops the participant's uplink in the transport before any
+ * decode (webcast-only sessions, observers) and forces LISTEN. Returns 0 or
+ * -1 with "code: message" (unknown_participant, floor_full). */
+int fb_bridge_set_media(fb_bridge *b, int pid, fb_media_state state, int uplink, char *err,
+                        size_t errlen);
+
+/* The latest quality score of a participant's uplink (valid == 0 when it has
+ * not been decoded long enough, e.g. a listener). Returns 0 or -1 if unknown. */
+int fb_bridge_quality(fb_bridge *b, int pid, fb_quality *out);
+
+/* Prometheus text exposition (version 0.0.4) of the media counters: mixer
+ * ticks, missed ticks, tick duration histogram, packets, uplink loss and
+ * jitter, floor alerts, participants by media state. Appends to buf (at most
+ * len bytes, NUL-terminated); returns bytes written. */
+size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len);
+
 /* Events for the signalling layer, called on whichever bridge thread noticed
  * (net, gst), possibly with that thread's locks held: the callee must only
  * queue them for its own thread and must not call back into the bridge.

@@ -48,4 +48,8 @@ uint64_t fb_hist_quantile(const fb_hist *h, double q) {
   return h->max_ns;
 }
 
+uint64_t fb_hist_bucket_upper_ns(int b) {
+  return b >= FB_HIST_BUCKETS - 1 ? UINT64_MAX : bucket_upper_ns(b);
+}
+
 void fb_hist_reset(fb_hist *h) { memset(h, 0, sizeof *h); }

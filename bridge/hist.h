@@ -23,6 +23,9 @@ void fb_hist_add(fb_hist *h, uint64_t ns);
 /* Value at quantile q (0..1), in nanoseconds (bucket upper bound); 0 if empty. */
 uint64_t fb_hist_quantile(const fb_hist *h, double q);
 
+/* Upper bound of bucket b in nanoseconds (UINT64_MAX for the last one). */
+uint64_t fb_hist_bucket_upper_ns(int b);
+
 /* Reset to empty. */
 void fb_hist_reset(fb_hist *h);
 

@@ -55,7 +55,8 @@ struct fb_mixer {
   fb_mixer_config cfg;
   fb_floor_input *floor;
   fb_output *pa;
-  fb_output *rec;
+  fb_output *full_out[FB_MIXER_MAX_OUTPUTS]; /* recording, webcast */
+  int nfull_out;
 
   pthread_t thread;
   atomic_int running;
@@ -113,7 +114,7 @@ fb_mixer *fb_mixer_new(const fb_mixer_config *cfg, fb_floor_input *floor, fb_out
     m->cfg.limiter_threshold = 0.891f;
   m->floor = floor;
   m->pa = pa;
-  m->rec = rec;
+  if (rec) m->full_out[m->nfull_out++] = rec;
   m->all = calloc((size_t)m->cfg.max_participants, sizeof *m->all);
   m->nch = 1;
   for (int c = 0; c < m->nch; c++) {
@@ -129,6 +130,12 @@ fb_mixer *fb_mixer_new(const fb_mixer_config *cfg, fb_floor_input *floor, fb_out
   pthread_cond_init(&m->cmd_cond, NULL);
   pthread_mutex_init(&m->stats_lock, NULL);
   return m;
+}
+
+int fb_mixer_add_output(fb_mixer *m, fb_output *out) {
+  if (m->nfull_out >= FB_MIXER_MAX_OUTPUTS || m->started) return -1;
+  m->full_out[m->nfull_out++] = out;
+  return 0;
 }
 
 void fb_mixer_free(fb_mixer *m) {
@@ -415,7 +422,7 @@ static void mix_and_send(fb_mixer *m) {
     fb_limiter_process(&m->pa_lim, m->pa_frame, m->pa_frame, FB_FRAME);
     fb_output_push(m->pa, m->pa_frame, FB_FRAME);
   }
-  if (m->rec) fb_output_push(m->rec, ch->out, FB_FRAME);
+  for (int i = 0; i < m->nfull_out; i++) fb_output_push(m->full_out[i], ch->out, FB_FRAME);
 }
 
 void fb_mixer_tick(fb_mixer *m, uint64_t now) {

@@ -59,6 +59,13 @@ typedef struct {
 fb_mixer *fb_mixer_new(const fb_mixer_config *cfg, fb_floor_input *floor, fb_output *pa,
                        fb_output *rec);
 
+/* Before start: add another output fed with the limited full mix (the
+ * webcast beside the recording). Returns 0, or -1 when FB_MIXER_MAX_OUTPUTS
+ * are already attached. */
+int fb_mixer_add_output(fb_mixer *m, fb_output *out);
+
+#define FB_MIXER_MAX_OUTPUTS 4
+
 /* Free (stop first). Participants still added are detached, not freed. */
 void fb_mixer_free(fb_mixer *m);
 
