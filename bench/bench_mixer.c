@@ -25,6 +25,7 @@
 #include "bridge/mixer.h"
 #include "bridge/net.h"
 #include "codecs/synth.h"
+#include "bridge/srtp_session.h"
 
 #define PRE_FRAMES 250 /* 5 s of pre-encoded speech per speaker, looped */
 
@@ -45,6 +46,27 @@ static void st_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size
   s->bytes += hl + plen;
 }
 static void st_flush(fb_transport *t) { (void)t; }
+
+/* What webrtc_tx.c does per listener minus the syscall: copy into a slot,
+ * SRTP-protect in place (one session per listener, as in the bridge). */
+typedef struct {
+  fb_transport base;
+  fb_srtp **sessions;     /* indexed by participant name number */
+  int nsessions;
+  uint8_t slot[1500 + FB_SRTP_TRAILER_MAX];
+  unsigned long errors;
+} srtp_transport;
+
+static void srtp_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size_t hl,
+                      const uint8_t *pl, size_t plen) {
+  srtp_transport *s = (srtp_transport *)t;
+  int idx = atoi(p->name + 1) % s->nsessions;
+  memcpy(s->slot, hdr, hl);
+  memcpy(s->slot + hl, pl, plen);
+  int len = (int)(hl + plen);
+  if (fb_srtp_protect(s->sessions[idx], s->slot, &len, (int)sizeof s->slot) != FB_SRTP_OK)
+    s->errors++;
+}
 
 typedef struct {
   uint8_t pkt[PRE_FRAMES][FB_MAX_OPUS];
@@ -151,11 +173,12 @@ static void udp_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, siz
 
 int main(int argc, char **argv) {
   int S = 8, L = 1000, ticks = 500, compare = 0, use_udp = 0, complexity = 5, bitrate = 32000,
-      json = 0;
+      json = 0, use_srtp = 0;
   static const struct option opts[] = {
       {"speakers", required_argument, 0, 's'}, {"listeners", required_argument, 0, 'l'},
       {"ticks", required_argument, 0, 't'},    {"compare", no_argument, 0, 'c'},
       {"udp", no_argument, 0, 'u'},            {"complexity", required_argument, 0, 'x'},
+      {"srtp", required_argument, 0, 'r'},
       {"bitrate", required_argument, 0, 'b'},  {"json", no_argument, 0, 'j'},
       {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
   int o;
@@ -166,12 +189,13 @@ int main(int argc, char **argv) {
     case 't': ticks = atoi(optarg); break;
     case 'c': compare = 1; break;
     case 'u': use_udp = 1; break;
+    case 'r': use_srtp = strcmp(optarg, "gcm") == 0 ? 2 : 1; break;
     case 'x': complexity = atoi(optarg); break;
     case 'b': bitrate = atoi(optarg); break;
     case 'j': json = 1; break;
     default:
       printf("usage: fb-bench-mixer [--speakers S] [--listeners L] [--ticks N] [--compare]"
-             " [--udp] [--complexity C] [--bitrate B] [--json]\n");
+             " [--udp | --srtp cm|gcm] [--complexity C] [--bitrate B] [--json]\n");
       return o == 'h' ? 0 : 2;
     }
   }
@@ -213,6 +237,20 @@ int main(int argc, char **argv) {
     tr = &udp.base;
   }
 
+  srtp_transport srtp = {.base = {.send = srtp_send, .flush = st_flush}};
+  if (use_srtp) {
+    srtp.nsessions = S + L > 0 ? S + L : 1;
+    srtp.sessions = calloc((size_t)srtp.nsessions, sizeof *srtp.sessions);
+    for (int i = 0; i < srtp.nsessions; i++) {
+      fb_srtp_keys k = {.profile = use_srtp == 2 ? FB_SRTP_PROFILE_AEAD_AES_128_GCM
+                                                 : FB_SRTP_PROFILE_AES128_CM_SHA1_80,
+                        .key_len = 16, .salt_len = use_srtp == 2 ? 12 : 14};
+      for (int b = 0; b < 30; b++) k.local[b] = k.remote[b] = (uint8_t)(i * 7 + b);
+      srtp.sessions[i] = fb_srtp_new(&k);
+    }
+    tr = &srtp.base;
+  }
+
   result base = run(S, 0, ticks, 0, complexity, bitrate, clips, tr);
   result shared = run(S, L, ticks, 0, complexity, bitrate, clips, tr);
   result per = {0};
@@ -224,7 +262,7 @@ int main(int argc, char **argv) {
            "\"shared\":{\"mean_us\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,"
            "\"encodes_per_tick\":%llu},\"speakers_only_mean_us\":%.1f,"
            "\"per_listener_ns\":%.1f",
-           S, L, ticks, use_udp ? "udp" : "staging", shared.mean_us, shared.p50_us, shared.p99_us,
+           S, L, ticks, use_udp ? "udp" : use_srtp == 2 ? "srtp-gcm" : use_srtp ? "srtp-cm" : "staging", shared.mean_us, shared.p50_us, shared.p99_us,
            shared.max_us, (unsigned long long)shared.encodes, base.mean_us, per_listener_ns);
     if (compare)
       printf(",\"per_participant\":{\"mean_us\":%.1f,\"p99_us\":%.1f,\"encodes_per_tick\":%llu},"
@@ -234,7 +272,11 @@ int main(int argc, char **argv) {
     return 0;
   }
   printf("floorbridge mixer benchmark: S=%d live speakers, L=%d listeners, %d ticks, transport=%s\n",
-         S, L, ticks, use_udp ? "loopback UDP (sendmmsg)" : "staging copy (no network)");
+         S, L, ticks,
+         use_udp    ? "loopback UDP (sendmmsg)"
+         : use_srtp ? (use_srtp == 2 ? "copy + SRTP protect (AEAD_AES_128_GCM)"
+                                     : "copy + SRTP protect (AES_CM_128_HMAC_SHA1_80)")
+                    : "staging copy (no network)");
   printf("  %-28s %10s %10s %10s %10s %9s\n", "mode", "mean us", "p50 us", "p99 us", "max us",
          "enc/tick");
   printf("  %-28s %10.1f %10.1f %10.1f %10.1f %9llu\n", "speakers only (L=0)", base.mean_us,

@@ -1,10 +1,12 @@
 /*
  * srtp_session.c — libsrtp2 sessions for one participant.
  *
- * Owns three srtp_t (see srtp_session.h for why three): outbound RTP and
- * outbound RTCP both keyed with keys->local and the SSRC wildcard
- * ssrc_any_outbound, and one inbound session keyed with keys->remote and
- * ssrc_any_inbound. Wildcards mean any SSRC we send or the browser sends is
+ * RTP goes through the hand-written fast path (srtp_fast.h: libsrtp on
+ * Debian's NSS backend costs tens of microseconds a packet across many
+ * sessions, which the per-listener fan-out cannot afford), one instance per
+ * direction. RTCP, at about one packet a second, stays on libsrtp: two srtp_t,
+ * outbound RTCP keyed with keys->local and the SSRC wildcard
+ * ssrc_any_outbound, and inbound keyed with keys->remote and ssrc_any_inbound. Wildcards mean any SSRC we send or the browser sends is
  * accepted without configuration; libsrtp clones a per-SSRC stream from the
  * template on first use. The outbound RTCP session uses the same master key
  * as outbound RTP: RFC 3711 derives separate SRTCP keys from it, and since
@@ -20,6 +22,8 @@
 
 #include <srtp2/srtp.h>
 
+#include "bridge/srtp_fast.h"
+
 _Static_assert(FB_SRTP_TRAILER_MAX >= SRTP_MAX_TRAILER_LEN + 4,
                "FB_SRTP_TRAILER_MAX must cover libsrtp's SRTCP trailer");
 
@@ -28,9 +32,10 @@ _Static_assert(FB_SRTP_TRAILER_MAX >= SRTP_MAX_TRAILER_LEN + 4,
 #define FB_RTCP_MIN_LEN 8    /* RTCP header + sender SSRC */
 
 struct fb_srtp {
-  srtp_t out_rtp;   /* protect: mixer thread */
+  fb_srtp_fast *out_rtp; /* protect: mixer thread */
+  fb_srtp_fast *in_rtp;  /* unprotect: net thread */
   srtp_t out_rtcp;  /* protect_rtcp: whichever thread sends reports */
-  srtp_t in;        /* unprotect, unprotect_rtcp: net thread */
+  srtp_t in;        /* unprotect_rtcp: net thread */
   atomic_uint_fast64_t protect_ok;
   atomic_uint_fast64_t unprotect_ok;
   atomic_uint_fast64_t auth_fail;
@@ -106,7 +111,11 @@ fb_srtp *fb_srtp_new(const fb_srtp_keys *keys) {
   fb_srtp *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
-  if (make_session(&s->out_rtp, keys, keys->local, ssrc_any_outbound) < 0 ||
+  s->out_rtp = fb_srtp_fast_new(keys->profile, keys->local, keys->key_len,
+                                keys->local + keys->key_len, keys->salt_len);
+  s->in_rtp = fb_srtp_fast_new(keys->profile, keys->remote, keys->key_len,
+                               keys->remote + keys->key_len, keys->salt_len);
+  if (!s->out_rtp || !s->in_rtp ||
       make_session(&s->out_rtcp, keys, keys->local, ssrc_any_outbound) < 0 ||
       make_session(&s->in, keys, keys->remote, ssrc_any_inbound) < 0) {
     fb_srtp_free(s);
@@ -159,7 +168,9 @@ int fb_srtp_protect(fb_srtp *s, uint8_t *pkt, int *len, int cap) {
       count(&s->other_fail);
     return FB_SRTP_ERR_ARG;
   }
-  return protect_result(s, srtp_protect(s->out_rtp, pkt, len));
+  int rc = fb_srtp_fast_protect(s->out_rtp, pkt, len, cap);
+  count(rc == FB_SRTP_OK ? &s->protect_ok : &s->other_fail);
+  return rc;
 }
 
 int fb_srtp_protect_rtcp(fb_srtp *s, uint8_t *pkt, int *len, int cap) {
@@ -177,7 +188,12 @@ int fb_srtp_unprotect(fb_srtp *s, uint8_t *pkt, int *len) {
       count(&s->other_fail);
     return FB_SRTP_ERR_ARG;
   }
-  return unprotect_result(s, srtp_unprotect(s->in, pkt, len));
+  int rc = fb_srtp_fast_unprotect(s->in_rtp, pkt, len);
+  count(rc == FB_SRTP_OK            ? &s->unprotect_ok
+        : rc == FB_SRTP_ERR_AUTH    ? &s->auth_fail
+        : rc == FB_SRTP_ERR_REPLAY  ? &s->replay_fail
+                                    : &s->other_fail);
+  return rc;
 }
 
 int fb_srtp_unprotect_rtcp(fb_srtp *s, uint8_t *pkt, int *len) {
@@ -205,9 +221,9 @@ void fb_srtp_get_stats(const fb_srtp *s, fb_srtp_stats *out) {
 void fb_srtp_free(fb_srtp *s) {
   if (!s)
     return;
-  /* srtp_dealloc zeroes libsrtp's key material. */
-  if (s->out_rtp)
-    srtp_dealloc(s->out_rtp);
+  /* both free functions wipe their key material */
+  fb_srtp_fast_free(s->out_rtp);
+  fb_srtp_fast_free(s->in_rtp);
   if (s->out_rtcp)
     srtp_dealloc(s->out_rtcp);
   if (s->in)

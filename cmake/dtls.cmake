@@ -8,6 +8,7 @@ pkg_check_modules(SRTP REQUIRED IMPORTED_TARGET libsrtp2)
 add_library(fbdtls STATIC
   bridge/dtls.c
   bridge/srtp_session.c
+  bridge/srtp_fast.c
 )
 target_include_directories(fbdtls PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(fbdtls PUBLIC PkgConfig::SSL PkgConfig::SRTP Threads::Threads)
@@ -20,3 +21,11 @@ target_link_libraries(test_dtls_srtp PRIVATE fbdtls PkgConfig::SSL)
 set_target_properties(test_dtls_srtp PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 add_test(NAME test_dtls_srtp COMMAND test_dtls_srtp)
 set_tests_properties(test_dtls_srtp PROPERTIES TIMEOUT 60)
+
+# The hand-written SRTP hot path against libsrtp: identical bytes both ways.
+add_executable(test_srtp_fast tests/unit/test_srtp_fast.c)
+target_include_directories(test_srtp_fast PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR})
+target_link_libraries(test_srtp_fast PRIVATE fbdtls)
+set_target_properties(test_srtp_fast PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+add_test(NAME test_srtp_fast COMMAND test_srtp_fast)
+set_tests_properties(test_srtp_fast PROPERTIES TIMEOUT 120)
