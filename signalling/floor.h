@@ -136,7 +136,10 @@ const char *fb_floor_request(fb_floor *f, const char *id, int64_t now_ms);
 const char *fb_floor_withdraw(fb_floor *f, const char *id, int64_t now_ms);
 const char *fb_floor_self_mute(fb_floor *f, const char *id, int on, int64_t now_ms);
 
-/* Chair actions (actor must be a connected or known chair). */
+/* Chair actions (actor must be a connected or known chair). Added: the
+ * bridge itself may act with actor NULL (or "auto" while no delegate has that
+ * id), e.g. to give the floor on joining with an open floor; such actions
+ * are audited with actor "auto" and follow the same rules. */
 const char *fb_floor_grant(fb_floor *f, const char *actor, const char *id, int64_t now_ms);
 const char *fb_floor_end_turn(fb_floor *f, const char *actor, const char *id, int64_t now_ms);
 const char *fb_floor_mute(fb_floor *f, const char *actor, const char *id, int on, int64_t now_ms);
@@ -163,6 +166,10 @@ const fb_delegate *fb_floor_find(const fb_floor *f, const char *id);
 int fb_floor_queue(const fb_floor *f, const fb_delegate **out, int max);
 /* 1-based position in the queue, 0 when not queued. */
 int fb_floor_queue_position(const fb_floor *f, const char *id);
+/* Added: speaking time of id in the current session up to now_ms: spoken_ms
+ * plus the interval still running (live, unmuted and connected; muted time
+ * does not count). 0 for an unknown id. */
+int64_t fb_floor_speaking_ms(const fb_floor *f, const char *id, int64_t now_ms);
 fb_floor_mode fb_floor_mode_now(const fb_floor *f);
 int fb_floor_session_now(const fb_floor *f);
 const fb_floor_config *fb_floor_get_config(const fb_floor *f);
