@@ -13,6 +13,8 @@
 #include "bridge/bridge.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -32,6 +34,7 @@ struct fb_bridge {
   fb_floor_input *floor;
   fb_output *pa;
   fb_output *rec;
+  fb_output *webcast;
   fb_net *net;
   fb_mixer *mixer;
   fb_webrtc *rtc;
@@ -120,6 +123,25 @@ fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
       .tick_cpu = cfg->tick_cpu,
   };
   b->mixer = fb_mixer_new(&mc, b->floor, b->pa, b->rec);
+  if (b->mixer && cfg->webcast_dir[0]) {
+    /* The public webcast: the full mix as HLS (AAC in MPEG-TS, 2 s segments,
+     * a 12 s live window) written where signalling serves /webcast/. */
+    char desc[FB_PIPELINE_MAX + 256];
+    if (mkdir(cfg->webcast_dir, 0755) < 0 && errno != EEXIST) {
+      snprintf(err, errlen, "[webcast] dir '%s': %s", cfg->webcast_dir, strerror(errno));
+      goto fail;
+    }
+    snprintf(desc, sizeof desc,
+             "audio/x-raw,channels=2 ! voaacenc bitrate=96000 ! aacparse ! hlssink2 "
+             "location=\"%s/segment%%05d.ts\" playlist-location=\"%s/index.m3u8\" "
+             "target-duration=2 playlist-length=6 max-files=10",
+             cfg->webcast_dir, cfg->webcast_dir);
+    if (!(b->webcast = fb_output_new(b->gst, "webcast", desc, e, sizeof e))) {
+      snprintf(err, errlen, "[webcast]: %s", e);
+      goto fail;
+    }
+    fb_mixer_add_output(b->mixer, b->webcast);
+  }
   if (!b->mixer || fb_mixer_start(b->mixer) < 0) {
     snprintf(err, errlen, "mixer could not start");
     goto fail;
@@ -172,6 +194,7 @@ void fb_bridge_free(fb_bridge *b) {
   if (b->floor) fb_floor_input_free(b->floor);
   if (b->pa) fb_output_free(b->pa);
   if (b->rec) fb_output_free(b->rec);
+  if (b->webcast) fb_output_free(b->webcast);
   if (b->gst) fb_gst_stop(b->gst);
   pthread_mutex_destroy(&b->lock);
   pthread_mutex_destroy(&b->ev_lock);

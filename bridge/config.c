@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bridge/config_values.h"
 #include "bridge/log.h"
 
 #define MAX_FILE_BYTES (1 << 20)
@@ -48,9 +49,6 @@ typedef struct {
   value_check check;   /* extra check of a string value (file, --set and validate) */
 } key_spec;
 
-static const char *check_meeting_id(const char *v);
-static const char *check_secret(const char *v);
-static const char *check_turn_urls(const char *v);
 
 #define C(f) offsetof(fb_config, f), sizeof(((fb_config *)0)->f)
 #define P(f) offsetof(fb_participant_config, f), sizeof(((fb_participant_config *)0)->f)
@@ -71,6 +69,15 @@ static const key_spec keys[] = {
   {"floor", "pipeline", K_PIPE, C(floor_pipeline), 0, 0, NULL},
   {"floor", "restart_delay_ms", K_INT, C(floor_restart_ms), 50, 60000, NULL},
   {"floor", "stall_timeout_ms", K_INT, C(floor_stall_ms), 100, 60000, NULL},
+  {"floor", "max_live", K_INT, C(floor_max_live), 0, 64, NULL},
+  {"floor", "open_floor", K_BOOL, C(open_floor), 0, 1, NULL},
+  {"floor", "sessions", K_STR, C(floor_sessions), 0, 0, fb_cfg_check_sessions},
+  {"floor", "start_session", K_INT, C(floor_start_session), 0, FB_MAX_SESSIONS - 1, NULL},
+  {"floor", "min_mos", K_DOUBLE, C(floor_min_mos), 1, 5, NULL},
+  {"floor", "max_loss_pct", K_DOUBLE, C(floor_max_loss_pct), 0, 100, NULL},
+  {"floor", "flag_after_ms", K_INT, C(floor_flag_after_ms), 0, 600000, NULL},
+  {"floor", "recover_after_ms", K_INT, C(floor_recover_after_ms), 0, 600000, NULL},
+  {"floor", "auto_cut", K_BOOL, C(floor_auto_cut), 0, 1, NULL},
   {"pa", "pipeline", K_PIPE, C(pa_pipeline), 0, 0, NULL},
   {"recording", "pipeline", K_PIPE, C(rec_pipeline), 0, 0, NULL},
   {"signalling", "enabled", K_BOOL, C(sig_enabled), 0, 1, NULL},
@@ -81,23 +88,29 @@ static const key_spec keys[] = {
   {"signalling", "tls_key", K_STR, C(sig_tls_key), 0, 0, NULL},
   {"signalling", "max_message_bytes", K_INT, C(sig_max_message_bytes), 1024, 1048576, NULL},
   {"signalling", "max_connections_per_ip", K_INT, C(sig_max_conns_per_ip), 1, 100000, NULL},
-  {"meeting", "id", K_STR, C(meeting_id), 0, 0, check_meeting_id},
-  {"meeting", "token_secret", K_STR, C(token_secret), 0, 0, check_secret},
+  {"meeting", "id", K_STR, C(meeting_id), 0, 0, fb_cfg_check_meeting_id},
+  {"meeting", "token_secret", K_STR, C(token_secret), 0, 0, fb_cfg_check_secret},
   {"meeting", "token_secret_file", K_STR, C(token_secret_file), 0, 0, NULL},
-  {"meeting", "open_floor", K_BOOL, C(open_floor), 0, 1, NULL},
+  {"meeting", "open_floor", K_BOOL, C(open_floor), 0, 1, NULL}, /* alias of [floor] open_floor */
   {"webrtc", "public_ip", K_ADDR_OPT, C(webrtc_public_ip), 0, 0, NULL},
   {"webrtc", "consent_timeout_s", K_INT, C(webrtc_consent_timeout_s), 5, 120, NULL},
-  {"turn", "urls", K_STR, C(turn_urls), 0, 0, check_turn_urls},
+  {"turn", "urls", K_STR, C(turn_urls), 0, 0, fb_cfg_check_turn_urls},
   {"turn", "secret", K_STR, C(turn_secret), 0, 0, NULL},
   {"turn", "ttl_s", K_INT, C(turn_ttl_s), 60, 604800, NULL},
+  {"chat", "enabled", K_BOOL, C(chat_enabled), 0, 1, NULL},
+  {"chat", "delegates_to_all", K_BOOL, C(chat_delegates_to_all), 0, 1, NULL},
+  {"chat", "max_length", K_INT, C(chat_max_length), 1, 10000, NULL},
+  {"chat", "per_minute", K_INT, C(chat_per_minute), 1, 600, NULL},
+  {"store", "path", K_STR, C(store_path), 0, 0, NULL},
+  {"webcast", "dir", K_STR, C(webcast_dir), 0, 0, NULL},
   {"participant", "remote", K_REMOTE, P(host), 0, 0, NULL},
   {"participant", "live", K_BOOL, P(live), 0, 1, NULL},
   {"participant", "payload_type", K_INT, P(payload_type), 96, 127, NULL},
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
-static const char *sections[] = {"bridge", "mixer", "floor", "pa", "recording",
-                                 "signalling", "meeting", "webrtc", "turn"};
+static const char *sections[] = {"bridge", "mixer", "floor", "pa", "recording", "signalling",
+                                 "meeting", "webrtc", "turn", "chat", "store", "webcast"};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -123,6 +136,15 @@ void fb_config_defaults(fb_config *cfg) {
   strcpy(cfg->floor_pipeline, "builtin:speech");
   cfg->floor_restart_ms = 1000;
   cfg->floor_stall_ms = 1000;
+  strcpy(cfg->floor_sessions, "Meeting:interactive");
+  cfg->floor_min_mos = 3.0;
+  cfg->floor_max_loss_pct = 10;
+  cfg->floor_flag_after_ms = 3000;
+  cfg->floor_recover_after_ms = 5000;
+  cfg->chat_enabled = 1;
+  cfg->chat_delegates_to_all = 1;
+  cfg->chat_max_length = 500;
+  cfg->chat_per_minute = 20;
   cfg->sig_enabled = 1;
   strcpy(cfg->sig_bind, "127.0.0.1");
   cfg->sig_port = 8080;
@@ -134,120 +156,11 @@ void fb_config_defaults(fb_config *cfg) {
   cfg->turn_ttl_s = 3600;
 }
 
-void fb_config_candidate_ip(const fb_config *cfg, char *out, size_t len) {
-  const char *ip = cfg->webrtc_public_ip[0] ? cfg->webrtc_public_ip : cfg->bind;
-  unsigned char a[16], zero[16] = {0};
-  if (inet_pton(AF_INET, ip, a) == 1 ? memcmp(a, zero, 4) == 0
-                                     : inet_pton(AF_INET6, ip, a) == 1 && memcmp(a, zero, 16) == 0)
-    ip = "127.0.0.1"; /* a wildcard bind is no address a browser can send to */
-  snprintf(out, len, "%s", ip);
-}
-
-/* [meeting] id: what tokens carry in "mtg" (fb_token.meeting holds 63 bytes). */
-static const char *check_meeting_id(const char *v) {
-  if (!*v) return "must not be empty (tokens name the meeting in their \"mtg\" claim)";
-  if (strlen(v) > 63) return "at most 63 characters (the token's \"mtg\" claim)";
-  for (const char *p = v; *p; p++)
-    if ((unsigned char)*p < 0x20 || *p == 0x7f) return "contains a control character";
-  return NULL;
-}
-
-static const char *check_secret(const char *v) {
-  if (*v && strlen(v) < 16)
-    return "at least 16 characters (use 32 random bytes: openssl rand -base64 32), "
-           "or empty to refuse every join";
-  return NULL;
-}
-
-/* Comma-separated turn:, turns:, stun: or stuns: URLs, no blanks inside one. */
-static const char *check_turn_urls(const char *v) {
-  static const char *schemes[] = {"turn:", "turns:", "stun:", "stuns:"};
-  const char *p = v;
-  while (*p) {
-    while (*p == ' ' || *p == ',') p++;
-    if (!*p) break;
-    size_t n = strcspn(p, ", ");
-    int ok = 0;
-    for (int i = 0; i < 4; i++) {
-      size_t sl = strlen(schemes[i]);
-      if (n > sl && strncasecmp(p, schemes[i], sl) == 0) ok = 1;
-    }
-    if (!ok) return "expected comma-separated turn:HOST[:PORT][?transport=udp|tcp], turns:, "
-                    "stun: or stuns: URLs";
-    for (size_t i = 0; i < n; i++)
-      if ((unsigned char)p[i] <= 0x20 || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f)
-        return "a URL contains a control character, a quote or a backslash";
-    p += n;
-  }
-  return NULL;
-}
-
-/* Does v list a turn: or turns: URL (which need credentials)? */
-static int has_turn_url(const char *v) {
-  for (const char *p = v; *p; p++)
-    if ((p == v || p[-1] == ',' || p[-1] == ' ') && strncasecmp(p, "turn", 4) == 0) return 1;
-  return 0;
-}
-
 static void participant_defaults(fb_participant_config *p, const char *name) {
   memset(p, 0, sizeof *p);
   size_t n = strlen(name) < sizeof p->name ? strlen(name) : sizeof p->name - 1; /* validated */
   memcpy(p->name, name, n);
   p->payload_type = 111;
-}
-
-int fb_config_valid_name(const char *name) {
-  size_t n = strlen(name);
-  if (n < 1 || n >= FB_NAME_MAX) return 0;
-  for (size_t i = 0; i < n; i++)
-    if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i])) return 0;
-  return 1;
-}
-
-int fb_parse_hostport(const char *s, char *host, size_t hostlen, int *port) {
-  char h[64];
-  const char *colon;
-  int family = AF_INET;
-  if (s[0] == '[') { /* [V6]:PORT */
-    const char *close = strchr(s, ']');
-    if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof h) return -1;
-    memcpy(h, s + 1, (size_t)(close - s - 1));
-    h[close - s - 1] = '\0';
-    colon = close + 1;
-    family = AF_INET6;
-  } else { /* V4:PORT or localhost:PORT; a bare v6 literal is ambiguous */
-    colon = strchr(s, ':');
-    if (!colon || strchr(colon + 1, ':') || (size_t)(colon - s) >= sizeof h) return -1;
-    memcpy(h, s, (size_t)(colon - s));
-    h[colon - s] = '\0';
-    if (strcasecmp(h, "localhost") == 0) strcpy(h, "127.0.0.1");
-  }
-  char *end;
-  errno = 0;
-  long p = strtol(colon + 1, &end, 10);
-  if (!isdigit((unsigned char)colon[1]) || *end || errno || p < 1 || p > 65535) return -1;
-  unsigned char addr[16];
-  char canon[INET6_ADDRSTRLEN];
-  if (inet_pton(family, h, addr) != 1 || !inet_ntop(family, addr, canon, sizeof canon)) return -1;
-  if (strlen(canon) >= hostlen) return -1;
-  strcpy(host, canon);
-  *port = (int)p;
-  return 0;
-}
-
-/* What is wrong with a pipeline description (NULL when nothing). */
-static const char *pipeline_problem(const char *section, const char *desc) {
-  if (strstr(desc, "fbsink") || strstr(desc, "fbsrc"))
-    return "contains 'fbsink' or 'fbsrc', element names the bridge reserves for its own use";
-  if (strcmp(section, "floor") != 0) return NULL;
-  if (!desc[0]) return "must not be empty (builtin:speech is a synthetic source)";
-  if (strncmp(desc, "builtin:", 8) != 0 || strcmp(desc, "builtin:speech") == 0) return NULL;
-  if (strncmp(desc, "builtin:tone:", 13) == 0 && isdigit((unsigned char)desc[13])) {
-    char *end;
-    long hz = strtol(desc + 13, &end, 10);
-    if (!*end && hz >= 20 && hz <= 20000) return NULL;
-  }
-  return "unknown builtin source (expected builtin:speech or builtin:tone:HZ, HZ 20..20000)";
 }
 
 static int parse_bool(const char *v, int *out) {
@@ -310,7 +223,7 @@ static int set_value(fb_config *cfg, fb_participant_config *part, const key_spec
     size_t len = strlen(v), max = k->max > 0 ? (size_t)k->max : k->size - 1;
     if (len > max)
       return fail(prob, plen, "value is %zu characters long, at most %zu allowed", len, max);
-    const char *why = k->kind == K_PIPE ? pipeline_problem(k->section, v)
+    const char *why = k->kind == K_PIPE ? fb_cfg_pipeline_problem(k->section, v)
                       : k->check        ? k->check(v) : NULL;
     if (why) return fail(prob, plen, "%s", why);
     memcpy(dst, v, len + 1);
@@ -334,6 +247,16 @@ static int set_value(fb_config *cfg, fb_participant_config *part, const key_spec
   }
   }
   return -1;
+}
+
+/* The key that owns k's value: k itself, or the first row for the same field
+ * when k is an alias ([meeting] open_floor for [floor] open_floor). Setting a
+ * key and its alias in one file is a duplicate. */
+static const key_spec *canonical(const key_spec *k) {
+  if (strcmp(k->section, "participant") == 0) return k;
+  for (int i = 0; i < NKEYS; i++)
+    if (keys[i].off == k->off && strcmp(keys[i].section, "participant") != 0) return &keys[i];
+  return k;
 }
 
 static const key_spec *find_key(const char *section, const char *name) {
@@ -451,7 +374,8 @@ static int section_header(fb_config *cfg, parser *ps, char *s, char *err, size_t
     return 0;
   }
   return fail(err, errlen, "%s:%d: unknown section [%s] (expected bridge, mixer, floor, pa, "
-              "recording, signalling, meeting, webrtc, turn or participant NAME)", ps->file,
+              "recording, signalling, meeting, webrtc, turn, chat, store, webcast or "
+              "participant NAME)", ps->file,
               ps->line, inner);
 }
 
@@ -473,10 +397,13 @@ static int key_line(fb_config *cfg, parser *ps, char *s, char *err, size_t errle
     unknown_key(ps->section, prob, sizeof prob);
     return fail(err, errlen, "%s:%d: [%s] %s: %s", ps->file, ps->line, where, name, prob);
   }
-  int *seen = &ps->seen[k - keys];
+  const key_spec *owner = canonical(k);
+  int *seen = &ps->seen[owner - keys];
   if (*seen)
-    return fail(err, errlen, "%s:%d: [%s] %s: duplicate key (already set on line %d)", ps->file,
-                ps->line, where, name, *seen);
+    return fail(err, errlen, "%s:%d: [%s] %s: duplicate key (already set on line %d%s%s%s%s)",
+                ps->file, ps->line, where, name, *seen, owner != k ? " as [" : "",
+                owner != k ? owner->section : "", owner != k ? "] " : "",
+                owner != k ? owner->name : "");
   if (!value)
     return fail(err, errlen, "%s:%d: [%s] %s: unterminated double quote", ps->file, ps->line,
                 where, name);
@@ -593,14 +520,21 @@ int fb_config_validate(const fb_config *cfg, char *err, size_t errlen) {
     if ((k->kind == K_INT || k->kind == K_DOUBLE) && !(v >= k->min && v <= k->max))
       return fail(err, errlen, "[%s] %s: %g is outside %g..%g", k->section, k->name, v, k->min,
                   k->max);
-    const char *why = k->kind == K_PIPE ? pipeline_problem(k->section, at)
+    const char *why = k->kind == K_PIPE ? fb_cfg_pipeline_problem(k->section, at)
                       : k->check        ? k->check(at) : NULL;
     if (why) return fail(err, errlen, "[%s] %s: %s", k->section, k->name, why);
   }
   if (!cfg->sig_tls_cert[0] != !cfg->sig_tls_key[0])
     return fail(err, errlen, "[signalling] %s: tls_cert and tls_key go together (both or "
                 "neither)", cfg->sig_tls_cert[0] ? "tls_key" : "tls_cert");
-  if (has_turn_url(cfg->turn_urls) && !cfg->turn_secret[0])
+  if (cfg->floor_max_live > cfg->max_live)
+    return fail(err, errlen, "[floor] max_live: %d is more than [mixer] max_live (%d), which "
+                "the mixer cannot take", cfg->floor_max_live, cfg->max_live);
+  int nsessions = fb_config_sessions(cfg->floor_sessions, NULL, 0, NULL);
+  if (cfg->floor_start_session >= nsessions)
+    return fail(err, errlen, "[floor] start_session: %d, but sessions lists %d (the first is 0)",
+                cfg->floor_start_session, nsessions);
+  if (fb_cfg_has_turn_url(cfg->turn_urls) && !cfg->turn_secret[0])
     return fail(err, errlen, "[turn] secret: required when urls lists a turn: or turns: server "
                 "(the TURN server's static-auth-secret)");
   if (cfg->n_participants < 0 || cfg->n_participants > FB_MAX_STATIC_PARTICIPANTS ||

@@ -67,6 +67,19 @@ typedef struct {
                                             or a GStreamer source description */
   int  floor_restart_ms;     /* restart_delay_ms = 1000 */
   int  floor_stall_ms;       /* stall_timeout_ms = 1000 */
+  /* [floor] — floor control (signalling/floor.h): who may speak, sessions */
+  int  floor_max_live;       /* max_live = 0 (0: the same as [mixer] max_live; at most that) */
+  int  open_floor;           /* open_floor = false (true: delegates and the chair are given
+                                the floor automatically on join, if there is room;
+                                [meeting] open_floor is accepted as an alias) */
+  char floor_sessions[1024]; /* sessions = "Meeting:interactive" (NAME:MODE, comma-separated;
+                                MODE interactive or webcast; see fb_config_sessions) */
+  int  floor_start_session;  /* start_session = 0 (index into sessions, from 0) */
+  double floor_min_mos;      /* min_mos = 3.0 (1..5) */
+  double floor_max_loss_pct; /* max_loss_pct = 10 (0..100) */
+  int  floor_flag_after_ms;  /* flag_after_ms = 3000 */
+  int  floor_recover_after_ms; /* recover_after_ms = 5000 */
+  int  floor_auto_cut;       /* auto_cut = false */
 
   /* [pa] */
   char pa_pipeline[FB_PIPELINE_MAX];     /* pipeline = "" (disabled) */
@@ -89,7 +102,6 @@ typedef struct {
   char token_secret[256];    /* token_secret = "" (at least 16 characters when set; empty
                                 means every join is refused unless token_secret_file) */
   char token_secret_file[FB_PATH_MAX]; /* token_secret_file = "" (wins over token_secret) */
-  int  open_floor;           /* open_floor = false (true: every delegate may speak) */
 
   /* [webrtc] */
   char webrtc_public_ip[64]; /* public_ip = "" (ICE candidate address; "" = see
@@ -101,9 +113,34 @@ typedef struct {
   char turn_secret[256];     /* secret = "" (coturn static-auth-secret) */
   int  turn_ttl_s;           /* ttl_s = 3600 (60..604800) */
 
+  /* [chat] — the meeting chat beside the audio */
+  int  chat_enabled;         /* enabled = true */
+  int  chat_delegates_to_all; /* delegates_to_all = true (the chair can change it live) */
+  int  chat_max_length;      /* max_length = 500 (UTF-8 bytes, 1..10000) */
+  int  chat_per_minute;      /* per_minute = 20 (messages per connection, 1..600) */
+
+  /* [store] — SQLite: bars, queue, session/mode, audit log, speaking time */
+  char store_path[FB_PATH_MAX]; /* path = "" (no persistence) */
+
+  /* [webcast] — the mix as HLS, written here and served at /webcast/ */
+  char webcast_dir[FB_PATH_MAX]; /* dir = "" (no webcast) */
+
   int n_participants;
   fb_participant_config participants[FB_MAX_STATIC_PARTICIPANTS];
 } fb_config;
+
+/* One session of the meeting from [floor] sessions. */
+#define FB_MAX_SESSIONS 32
+typedef struct {
+  char name[64];
+  int webcast;               /* 1: webcast-only (nobody remote speaks); 0: interactive */
+} fb_session_spec;
+
+/* Parse a [floor] sessions list "NAME:MODE, NAME:MODE, ..." (MODE interactive
+ * or webcast, NAME 1..63 bytes without ',' ':' or control characters, blanks
+ * around items trimmed) into out (up to max; out may be NULL to only check).
+ * Returns the number of sessions (>= 1), or -1 with a static reason in *why. */
+int fb_config_sessions(const char *spec, fb_session_spec *out, int max, const char **why);
 
 /* Fill cfg with every default. */
 void fb_config_defaults(fb_config *cfg);
@@ -130,7 +167,8 @@ int fb_config_set(fb_config *cfg, const char *assignment, char *err, size_t errl
  * "fbsink"/"fbsrc", every number in range (for configs built in code),
  * tls_cert and tls_key both or neither, a token_secret that is set has at
  * least 16 characters, a meeting id, TURN URLs that name turn:, turns:, stun:
- * or stuns: (and a [turn] secret when any is turn:/turns:).
+ * or stuns: (and a [turn] secret when any is turn:/turns:), [floor] max_live
+ * at most [mixer] max_live, [floor] start_session inside [floor] sessions.
  * Returns 0 or -1 with a message "[section] key: what is wrong". */
 int fb_config_validate(const fb_config *cfg, char *err, size_t errlen);
 

@@ -5,6 +5,7 @@
  *   floorbridge --check-config FILE [--set S.K=V ...]             validate, exit
  *   floorbridge COMMAND ...                                        subcommands
  *   floorbridge token --meeting M --delegate D --name N --role R  mint a join token
+ *   floorbridge report --db FILE [--csv OUT] [--audit] ...          speaking time, audit
  *
  * The configuration is built in one order everywhere: defaults, then FILE, then
  * every --set in command-line order, then --log-level, then the cross-key
@@ -30,13 +31,13 @@
 #include "bridge/config.h"
 #include "bridge/log.h"
 #include "signalling/server.h"
+#include "signalling/store.h"
 #include "signalling/token.h"
 
 #define EXIT_START_FAILED 1
 #define EXIT_USAGE 2
 
-/* Subcommands: "floorbridge NAME args..." (argv[0] is NAME). report comes
- * later. */
+/* Subcommands: "floorbridge NAME args..." (argv[0] is NAME). */
 typedef struct {
   const char *name;
   const char *summary;
@@ -45,6 +46,8 @@ typedef struct {
 
 static const command commands[] = {
   {"token", "mint a join token (floorbridge token --help)", fb_token_cli},
+  {"report", "speaking time per delegate and session, audit log (report --help)",
+   fb_store_report_cli},
   {NULL, NULL, NULL},
 };
 
@@ -53,6 +56,7 @@ static void usage(FILE *f) {
           "usage: floorbridge --config FILE [--set SECTION.KEY=VALUE ...] [--log-level LEVEL]\n"
           "       floorbridge --check-config FILE [--set SECTION.KEY=VALUE ...]\n"
           "       floorbridge token --meeting M --delegate D --name N --role R [--speak] ...\n"
+          "       floorbridge report --db FILE [--meeting ID] [--session N] [--csv OUT] [--audit]\n"
           "       floorbridge --help | --version\n"
           "\n"
           "Audio bridge for formal meetings: remote delegates and the room floor.\n"

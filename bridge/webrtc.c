@@ -29,7 +29,18 @@
 #include "bridge/webrtc_peer.h"
 
 #define DTLS_DEADLINE_NS (20ull * 1000000000ull) /* ICE ok but no DTLS for 20 s */
-#define RTCP_INTERVAL_NS 1000000000ull
+#define RTCP_INTERVAL_NS 1000000000ull /* at most one report a second per peer */
+
+/* RFC 3550 6.2: the report interval grows with the session so RTCP stays a
+ * small share of the work: 1 s up to 1000 peers, then 1 ms per peer, each
+ * randomised over [0.5, 1.5] so reports do not synchronise. */
+static uint64_t rtcp_interval_ns(int npeers) {
+  uint64_t base = RTCP_INTERVAL_NS;
+  if (npeers > 1000) base = (uint64_t)npeers * 1000000ull;
+  uint32_t r = 0;
+  if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r) r = (uint32_t)fb_now_ns();
+  return base / 2 + (uint64_t)r % base;
+}
 
 static void on_datagram(void *ud, fb_participant *p, uint8_t *buf, size_t len,
                         const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now);
@@ -324,7 +335,7 @@ static void on_timer(void *ud, uint64_t now) {
     }
     if (s && bound && atomic_load(&peer->consent_ok) && now >= peer->next_rtcp_ns) {
       send_rtcp(w, p, peer, s, now, &to, tolen);
-      peer->next_rtcp_ns = now + RTCP_INTERVAL_NS;
+      peer->next_rtcp_ns = now + rtcp_interval_ns(w->npeers);
     }
   }
   pthread_mutex_unlock(&w->lock);

@@ -46,7 +46,10 @@ add_library(fbsignalling STATIC
   signalling/protocol.c
   signalling/turn.c
   signalling/meeting.c
+  signalling/chair.c
+  signalling/broadcast.c
   signalling/server.c
+  signalling/http.c
 )
 target_include_directories(fbsignalling PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(fbsignalling PUBLIC fbbridge fbtoken PkgConfig::FB_SIG_LWS
@@ -58,3 +61,28 @@ target_link_libraries(floorbridge PRIVATE fbsignalling fbtoken)
 # talked to by a small WebSocket client in the test.
 fb_signalling_test(test_sdp tests/unit/test_sdp.c fbsignalling)
 fb_signalling_test(test_signalling tests/unit/test_signalling.c fbsignalling PkgConfig::FB_SIG_SSL)
+# The chair's floor control and the chat over the same server, with a SQLite
+# store (the test reads the audit log and runs `floorbridge report`).
+fb_signalling_test(test_chair_protocol tests/unit/test_chair_protocol.c fbsignalling
+  PkgConfig::FB_SIG_SQLITE)
+
+# Floor control and its memory (issue: meeting rules): the rules engine
+# (signalling/floor.c + floor_chair.c, a pure state machine: no sockets, no
+# SQL), the SQLite store (signalling/store.c) and `floorbridge report`
+# (signalling/report.c).
+# Headers only from bridge/ and codecs/ (enums and structs), so fbfloor
+# builds and tests without fbbridge; fbsignalling links it.
+pkg_check_modules(FB_SIG_SQLITE REQUIRED IMPORTED_TARGET sqlite3)
+
+add_library(fbfloor STATIC
+  signalling/floor.c
+  signalling/floor_chair.c
+  signalling/store.c
+  signalling/report.c
+)
+target_include_directories(fbfloor PUBLIC ${CMAKE_SOURCE_DIR})
+target_link_libraries(fbfloor PUBLIC fbtoken PkgConfig::FB_SIG_SQLITE)
+target_link_libraries(fbsignalling PUBLIC fbfloor)
+
+fb_signalling_test(test_floor tests/unit/test_floor.c fbfloor)
+fb_signalling_test(test_store tests/unit/test_store.c fbfloor)

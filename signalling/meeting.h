@@ -1,8 +1,14 @@
 /*
  * meeting.h — the meeting as the signalling thread sees it: one session per
- * WebSocket connection, what each message does (join, offer, leave, ping),
- * reconnects that replace an old connection, and bridge events routed to the
- * session that owns the participant. PROTOCOL.md is the contract.
+ * WebSocket connection, what each message does (join, offer, leave, ping, and
+ * the chair's floor control and the chat), reconnects that replace an old
+ * connection, and bridge events routed to the session that owns the
+ * participant. PROTOCOL.md is the contract.
+ *
+ * The meeting owns the floor (signalling/floor.h: the rules) and the store
+ * (signalling/store.h: what survives a restart). Floor changes are broadcast
+ * coalesced: the transport calls fb_meeting_flush once per service-loop
+ * iteration, and fb_meeting_tick once a second (quality scores to chairs).
  *
  * Not thread-safe: every call happens on the signalling (lws) thread. The
  * transport (server.c) gives each session an opaque conn and two hooks; the
@@ -33,7 +39,21 @@ typedef struct {
 fb_meeting *fb_meeting_new(const fb_config *cfg, fb_bridge *b, const char *secret,
                            const fb_session_io *io);
 
-/* Every session must have been closed. */
+/* Open [store] path (when set) and put what it holds back into the floor:
+ * bars, chair mutes, queue places, the session and its mode. Call once,
+ * before any connection. 0, or -1 with a message in err. Without this call
+ * nothing is persisted. */
+int fb_meeting_load_store(fb_meeting *m, char *err, size_t errlen);
+
+/* The meeting is about to close every connection (the server stops): save
+ * what changed, then stop writing delegate and session rows, so that the
+ * disconnects that follow do not empty the stored queue. Speaking intervals
+ * that end with the disconnects are still recorded. */
+void fb_meeting_shutdown(fb_meeting *m);
+
+/* Closes every session still open (their delegates leave the floor, but the
+ * store keeps what it had: a restart finds the queue and bars as they were),
+ * then frees. */
 void fb_meeting_free(fb_meeting *m);
 
 /* A new connection; NULL when out of memory. */
@@ -60,5 +80,18 @@ void fb_meeting_event(fb_meeting *m, int pid, const char *event, const char *det
 
 /* Number of open sessions (tests, status). */
 int fb_meeting_sessions(const fb_meeting *m);
+
+/* Send what changed since the last call (queue, roster, mode, each
+ * delegate's own state) and save changed delegates and the session to the
+ * store. Cheap when nothing changed. */
+void fb_meeting_flush(fb_meeting *m);
+
+/* Once a second: fresh quality scores of the decoded delegates (live, muted,
+ * barred on mic check) to the floor (flags, auto-cut) and to the chairs. */
+void fb_meeting_tick(fb_meeting *m);
+
+/* Prometheus text (0.0.4) of the meeting's gauges and counters, appended to
+ * buf (len bytes, NUL-terminated); returns the bytes written. */
+size_t fb_meeting_metrics(fb_meeting *m, char *buf, size_t len);
 
 #endif

@@ -2,7 +2,9 @@
  * protocol.c — JSON in and out for protocol.h, with jansson.
  *
  * Design: the checks run in a fixed order (syntax, object, "v", "type",
- * fields) so a message gets one well-defined error code. Duplicate keys are
+ * fields) so a message gets one well-defined error code. Each client message
+ * type is one row of `kinds` with the fields it requires; a new message is a
+ * row (plus its member in fb_msg). Duplicate keys are
  * refused (JSON_REJECT_DUPLICATES) so that what we act on is what any other
  * parser would see; strings with NUL are refused by jansson by default.
  * Output is built as json_t and printed compact, so escaping is never done
@@ -24,12 +26,63 @@ static const char *problem(char *why, size_t whylen, const char *code, const cha
   return code;
 }
 
-/* A string field that must be present; NULL when absent or not a string. */
-static const char *field(json_t *root, const char *key, size_t *len) {
-  json_t *v = json_object_get(root, key);
-  if (!json_is_string(v)) return NULL;
-  if (len) *len = json_string_length(v);
-  return json_string_value(v);
+/* Each client message type and the fields it requires (space-separated). */
+static const struct msg_kind {
+  const char *name;
+  fb_msg_type type;
+  const char *fields;
+} kinds[] = {
+  {"join", FB_MSG_JOIN, "token"},
+  {"offer", FB_MSG_OFFER, "sdp"},
+  {"leave", FB_MSG_LEAVE, ""},
+  {"ping", FB_MSG_PING, ""},
+  {"request_floor", FB_MSG_REQUEST_FLOOR, ""},
+  {"withdraw", FB_MSG_WITHDRAW, ""},
+  {"mute", FB_MSG_MUTE, "on"},
+  {"chat", FB_MSG_CHAT, "to text"},
+  {"grant", FB_MSG_GRANT, "delegate"},
+  {"end_turn", FB_MSG_END_TURN, "delegate"},
+  {"mute_all", FB_MSG_MUTE_ALL, ""},
+  {"cut", FB_MSG_CUT, "delegate reason"},
+  {"allow", FB_MSG_ALLOW, "delegate"},
+  {"queue_move", FB_MSG_QUEUE_MOVE, "delegate position"},
+  {"queue_remove", FB_MSG_QUEUE_REMOVE, "delegate"},
+  {"set_mode", FB_MSG_SET_MODE, "mode"},
+  {"set_session", FB_MSG_SET_SESSION, "index"},
+  {"chat_policy", FB_MSG_CHAT_POLICY, "delegates_to_all"},
+};
+
+/* What JSON type a field must have, for the error message. */
+static const char *field_kind(const char *key) {
+  if (!strcmp(key, "on") || !strcmp(key, "delegates_to_all")) return "true or false";
+  if (!strcmp(key, "position") || !strcmp(key, "index")) return "an integer";
+  return "a string";
+}
+
+/* Fill the fb_msg member for key from root; 0 when absent or of the wrong
+ * JSON type. */
+static int set_field(fb_msg *m, const char *key) {
+  json_t *v = json_object_get(m->root, key);
+  if (!strcmp(key, "on") || !strcmp(key, "delegates_to_all")) {
+    if (!json_is_boolean(v)) return 0;
+    *(key[0] == 'o' ? &m->on : &m->delegates_to_all) = json_is_true(v);
+    return 1;
+  }
+  if (!strcmp(key, "position") || !strcmp(key, "index")) {
+    if (!json_is_integer(v)) return 0;
+    *(key[0] == 'p' ? &m->position : &m->index) = (long long)json_integer_value(v);
+    return 1;
+  }
+  const char *s = json_string_value(v);
+  if (!s) return 0;
+  if (!strcmp(key, "token")) m->token = s;
+  else if (!strcmp(key, "sdp")) m->sdp = s, m->sdp_len = json_string_length(v);
+  else if (!strcmp(key, "delegate")) m->delegate = s;
+  else if (!strcmp(key, "to")) m->to = s;
+  else if (!strcmp(key, "text")) m->text = s, m->text_len = json_string_length(v);
+  else if (!strcmp(key, "reason")) m->reason = s;
+  else if (!strcmp(key, "mode")) m->mode = s;
+  return 1;
 }
 
 const char *fb_msg_parse(const char *text, size_t len, fb_msg *m, char *why, size_t whylen) {
@@ -56,23 +109,30 @@ const char *fb_msg_parse(const char *text, size_t len, fb_msg *m, char *why, siz
   if (!type) return problem(why, whylen, "bad_message", "\"type\" is missing");
   if (!t) return problem(why, whylen, "bad_message", "\"type\" must be a string");
 
-  if (strcmp(t, "join") == 0) {
-    m->type = FB_MSG_JOIN;
-    m->token = field(m->root, "token", NULL);
-    if (!m->token) return problem(why, whylen, "missing_field", "join needs \"token\" (a string)");
-  } else if (strcmp(t, "offer") == 0) {
-    m->type = FB_MSG_OFFER;
-    m->sdp = field(m->root, "sdp", &m->sdp_len);
-    if (!m->sdp) return problem(why, whylen, "missing_field", "offer needs \"sdp\" (a string)");
-  } else if (strcmp(t, "leave") == 0) {
-    m->type = FB_MSG_LEAVE;
-  } else if (strcmp(t, "ping") == 0) {
-    m->type = FB_MSG_PING;
-    m->id = json_object_get(m->root, "id");
-  } else {
+  const struct msg_kind *k = NULL;
+  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+    if (strcmp(t, kinds[i].name) == 0) k = &kinds[i];
+  if (!k)
     return problem(why, whylen, "unknown_type", "unknown message type (expected join, offer, "
-                   "leave or ping)");
+                   "leave, ping, request_floor, withdraw, mute, chat, grant, end_turn, "
+                   "mute_all, cut, allow, queue_move, queue_remove, set_mode, set_session "
+                   "or chat_policy)");
+  m->type = k->type;
+  /* every field the type requires, in the order of its list */
+  for (const char *f = k->fields; *f;) {
+    size_t n = strcspn(f, " ");
+    char key[32];
+    snprintf(key, sizeof key, "%.*s", (int)n, f);
+    f += n + (f[n] == ' ');
+    if (!set_field(m, key))
+      return problem(why, whylen, "missing_field", "%s needs \"%s\" (%s)", t, key,
+                     field_kind(key));
   }
+  /* optional fields: present means well-typed */
+  if (m->type == FB_MSG_PING) m->id = json_object_get(m->root, "id");
+  if (m->type == FB_MSG_MUTE && json_object_get(m->root, "delegate") && !set_field(m, "delegate"))
+    return problem(why, whylen, "missing_field", "mute: \"delegate\" must be a string (or absent "
+                   "for your own microphone)");
   return NULL;
 }
 
@@ -111,10 +171,12 @@ char *fb_msg_error(const char *code, const char *message, const char *request) {
 }
 
 char *fb_msg_joined(const fb_msg_joined_info *j) {
-  return finish("joined", json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:O}", "pid", j->pid,
-                                    "meeting", j->meeting, "delegate", j->delegate, "name",
-                                    j->name, "role", j->role, "can_speak", j->can_speak, "live",
-                                    j->live, "ice_servers", j->ice_servers));
+  return finish("joined", json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:O, s:b, s:s}", "pid",
+                                    j->pid, "meeting", j->meeting, "delegate", j->delegate,
+                                    "name", j->name, "role", j->role, "can_speak", j->can_speak,
+                                    "live", j->live, "ice_servers", j->ice_servers,
+                                    "may_request", j->may_request, "state",
+                                    j->state ? j->state : "listening"));
 }
 
 char *fb_msg_answer(const char *sdp) { return finish("answer", json_pack("{s:s}", "sdp", sdp)); }

@@ -7,6 +7,12 @@
  * checks shape only (JSON syntax, object, version, type, required fields and
  * their JSON types) and names the problem with a stable error code:
  * bad_json, bad_message, unsupported_version, unknown_type, missing_field.
+ * What a value means (a known mode, a chat addressee, text rules) is checked
+ * by the meeting (signalling/chair.c), which answers bad_argument.
+ *
+ * The floor-control and chat messages (request_floor ... chat_policy) and the
+ * state messages we send about them (you, queue, roster, quality, mode, chat)
+ * are built in signalling/chair_msg.c.
  */
 #ifndef FB_PROTOCOL_H
 #define FB_PROTOCOL_H
@@ -16,7 +22,14 @@
 
 #define FB_PROTOCOL_VERSION 1
 
-typedef enum { FB_MSG_JOIN, FB_MSG_OFFER, FB_MSG_LEAVE, FB_MSG_PING } fb_msg_type;
+typedef enum {
+  FB_MSG_JOIN, FB_MSG_OFFER, FB_MSG_LEAVE, FB_MSG_PING,
+  /* anyone joined (delegate or chair) */
+  FB_MSG_REQUEST_FLOOR, FB_MSG_WITHDRAW, FB_MSG_MUTE, FB_MSG_CHAT,
+  /* chair only */
+  FB_MSG_GRANT, FB_MSG_END_TURN, FB_MSG_MUTE_ALL, FB_MSG_CUT, FB_MSG_ALLOW, FB_MSG_QUEUE_MOVE,
+  FB_MSG_QUEUE_REMOVE, FB_MSG_SET_MODE, FB_MSG_SET_SESSION, FB_MSG_CHAT_POLICY
+} fb_msg_type;
 
 /* One parsed client message. Strings point into root (valid until
  * fb_msg_free). */
@@ -28,6 +41,16 @@ typedef struct {
   const char *sdp;       /* offer */
   size_t sdp_len;
   json_t *id;            /* ping: any JSON value, NULL when absent */
+  const char *delegate;  /* grant, end_turn, cut, allow, queue_*; mute (NULL: own mic) */
+  int on;                /* mute */
+  const char *to;        /* chat: "all" | "chair" (checked by the meeting) */
+  const char *text;      /* chat (may contain NUL-free UTF-8 of any kind) */
+  size_t text_len;
+  const char *reason;    /* cut */
+  long long position;    /* queue_move (1-based) */
+  long long index;       /* set_session (0-based) */
+  const char *mode;      /* set_mode */
+  int delegates_to_all;  /* chat_policy */
   json_t *root;
 } fb_msg;
 
@@ -42,6 +65,8 @@ typedef struct {
   const char *meeting, *delegate, *name, *role;
   int can_speak, live;
   json_t *ice_servers;
+  int may_request;       /* not an observer: may ask for the floor */
+  const char *state;     /* the floor state now ("listening", "live", "barred", ...) */
 } fb_msg_joined_info;
 
 /* Server messages as compact JSON text: malloc'd (free()), NULL when out of

@@ -9,11 +9,19 @@
  *   upgrade without a Sec-WebSocket-Protocol header (what `new WebSocket(url)`
  *   sends) to protocols[0], so browsers need no subprotocol. Upgrades are only
  *   accepted on /ws (FILTER_PROTOCOL_CONNECTION checks the path).
- * - Mounts: "/healthz" is a callback mount on that protocol; "/" is an lws
- *   file mount on the realpath of www. lws decodes %XX and collapses "..",
- *   "." and "//" before matching, so a request cannot leave the origin
+ * - Mounts (signalling/http.c): "/healthz" and "/metrics" are callback
+ *   mounts on that protocol; "/" is an lws file mount on the realpath of
+ *   www, "/webcast" one on [webcast] dir (HLS). lws decodes %XX and collapses
+ *   "..", "." and "//" before matching, so a request cannot leave the origin
  *   (tests/unit/test_signalling.c tries). Every other HTTP reason goes to
- *   lws_callback_http_dummy, which does the file serving.
+ *   lws_callback_http_dummy, which does the file serving. /metrics is the
+ *   bridge's media counters (fb_bridge_metrics) followed by the meeting's
+ *   (fb_meeting_metrics), Prometheus text 0.0.4.
+ * - The meeting's coalesced broadcasts: fb_meeting_flush after every
+ *   lws_service() round, so what one round of messages changed goes out once.
+ *   A 1 s lws_sul timer runs fb_meeting_tick (quality scores to chairs).
+ * - Start: the meeting loads its store before the port is opened, so no
+ *   connection sees the floor before bars and the queue are back.
  * - Input: a message may come in many RECEIVE callbacks (fragments, and lws
  *   splitting frames into rx_buffer_size pieces); it is gathered into one
  *   buffer, refused as soon as it is known to exceed max_message_bytes
@@ -44,12 +52,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bridge/bridge.h"
 #include "bridge/log.h"
+#include "signalling/http.h"
 #include "signalling/meeting.h"
 #include "signalling/token.h"
 
@@ -58,6 +66,7 @@
 #define BURST 40.0         /* messages at once */
 #define OUTQ_MAX (1 << 20) /* queued bytes before a non-reading client is dropped */
 #define MAX_EVENTS 4096    /* queued bridge events before new ones are dropped */
+#define METRICS_MAX (256 * 1024) /* the /metrics page */
 
 typedef struct ev {
   struct ev *next;
@@ -94,8 +103,8 @@ typedef struct {
   size_t queued;
   int close_code;
   char close_reason[64];
-  /* /healthz */
-  int http_status;
+  /* /healthz, /metrics */
+  fb_http_reply reply;
 } pss;
 
 struct fb_signalling {
@@ -110,8 +119,8 @@ struct fb_signalling {
   size_t max_msg;
   int max_per_ip;
   char url[128];
-  char www[PATH_MAX];
   char cert[FB_PATH_MAX], key[FB_PATH_MAX];
+  lws_sorted_usec_list_t tick; /* fb_meeting_tick, once a second */
   /* events from bridge threads */
   pthread_mutex_t evlock;
   ev *evhead, *evtail;
@@ -121,8 +130,7 @@ struct fb_signalling {
   int nips, capips;
   /* what lws keeps pointers to */
   struct lws_protocols protocols[2];
-  struct lws_http_mount mount_health, mount_files;
-  struct lws_protocol_vhost_options mimes[7];
+  fb_http_mounts mounts;
   lws_retry_bo_t retry;
 };
 
@@ -350,33 +358,29 @@ static void deliver_events(fb_signalling *s) {
 
 /* ---- HTTP ---------------------------------------------------------------- */
 
-static int healthz(fb_signalling *s, struct lws *wsi, pss *p, const char *uri) {
-  unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *q = start, *end = buf + sizeof buf - 1;
-  /* lws 4.1 passes the whole URI here, not the part after the mountpoint; with
-   * no www mount every other path arrives here too */
-  if (!uri || (strcmp(uri, "/healthz") != 0 && strcmp(uri, "/healthz/") != 0)) {
+/* /healthz and /metrics (lws 4.1 passes the whole URI; with no www mount
+ * every other path arrives here too). */
+static int http_request(fb_signalling *s, struct lws *wsi, pss *p, const char *uri) {
+  int health = uri && (strcmp(uri, "/healthz") == 0 || strcmp(uri, "/healthz/") == 0);
+  int metrics = uri && (strcmp(uri, "/metrics") == 0 || strcmp(uri, "/metrics/") == 0);
+  if (!health && !metrics) {
     lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
   }
-  p->http_status = fb_bridge_healthy(s->b) ? HTTP_STATUS_OK : HTTP_STATUS_SERVICE_UNAVAILABLE;
-  size_t len = p->http_status == HTTP_STATUS_OK ? 2 : 9;
-  if (lws_add_http_common_headers(wsi, (unsigned)p->http_status, "text/plain", len, &q, end) ||
-      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                   (const unsigned char *)"no-store", 8, &q, end) ||
-      lws_finalize_write_http_header(wsi, start, &q, end))
-    return 1;
-  lws_callback_on_writable(wsi);
-  return 0;
-}
-
-static int healthz_body(struct lws *wsi, pss *p) {
-  unsigned char buf[LWS_PRE + 16];
-  const char *body = p->http_status == HTTP_STATUS_OK ? "ok" : "unhealthy";
-  size_t len = strlen(body);
-  memcpy(buf + LWS_PRE, body, len);
-  p->http_status = 0;
-  if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL) != (int)len) return 1;
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
+  if (health) {
+    int ok = fb_bridge_healthy(s->b);
+    char *body = strdup(ok ? "ok" : "unhealthy");
+    if (!body) return -1;
+    return fb_http_reply_start(wsi, &p->reply, ok ? HTTP_STATUS_OK
+                                                  : HTTP_STATUS_SERVICE_UNAVAILABLE,
+                               "text/plain", body, strlen(body));
+  }
+  char *body = malloc(METRICS_MAX);
+  if (!body) return -1;
+  size_t n = fb_bridge_metrics(s->b, body, METRICS_MAX);
+  n += fb_meeting_metrics(s->meeting, body + n, METRICS_MAX - n);
+  return fb_http_reply_start(wsi, &p->reply, HTTP_STATUS_OK,
+                             "text/plain; version=0.0.4; charset=utf-8", body, n);
 }
 
 /* ---- the protocol callback ----------------------------------------------- */
@@ -387,9 +391,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   pss *p = user;
   switch (reason) {
   case LWS_CALLBACK_HTTP:
-    return healthz(s, wsi, p, in);
+    return http_request(s, wsi, p, in);
   case LWS_CALLBACK_HTTP_WRITEABLE:
-    if (p && p->http_status) return healthz_body(wsi, p);
+    if (p && p->reply.body) return fb_http_reply_write(wsi, &p->reply);
+    break;
+  case LWS_CALLBACK_CLOSED_HTTP:
+    if (p) fb_http_reply_free(&p->reply);
     break;
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
     char uri[64] = "", ip[64] = "";
@@ -431,10 +438,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 /* ---- start / stop -------------------------------------------------------- */
 
+static void on_tick(lws_sorted_usec_list_t *sul) {
+  fb_signalling *s = lws_container_of(sul, fb_signalling, tick);
+  fb_meeting_tick(s->meeting);
+  lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, LWS_US_PER_SEC);
+}
+
 static void *service(void *arg) {
   fb_signalling *s = arg;
-  while (!atomic_load(&s->stop))
+  lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, LWS_US_PER_SEC);
+  while (!atomic_load(&s->stop)) {
     if (lws_service(s->ctx, 0) < 0) break;
+    fb_meeting_flush(s->meeting); /* what this round changed, once */
+  }
   return NULL;
 }
 
@@ -460,30 +476,6 @@ static int load_secret(const fb_config *cfg, char *secret, size_t len, char *err
   return 0;
 }
 
-static void setup_mounts(fb_signalling *s, int have_www) {
-  static const char *mime[][2] = {
-    {".json", "application/json"}, {".mjs", "text/javascript"}, {".wasm", "application/wasm"},
-    {".map", "application/json"}, {".webmanifest", "application/manifest+json"},
-    {".wav", "audio/wav"}, {".ogg", "audio/ogg"},
-  };
-  for (int i = 0; i < 7; i++) {
-    s->mimes[i].next = i + 1 < 7 ? &s->mimes[i + 1] : NULL;
-    s->mimes[i].name = mime[i][0];
-    s->mimes[i].value = mime[i][1];
-  }
-  s->mount_files.mountpoint = "/";
-  s->mount_files.mountpoint_len = 1;
-  s->mount_files.origin = s->www;
-  s->mount_files.def = "index.html";
-  s->mount_files.origin_protocol = LWSMPRO_FILE;
-  s->mount_files.extra_mimetypes = s->mimes;
-  s->mount_health.mountpoint = "/healthz";
-  s->mount_health.mountpoint_len = 8;
-  s->mount_health.origin = PROTOCOL_NAME;
-  s->mount_health.origin_protocol = LWSMPRO_CALLBACK;
-  s->mount_health.mount_next = have_www ? &s->mount_files : NULL;
-}
-
 fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, char *err,
                                    size_t errlen) {
   char secret[1024];
@@ -501,11 +493,6 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
   s->max_per_ip = cfg->sig_max_conns_per_ip;
   snprintf(s->cert, sizeof s->cert, "%s", cfg->sig_tls_cert);
   snprintf(s->key, sizeof s->key, "%s", cfg->sig_tls_key);
-  struct stat st;
-  int have_www = realpath(cfg->sig_www, s->www) && stat(s->www, &st) == 0 && S_ISDIR(st.st_mode);
-  if (!have_www)
-    fb_log(FB_LOG_WARN, "signalling", "[signalling] www: '%s' is not a directory; no pages are "
-           "served (only /healthz and /ws)", cfg->sig_www);
   fb_session_io io = {conn_send, conn_close};
   s->meeting = fb_meeting_new(cfg, b, secret, &io);
   memset(secret, 0, sizeof secret);
@@ -513,12 +500,15 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
     fb_signalling_stop(s);
     return fail(err, errlen, "out of memory"), NULL;
   }
+  if (fb_meeting_load_store(s->meeting, err, errlen) < 0) {
+    fb_signalling_stop(s);
+    return NULL;
+  }
   if (!cfg->token_secret[0] && !cfg->token_secret_file[0])
     fb_log(FB_LOG_WARN, "signalling", "no [meeting] token_secret: every join will be refused");
 
   s->protocols[0] = (struct lws_protocols){PROTOCOL_NAME, callback, sizeof(pss), 16384, 0, NULL,
                                            0};
-  setup_mounts(s, have_www);
   s->retry.secs_since_valid_ping = 30;
   s->retry.secs_since_valid_hangup = 75;
   lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
@@ -533,7 +523,7 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
   info.port = cfg->sig_port;
   info.iface = cfg->sig_bind;
   info.protocols = s->protocols;
-  info.mounts = &s->mount_health;
+  info.mounts = fb_http_mounts_init(&s->mounts, PROTOCOL_NAME, cfg->sig_www, cfg->webcast_dir);
   info.vhost_name = "floorbridge";
   info.max_http_header_data = 4096;
   info.retry_and_idle_policy = &s->retry;
@@ -578,6 +568,7 @@ void fb_signalling_stop(fb_signalling *s) {
     pthread_join(s->thread, NULL);
     fb_bridge_set_event_cb(s->b, NULL, NULL);
   }
+  if (s->meeting) fb_meeting_shutdown(s->meeting); /* the store keeps the queue as it is */
   if (s->ctx) lws_context_destroy(s->ctx); /* closes every connection (CLOSED: leave) */
   fb_meeting_free(s->meeting);
   while (s->evhead) {

@@ -45,7 +45,7 @@ static inline int test_write_tone_wav(const char *path, double hz, double amp, d
 /* Decode any audio file GStreamer understands to 48 kHz mono float.
  * *out is malloc'd; returns the sample count or -1. */
 static inline long test_read_audio(const char *path, float **out) {
-  char desc[512];
+  char desc[1024];
   snprintf(desc, sizeof desc,
            "filesrc location=%s ! decodebin ! audioconvert ! audioresample ! "
            "audio/x-raw,format=F32LE,rate=48000,channels=1 ! appsink name=s sync=false",

@@ -60,6 +60,15 @@ static void test_defaults(void) {
         "meeting '%s'", c.meeting_id);
   CHECK(!c.webrtc_public_ip[0] && c.webrtc_consent_timeout_s == 30, "webrtc");
   CHECK(!c.turn_urls[0] && !c.turn_secret[0] && c.turn_ttl_s == 3600, "turn");
+  CHECK(c.floor_max_live == 0 && strcmp(c.floor_sessions, "Meeting:interactive") == 0 &&
+            c.floor_start_session == 0 && c.floor_min_mos == 3.0 &&
+            c.floor_max_loss_pct == 10 && c.floor_flag_after_ms == 3000 &&
+            c.floor_recover_after_ms == 5000 && c.floor_auto_cut == 0,
+        "floor control defaults ('%s')", c.floor_sessions);
+  CHECK(c.chat_enabled == 1 && c.chat_delegates_to_all == 1 && c.chat_max_length == 500 &&
+            c.chat_per_minute == 20,
+        "chat defaults");
+  CHECK(!c.store_path[0] && !c.webcast_dir[0], "store and webcast off by default");
   CHECK(fb_config_validate(&c, err, sizeof err) == 0, "defaults validate: %s", err);
   CHECK(parse(&c, "") == 0 && c.bitrate == 32000, "empty file: %s", err);
 }
@@ -87,6 +96,14 @@ static void test_demo(void) {
   CHECK(strcmp(c.meeting_id, "demo") == 0 &&
             strcmp(c.token_secret, "demo-secret-not-for-production-0123456789") == 0,
         "demo meeting '%s' secret '%s'", c.meeting_id, c.token_secret);
+  fb_session_spec ss[FB_MAX_SESSIONS];
+  int ns = fb_config_sessions(c.floor_sessions, ss, FB_MAX_SESSIONS, NULL);
+  CHECK(ns == 3 && c.floor_start_session == 1 && !ss[c.floor_start_session].webcast &&
+            ss[0].webcast && ss[2].webcast,
+        "demo sessions: webcast plenaries around an interactive session it starts in ('%s')",
+        c.floor_sessions);
+  CHECK(strcmp(c.store_path, "floorbridge.db") == 0 && c.open_floor == 0, "demo store '%s'",
+        c.store_path);
 
   /* Every key the parser knows appears (uncommented) in demo.conf: setting each
    * key twice through the file must hit "duplicate key", never "unknown key". */
@@ -98,8 +115,12 @@ static void test_demo(void) {
     "pa pipeline", "recording pipeline", "signalling enabled", "signalling bind",
     "signalling port", "signalling www", "signalling tls_cert", "signalling tls_key",
     "signalling max_message_bytes", "signalling max_connections_per_ip", "meeting id",
-    "meeting token_secret", "meeting token_secret_file", "meeting open_floor",
-    "webrtc public_ip", "webrtc consent_timeout_s", "turn urls", "turn secret", "turn ttl_s"};
+    "meeting token_secret", "meeting token_secret_file", "floor open_floor",
+    "webrtc public_ip", "webrtc consent_timeout_s", "turn urls", "turn secret", "turn ttl_s",
+    "floor max_live", "floor sessions", "floor start_session", "floor min_mos",
+    "floor max_loss_pct", "floor flag_after_ms", "floor recover_after_ms", "floor auto_cut",
+    "chat enabled", "chat delegates_to_all", "chat max_length", "chat per_minute", "store path",
+    "webcast dir"};
   FILE *f = fopen(path, "r");
   char text[65536];
   size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;

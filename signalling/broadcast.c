@@ -1,0 +1,361 @@
+/*
+ * broadcast.c — the state messages of floor control (PROTOCOL.md: you,
+ * queue, roster, mode, quality, chat_policy), when they are sent, the
+ * quality timer and the meeting's /metrics lines.
+ *
+ * Design: the floor says "something changed" (on_changed) and the meeting
+ * only marks what (FB_DIRTY_*). fb_meeting_flush, which the transport calls
+ * once per service-loop iteration, then builds each message once and sends
+ * it to whoever should see it: so a burst of requests, or a mode change that
+ * ends three turns, costs one queue and one roster message per connection,
+ * not one per change. "you" is built per connection and sent only when its
+ * text differs from the last one sent, so a delegate hears about its own
+ * state exactly when it changes; the delegates' roster summary (a count) the
+ * same. A connection that just joined gets the whole picture once (mode,
+ * chat_policy, you, queue, roster), after its "joined".
+ *
+ * Who sees what: the queue (ids and names) goes to everyone (a formal
+ * meeting's speakers list is public in the room too); the full roster (every
+ * known delegate, state, quality flags, speaking time) and the quality
+ * scores only to chairs; delegates and observers get {"type":"roster",
+ * "count":N} (connected participants).
+ *
+ * Strings from the floor (names, bar reasons) are valid UTF-8 as they came
+ * from JSON; one truncated mid-character by a fixed-size field is sent with
+ * its non-ASCII bytes as '?' rather than dropped.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge/log.h"
+#include "signalling/meeting_int.h"
+
+/* ---- building ---------------------------------------------------------------- */
+
+static json_t *jstr(const char *s) {
+  json_t *j = json_string(s ? s : "");
+  if (j) return j;
+  char buf[512];
+  size_t n = 0;
+  for (; s[n] && n < sizeof buf - 1; n++) buf[n] = (unsigned char)s[n] < 0x80 ? s[n] : '?';
+  buf[n] = '\0';
+  return json_string(buf);
+}
+
+static json_t *jnum(double v) { return json_real(round(v * 100.0) / 100.0); }
+
+static json_t *msg_new(const char *type) {
+  return json_pack("{s:i, s:s}", "v", FB_PROTOCOL_VERSION, "type", type);
+}
+
+static char *msg_done(json_t *o) {
+  char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  json_decref(o);
+  return text;
+}
+
+static char *build_you(fb_meeting *m, fb_session *s) {
+  const fb_delegate *d = fb_floor_find(m->floor, s->tok.delegate);
+  json_t *o = msg_new("you");
+  if (!o) return NULL;
+  json_object_set_new(o, "delegate", jstr(s->tok.delegate));
+  json_object_set_new(o, "state", json_string(fb_floor_state_name(d ? d->state : FB_FLOOR_LISTENING)));
+  json_object_set_new(o, "chair_muted", json_boolean(d && d->chair_muted));
+  json_object_set_new(o, "self_muted", json_boolean(d && d->self_muted));
+  json_object_set_new(o, "queue_position",
+                      json_integer(fb_floor_queue_position(m->floor, s->tok.delegate)));
+  json_object_set_new(o, "bar_reason", jstr(d && d->state == FB_FLOOR_BARRED ? d->bar_reason : ""));
+  return msg_done(o);
+}
+
+static char *build_queue(fb_meeting *m) {
+  int n = fb_floor_count(m->floor);
+  const fb_delegate **q = calloc((size_t)(n > 0 ? n : 1), sizeof *q);
+  json_t *o = msg_new("queue"), *arr = json_array();
+  if (!q || !o || !arr) {
+    free(q);
+    json_decref(o);
+    json_decref(arr);
+    return NULL;
+  }
+  int len = fb_floor_queue(m->floor, q, n);
+  for (int i = 0; i < len && i < n; i++)
+    json_array_append_new(arr, json_pack("{s:o, s:o, s:I, s:i}", "delegate", jstr(q[i]->id),
+                                         "name", jstr(q[i]->name), "since_ms",
+                                         (json_int_t)q[i]->requested_ms, "position", i + 1));
+  free(q);
+  json_object_set_new(o, "entries", arr);
+  return msg_done(o);
+}
+
+static int connected_count(fb_meeting *m) {
+  int n = 0, total = fb_floor_count(m->floor);
+  for (int i = 0; i < total; i++) n += fb_floor_at(m->floor, i)->connected != 0;
+  return n;
+}
+
+static char *build_roster(fb_meeting *m, int64_t now) {
+  json_t *o = msg_new("roster"), *arr = json_array();
+  if (!o || !arr) {
+    json_decref(o);
+    json_decref(arr);
+    return NULL;
+  }
+  int n = fb_floor_count(m->floor);
+  for (int i = 0; i < n; i++) {
+    const fb_delegate *d = fb_floor_at(m->floor, i);
+    json_t *p = json_object();
+    if (!p) continue;
+    json_object_set_new(p, "delegate", jstr(d->id));
+    json_object_set_new(p, "name", jstr(d->name));
+    json_object_set_new(p, "role", json_string(fb_role_name(d->role)));
+    json_object_set_new(p, "state", json_string(fb_floor_state_name(d->state)));
+    json_object_set_new(p, "connected", json_boolean(d->connected));
+    json_object_set_new(p, "flagged", json_boolean(d->flagged));
+    json_object_set_new(p, "recovered", json_boolean(d->recovered));
+    json_object_set_new(p, "speaking_ms", json_integer(fb_floor_speaking_ms(m->floor, d->id, now)));
+    json_object_set_new(p, "bar_reason", jstr(d->state == FB_FLOOR_BARRED ? d->bar_reason : ""));
+    json_object_set_new(p, "barred_by", jstr(d->state == FB_FLOOR_BARRED ? d->barred_by : ""));
+    json_object_set_new(p, "chair_muted", json_boolean(d->chair_muted));
+    json_object_set_new(p, "self_muted", json_boolean(d->self_muted));
+    json_object_set_new(p, "queue_position", json_integer(fb_floor_queue_position(m->floor, d->id)));
+    json_object_set_new(p, "live_since_ms",
+                        json_integer(d->state == FB_FLOOR_LIVE || d->state == FB_FLOOR_MUTED
+                                         ? d->live_since_ms : 0));
+    json_array_append_new(arr, p);
+  }
+  json_object_set_new(o, "participants", arr);
+  json_object_set_new(o, "count", json_integer(connected_count(m)));
+  return msg_done(o);
+}
+
+static char *build_count(int count) {
+  json_t *o = msg_new("roster");
+  if (o) json_object_set_new(o, "count", json_integer(count));
+  return msg_done(o);
+}
+
+static char *build_mode(fb_meeting *m) {
+  const fb_floor_config *fc = fb_floor_get_config(m->floor);
+  int cur = fb_floor_session_now(m->floor);
+  json_t *o = msg_new("mode"), *arr = json_array();
+  if (!o || !arr) {
+    json_decref(o);
+    json_decref(arr);
+    return NULL;
+  }
+  json_object_set_new(o, "mode", json_string(fb_floor_mode_name(fb_floor_mode_now(m->floor))));
+  json_object_set_new(o, "session", json_pack("{s:i, s:o}", "index", cur, "name",
+                                              jstr(cur >= 0 && cur < fc->nsessions
+                                                       ? fc->sessions[cur].name : "")));
+  for (int i = 0; i < fc->nsessions; i++)
+    json_array_append_new(arr, json_pack("{s:i, s:o, s:s}", "index", i, "name",
+                                         jstr(fc->sessions[i].name), "mode",
+                                         fb_floor_mode_name(fc->sessions[i].mode)));
+  json_object_set_new(o, "sessions", arr);
+  return msg_done(o);
+}
+
+char *fb_bc_chat_policy(const fb_meeting *m) {
+  json_t *o = msg_new("chat_policy");
+  if (o) {
+    json_object_set_new(o, "delegates_to_all", json_boolean(m->chat_to_all));
+    json_object_set_new(o, "enabled", json_boolean(m->cfg.chat_enabled));
+  }
+  return msg_done(o);
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
+static int open_joined(const fb_session *s) { return s->joined && !s->closing; }
+
+void fb_bc_to_all(fb_meeting *m, const char *json) {
+  for (fb_session *s = m->sessions; s; s = s->next)
+    if (open_joined(s)) m->io.send(s->conn, json);
+}
+
+void fb_bc_to_chairs(fb_meeting *m, const char *json) {
+  for (fb_session *s = m->sessions; s; s = s->next)
+    if (open_joined(s) && s->tok.role == FB_ROLE_CHAIR) m->io.send(s->conn, json);
+}
+
+/* Send *cache to s, building it on first use. */
+static void send_cached(fb_session *s, char **cache, int *built, char *text) {
+  if (!*built) {
+    *cache = text;
+    *built = 1;
+  } else {
+    free(text);
+  }
+  if (*cache) s->m->io.send(s->conn, *cache);
+}
+
+void fb_meeting_flush(fb_meeting *m) {
+  unsigned d = m->dirty;
+  if (!d) return;
+  m->dirty = 0;
+  if (d & FB_DIRTY_STATE) fb_meeting_persist(m, 1);
+  int64_t now = fb_meeting_now_ms();
+  char *mode = NULL, *queue = NULL, *roster = NULL, *policy = NULL;
+  int have_mode = 0, have_queue = 0, have_roster = 0, have_policy = 0;
+  int count = connected_count(m);
+  for (fb_session *s = m->sessions; s; s = s->next) {
+    if (!open_joined(s)) continue;
+    int all = s->initial;
+    s->initial = 0;
+    if (all || (d & FB_DIRTY_MODE))
+      send_cached(s, &mode, &have_mode, have_mode ? NULL : build_mode(m));
+    if (all) send_cached(s, &policy, &have_policy, have_policy ? NULL : fb_bc_chat_policy(m));
+    if (all || (d & FB_DIRTY_YOU)) {
+      char *you = build_you(m, s);
+      if (you && (!s->last_you || strcmp(you, s->last_you) != 0)) {
+        m->io.send(s->conn, you);
+        free(s->last_you);
+        s->last_you = you;
+      } else {
+        free(you);
+      }
+    }
+    if (all || (d & FB_DIRTY_QUEUE))
+      send_cached(s, &queue, &have_queue, have_queue ? NULL : build_queue(m));
+    if (s->tok.role == FB_ROLE_CHAIR) {
+      if (all || (d & FB_DIRTY_ROSTER))
+        send_cached(s, &roster, &have_roster, have_roster ? NULL : build_roster(m, now));
+    } else if (all || count != s->last_count) {
+      char *c = build_count(count);
+      if (c) m->io.send(s->conn, c);
+      free(c);
+      s->last_count = count;
+    }
+  }
+  free(mode);
+  free(queue);
+  free(roster);
+  free(policy);
+}
+
+/* ---- quality ---------------------------------------------------------------- */
+
+static json_t *quality_entry(const fb_delegate *d, const fb_quality *q) {
+  json_t *p = json_object();
+  if (!p) return NULL;
+  json_object_set_new(p, "delegate", jstr(d->id));
+  json_object_set_new(p, "name", jstr(d->name));
+  json_object_set_new(p, "state", json_string(fb_floor_state_name(d->state)));
+  json_object_set_new(p, "valid", json_boolean(q->valid));
+  if (q->valid) {
+    json_object_set_new(p, "mos", jnum(q->mos));
+    json_object_set_new(p, "r", jnum(q->r_factor));
+    json_object_set_new(p, "loss_pct", jnum(q->loss_pct));
+    json_object_set_new(p, "burst_ratio", jnum(q->burst_ratio));
+    json_object_set_new(p, "jitter_ms", jnum(q->jitter_ms));
+    json_object_set_new(p, "late_pct", jnum(q->late_pct));
+    json_object_set_new(p, "concealed_pct", jnum(q->concealed_pct));
+    json_object_set_new(p, "rtt_ms", q->rtt_ms < 0 ? json_null() : jnum(q->rtt_ms));
+    json_object_set_new(p, "level_dbfs", jnum(q->level_dbfs));
+    json_object_set_new(p, "clip_pct", jnum(q->clip_pct));
+    json_object_set_new(p, "noise_dbfs", jnum(q->noise_dbfs));
+    json_object_set_new(p, "snr_db", jnum(q->snr_db));
+  }
+  json_object_set_new(p, "flagged", json_boolean(d->flagged));
+  json_object_set_new(p, "recovered", json_boolean(d->recovered));
+  return p;
+}
+
+void fb_meeting_tick(fb_meeting *m) {
+  int64_t now = fb_meeting_now_ms();
+  json_t *arr = json_array();
+  int chairs = 0;
+  for (fb_session *s = m->sessions; s && arr; s = s->next) {
+    if (!open_joined(s)) continue;
+    chairs += s->tok.role == FB_ROLE_CHAIR;
+    const fb_delegate *d = fb_floor_find(m->floor, s->tok.delegate);
+    if (!s->bridge_pid || !d ||
+        (d->state != FB_FLOOR_LIVE && d->state != FB_FLOOR_MUTED && d->state != FB_FLOOR_BARRED))
+      continue;
+    fb_quality q;
+    if (fb_bridge_quality(m->b, s->bridge_pid, &q) < 0) continue;
+    if (q.valid) fb_floor_quality(m->floor, s->tok.delegate, &q, now); /* may flag or cut */
+    d = fb_floor_find(m->floor, s->tok.delegate);
+    if (d) json_array_append_new(arr, quality_entry(d, &q));
+  }
+  size_t n = json_array_size(arr);
+  if (chairs && (n || m->quality_sent)) {
+    json_t *o = msg_new("quality");
+    if (o) json_object_set(o, "participants", arr);
+    char *text = msg_done(o);
+    if (text) fb_bc_to_chairs(m, text);
+    free(text);
+  }
+  m->quality_sent = n > 0;
+  json_decref(arr);
+}
+
+/* ---- /metrics -------------------------------------------------------------- */
+
+void fb_bc_count_error(fb_meeting *m, const char *code) {
+  int ok = code && *code && strlen(code) < sizeof m->errs[0].code;
+  for (const char *p = code; ok && *p; p++) ok = islower((unsigned char)*p) || *p == '_';
+  if (!ok) code = "other"; /* label values stay plain */
+  for (int i = 0; i < m->nerrs; i++)
+    if (strcmp(m->errs[i].code, code) == 0) {
+      m->errs[i].n++;
+      return;
+    }
+  if (m->nerrs == FB_ERROR_CODES) return;
+  snprintf(m->errs[m->nerrs].code, sizeof m->errs[0].code, "%s", code);
+  m->errs[m->nerrs++].n = 1;
+}
+
+size_t fb_meeting_metrics(fb_meeting *m, char *buf, size_t len) {
+  size_t off = 0;
+#define OUT(...)                                                        \
+  do {                                                                  \
+    if (off < len) {                                                    \
+      int n_ = snprintf(buf + off, len - off, __VA_ARGS__);             \
+      off += n_ > 0 ? (size_t)n_ : 0;                                   \
+    }                                                                   \
+  } while (0)
+  if (!len) return 0;
+  int counts[3][5] = {{0}};
+  int n = fb_floor_count(m->floor);
+  for (int i = 0; i < n; i++) {
+    const fb_delegate *d = fb_floor_at(m->floor, i);
+    if (d->connected && (int)d->role >= 0 && (int)d->role < 3 && (int)d->state >= 0 &&
+        (int)d->state < 5)
+      counts[d->role][d->state]++;
+  }
+  OUT("# HELP floorbridge_participants Connected participants by role and floor state.\n"
+      "# TYPE floorbridge_participants gauge\n");
+  for (int r = 0; r < 3; r++)
+    for (int st = 0; st < 5; st++)
+      OUT("floorbridge_participants{role=\"%s\",state=\"%s\"} %d\n", fb_role_name((fb_role)r),
+          fb_floor_state_name((fb_floor_state)st), counts[r][st]);
+  OUT("# HELP floorbridge_connections Open WebSocket connections.\n"
+      "# TYPE floorbridge_connections gauge\nfloorbridge_connections %d\n", m->nsessions);
+  OUT("# HELP floorbridge_queue_length Delegates waiting for the floor.\n"
+      "# TYPE floorbridge_queue_length gauge\nfloorbridge_queue_length %d\n",
+      fb_floor_queue(m->floor, NULL, 0));
+  OUT("# HELP floorbridge_webcast_only 1 while the session is webcast-only.\n"
+      "# TYPE floorbridge_webcast_only gauge\nfloorbridge_webcast_only %d\n",
+      fb_floor_mode_now(m->floor) == FB_MODE_WEBCAST);
+  OUT("# HELP floorbridge_chat_messages_total Chat messages delivered.\n"
+      "# TYPE floorbridge_chat_messages_total counter\nfloorbridge_chat_messages_total %llu\n",
+      (unsigned long long)m->chat_messages);
+  OUT("# HELP floorbridge_protocol_errors_total Errors sent to clients, by code.\n"
+      "# TYPE floorbridge_protocol_errors_total counter\n");
+  static const char *always[] = {"bad_json", "not_chair", "barred", "rate_limited"};
+  for (size_t i = 0; i < sizeof always / sizeof *always; i++) {
+    int seen = 0;
+    for (int k = 0; k < m->nerrs; k++) seen |= strcmp(m->errs[k].code, always[i]) == 0;
+    if (!seen) OUT("floorbridge_protocol_errors_total{code=\"%s\"} 0\n", always[i]);
+  }
+  for (int k = 0; k < m->nerrs; k++)
+    OUT("floorbridge_protocol_errors_total{code=\"%s\"} %llu\n", m->errs[k].code,
+        (unsigned long long)m->errs[k].n);
+#undef OUT
+  return off < len ? off : len - 1;
+}
