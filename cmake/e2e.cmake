@@ -21,6 +21,15 @@ set(FB_E2E_TESTS
   join_time
   page_errors
   page_reconnect
+  # floor control from the chair console (web/chair.html) and the delegate page
+  chair_grants_floor
+  chair_mute
+  delegate_sends_chair_commands
+  cut_and_bar
+  webcast_mode
+  chat
+  console_screenshot
+  listen_page
 )
 
 foreach(name IN LISTS FB_E2E_TESTS)

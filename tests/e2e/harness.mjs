@@ -14,6 +14,15 @@
 //     ...
 //   });                                   // always cleans up; on failure prints logs
 //
+// Floor control (chair console, web/chair.html): browser({viewport:
+// CONSOLE_VIEWPORT}) and openConsole(ctx, chairToken) open the console;
+// consoleAction / consoleCut / consoleSetMode click it; consoleState /
+// waitConsoleRow read it (readConsole), delegateState / waitDelegate read the
+// delegate page (readDelegate); waitMessage / waitError wait for what a page
+// received (window.floorbridge.messages / .errors); pageSend sends on a page's
+// own WebSocket; rawParticipant joins extra participants without media;
+// waitFor is the bounded waitForFunction with diagnostics; shot takes a PNG.
+//
 // ctest runs each test file through netns.sh (a private network namespace
 // with only loopback, when allowed). Environment: FB_BINARY (default
 // ../../build/floorbridge), FB_CHROMIUM
@@ -21,7 +30,7 @@
 // FB_E2E_VERBOSE=1 echoes the bridge's and the pages' logs as they come.
 import { spawn, execFile } from 'node:child_process';
 import { existsSync, readFileSync, createWriteStream } from 'node:fs';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -454,8 +463,9 @@ export class Harness {
   }
 
   /** A Chromium (its own process and fresh profile) whose fake microphone plays
-   * `mic` (a WAV). Returns a Playwright BrowserContext. */
-  async browser({ mic = null } = {}) {
+   * `mic` (a WAV). Returns a Playwright BrowserContext. viewport: default phone
+   * width (the delegate page); the chair console wants CONSOLE_VIEWPORT. */
+  async browser({ mic = null, viewport = { width: 390, height: 844 } } = {}) {
     const { chromium } = await loadPlaywright();
     const id = ++this.nBrowsers;
     const profile = path.join(this.tmp, `chromium-${id}`);
@@ -476,7 +486,7 @@ export class Harness {
     if (mic) args.push(`--use-file-for-fake-audio-capture=${mic}`);
     const ctx = await withTimeout(chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM, headless: true, args, timeout: 30000,
-      viewport: { width: 390, height: 844 }, // phone width
+      viewport,
     }), 40000, 'Chromium to start');
     this.contexts.push(ctx);
     return ctx;
@@ -484,8 +494,9 @@ export class Harness {
 
   /** Open the delegate page with a token. opts.relay: relay-only ICE;
    * opts.raw (default true): no AEC/NS/AGC, so test tones pass untouched;
-   * opts.fragment: use this fragment as is (bad-token tests). */
-  async openPage(ctx, token, { relay = false, raw = true, fragment = null, page = null } = {}) {
+   * opts.fragment: use this fragment as is (bad-token tests); opts.path: another
+   * page of web/ (chair.html: see openConsole). */
+  async openPage(ctx, token, { relay = false, raw = true, fragment = null, page = null, path: file = '' } = {}) {
     const p = page || await ctx.newPage();
     const n = ++this.nPages;
     const log = new LineLog(path.join(this.tmp, `page-${n}.log`), 200, `[page${n}] `);
@@ -495,8 +506,153 @@ export class Harness {
     p.on('crash', () => log.push('page crashed'));
     const frag = fragment !== null ? fragment
       : `token=${encodeURIComponent(token)}${relay ? '&relay=1' : ''}${raw ? '&raw=1' : ''}`;
-    await p.goto(`${this.bridge.url}/#${frag}`, { timeout: 15000 });
+    await p.goto(`${this.bridge.url}/${file}#${frag}`, { timeout: 15000 });
     return p;
+  }
+
+  /** Open the chair console (web/chair.html) with a (chair) token. Use a
+   * browser with viewport CONSOLE_VIEWPORT. */
+  async openConsole(ctx, token, opts = {}) {
+    return this.openPage(ctx, token, { ...opts, path: 'chair.html' });
+  }
+
+  /** Wait (bounded) until fn(arg) is truthy in the page; the error names
+   * `what` and shows what the page shows. Resolves to fn's value. */
+  async waitFor(page, what, fn, arg = null, ms = 10000) {
+    try {
+      const handle = await this.unlessBridgeDies(page.waitForFunction(fn, arg, { timeout: ms, polling: 50 }));
+      const v = await handle.jsonValue().catch(() => true);
+      await handle.dispose().catch(() => {});
+      return v;
+    } catch (e) {
+      const info = await pageInfo(page);
+      const floor = await floorInfo(page);
+      throw new Error(`timed out after ${ms} ms waiting for ${what} (${e.message.split('\n')[0]}); ` +
+        `page ${JSON.stringify(info)}; floor ${JSON.stringify(floor)}`);
+    }
+  }
+
+  /** Wait until the page has received a server message of `type` whose
+   * fields equal `match` (shallow; nested objects compared as JSON), among
+   * those received after message number `after` (window.floorbridge.messages
+   * is bounded: count with messageCount). latest=true: only the most recent
+   * message of that type counts (for state messages: you, mode, ...).
+   * Resolves to the message. */
+  async waitMessage(page, type, match = {}, { ms = 10000, after = 0, latest = false } = {}) {
+    return this.waitFor(page, `a "${type}" message like ${JSON.stringify(match)}`, ({ type, match, after, latest }) => {
+      const fb = window.floorbridge;
+      if (!fb || !fb.messages) return null;
+      const same = (a, b) => (typeof b === 'object' && b !== null ? JSON.stringify(a) === JSON.stringify(b) : a === b);
+      const ok = (m) => m.type === type && Object.entries(match).every(([k, v]) => same(m[k], v));
+      const list = fb.messages.filter((m, i) => i >= after - (fb.messagesDropped || 0) && m.type === type);
+      const cand = latest ? list.slice(-1) : list;
+      return cand.find(ok) || null;
+    }, { type, match, after, latest }, ms);
+  }
+
+  /** How many server messages the page has had so far (for waitMessage's after). */
+  async messageCount(page) {
+    return page.evaluate(() => (window.floorbridge.messages.length + (window.floorbridge.messagesDropped || 0)));
+  }
+
+  /** Wait until the page shows (window.floorbridge.errors) an error `code`
+   * that arrived after the first `after` errors. Resolves to the error. */
+  async waitError(page, code, { ms = 10000, after = 0 } = {}) {
+    return this.waitFor(page, `error ${code}`, ({ code, after }) => {
+      const errs = window.floorbridge ? window.floorbridge.errors : [];
+      return errs.slice(after).find((e) => e.code === code) || null;
+    }, { code, after }, ms);
+  }
+
+  /** Send a raw protocol message on the page's own WebSocket (as the page's
+   * participant); resolves to true when sent. */
+  async pageSend(page, obj) {
+    return page.evaluate((o) => window.floorbridge.send(o), obj);
+  }
+
+  /** A raw protocol client joined with `token` (no media): for extra
+   * participants in a meeting. Closed at cleanup. Resolves once "joined". */
+  async rawParticipant(token) {
+    const c = await wsClient(this.bridge.url);
+    this.cleanups.push(async () => c.close());
+    c.send({ v: 1, type: 'join', token });
+    const joined = await c.next((m) => m.type === 'joined' || m.type === 'error', 5000);
+    if (joined.type !== 'joined') throw new Error(`raw participant refused: ${JSON.stringify(joined)}`);
+    c.joined = joined;
+    return c;
+  }
+
+  /** Click a participant's action on the console (act: grant, end_turn,
+   * mute, unmute, cut, allow); waits (bounded) for the button to be enabled. */
+  async consoleAction(page, delegate, act, ms = 10000) {
+    const sel = `#parts-body tr[data-delegate="${delegate}"] button[data-act="${act}"]`;
+    await this.waitFor(page, `console button ${act} for ${delegate}`, (s) => {
+      const b = document.querySelector(s);
+      return !!(b && !b.disabled && !b.hidden);
+    }, sel, ms);
+    await page.click(sel, { timeout: ms });
+  }
+
+  /** Cut a delegate from the console: Cut… → reason → Cut. */
+  async consoleCut(page, delegate, reason, ms = 10000) {
+    await this.consoleAction(page, delegate, 'cut', ms);
+    await page.waitForSelector('#cut-dialog[open]', { timeout: ms });
+    await page.fill('#cut-reason', reason, { timeout: ms });
+    await page.click('#cut-ok', { timeout: ms });
+  }
+
+  /** Switch the console's mode (interactive | webcast), confirming. */
+  async consoleSetMode(page, mode, ms = 10000) {
+    await page.click(mode === 'webcast' ? '#mode-webcast' : '#mode-interactive', { timeout: ms });
+    await page.waitForSelector('#confirm[open]', { timeout: ms });
+    await page.click('#confirm-ok', { timeout: ms });
+  }
+
+  /** Wait until the console's row of `delegate` satisfies the shallow match
+   * (fields of consoleState().rows[i]); resolves to the row. */
+  async waitConsoleRow(page, delegate, match, ms = 10000) {
+    return this.waitFor(page, `console row ${delegate} like ${JSON.stringify(match)}`, ({ delegate, match, src }) => {
+      // eslint-disable-next-line no-new-func
+      const read = new Function(`return (${src})`)();
+      const row = read().rows.find((r) => r.delegate === delegate);
+      return row && Object.entries(match).every(([k, v]) => row[k] === v) ? row : null;
+    }, { delegate, match, src: readConsole.toString() }, ms);
+  }
+
+  /** A PNG of the page in the test's temp dir (kept with FB_E2E_KEEP=1 on
+   * failure); FB_E2E_SHOTS=DIR copies it there too, for looking at the pages
+   * in their states. Resolves to the file. */
+  async shot(page, name, opts = {}) {
+    const file = path.join(this.tmp, name.endsWith('.png') ? name : `${name}.png`);
+    await page.screenshot({ path: file, timeout: 15000, ...opts });
+    if (process.env.FB_E2E_SHOTS) {
+      await mkdir(process.env.FB_E2E_SHOTS, { recursive: true });
+      await copyFile(file, path.join(process.env.FB_E2E_SHOTS, path.basename(file)));
+    }
+    return file;
+  }
+
+  /** What the console shows (see readConsole). */
+  async consoleState(page) {
+    return page.evaluate(readConsole);
+  }
+
+  /** What the delegate page shows about the floor and the chat (see readDelegate). */
+  async delegateState(page) {
+    return page.evaluate(readDelegate);
+  }
+
+  /** Wait until the delegate page's floor view satisfies fn(view) (run in
+   * the page: fn gets readDelegate()'s object); resolves to the view. */
+  async waitDelegate(page, what, fn, ms = 10000) {
+    return this.waitFor(page, `delegate page: ${what}`, ({ fnSrc, src }) => {
+      // eslint-disable-next-line no-new-func
+      const read = new Function(`return (${src})`)();
+      // eslint-disable-next-line no-new-func
+      const f = new Function(`return (${fnSrc})`)();
+      const v = read();
+      return f(v) ? v : null;
+    }, { fnSrc: fn.toString(), src: readDelegate.toString() }, ms);
   }
 
   /** Wait until the page's window.floorbridge.state is `state`. */
@@ -571,6 +727,90 @@ export async function e2e(name, fn) {
     throw e;
   } finally {
     await h.cleanup({ keep: failed && process.env.FB_E2E_KEEP === '1' });
+  }
+}
+
+/** The chair console's viewport: a common laptop screen. */
+export const CONSOLE_VIEWPORT = { width: 1366, height: 768 };
+
+/** The console's DOM, read in the page: { rows: [{delegate, name, role,
+ * state (badge data-state), badge, reason, mos (text), mosValue (number or
+ * null), quality (good|fair|poor|none), flagged, recovered, time, connected,
+ * selected, actions: {act: enabled}}], queue: [{delegate, name, pos, wait}],
+ * mode, session, chat: [{from, name, to, text}], chatPolicy, toasts: [{code,
+ * text}], conn, me, gate (text or null), details }. Runs in the browser. */
+export function readConsole() {
+  const q = (sel, root = document) => root.querySelector(sel);
+  const txt = (el) => (el ? el.textContent.trim() : null);
+  const rows = [...document.querySelectorAll('#parts-body tr')].map((tr) => {
+    const actions = {};
+    tr.querySelectorAll('button[data-act]').forEach((b) => { if (!b.hidden) actions[b.dataset.act] = !b.disabled; });
+    const mos = txt(q('.mos', tr));
+    return {
+      delegate: tr.dataset.delegate, name: txt(q('.p-name', tr)), role: txt(q('.p-role', tr)) || 'delegate',
+      state: q('.badge', tr).dataset.state, badge: txt(q('.badge', tr)), reason: txt(q('.p-reason', tr)),
+      mos, mosValue: /^[0-9.]+$/.test(mos || '') ? Number(mos) : null, quality: q('.mos', tr).dataset.q,
+      flagged: !q('.flag', tr).hidden, recovered: !q('.recovered', tr).hidden,
+      time: txt(q('.c-time', tr)), connected: !tr.classList.contains('offline'),
+      selected: tr.getAttribute('aria-selected') === 'true', actions,
+    };
+  });
+  const queue = [...document.querySelectorAll('#queue-list li')].map((li) => ({
+    delegate: li.dataset.delegate, name: txt(q('.q-name', li)), pos: txt(q('.q-pos', li)), wait: txt(q('.q-wait', li)),
+  }));
+  const chat = [...document.querySelectorAll('#chat-log li')].map((li) => ({
+    from: li.dataset.from, name: txt(q('.chat-from', li)), to: li.dataset.to, text: q('.chat-text', li).textContent,
+  }));
+  const toasts = [...document.querySelectorAll('#toasts .toast')].map((t) => ({ code: t.dataset.code, text: txt(q('.toast-msg', t)) }));
+  const gate = q('#gate');
+  return {
+    rows, queue, chat, toasts,
+    mode: q('#mode-webcast').getAttribute('aria-pressed') === 'true' ? 'webcast' : 'interactive',
+    session: txt(q('#session-name')),
+    chatPolicy: q('#chat-policy').checked,
+    conn: q('#conn').dataset.state, me: txt(q('#me-state')),
+    gate: gate && !gate.hidden ? txt(gate) : null,
+    details: q('#metrics').hidden ? null : Object.fromEntries([...document.querySelectorAll('#metrics dd')].map((dd) => [dd.dataset.metric, dd.textContent])),
+  };
+}
+
+/** The delegate page's floor, mute and chat view, read in the page. */
+export function readDelegate() {
+  const q = (sel) => document.querySelector(sel);
+  const vis = (el) => !!el && !el.hidden && !el.closest('[hidden]');
+  const req = q('#request');
+  const mute = q('#mute');
+  return {
+    floorVisible: vis(q('#floor-section')),
+    banner: q('#floor-banner').dataset.floor,
+    title: q('#floor-text').textContent.trim(),
+    detail: q('#floor-detail').textContent.trim(),
+    request: vis(req) ? { text: req.textContent.trim(), disabled: req.disabled } : null,
+    mute: { text: mute.textContent.trim(), disabled: mute.disabled, visible: vis(mute), hint: q('#mic-hint').textContent.trim() },
+    chatVisible: vis(q('#chat-section')), chatFormVisible: vis(q('#chat-form')),
+    chatToAllDisabled: q('#chat-to option[value="all"]').disabled,
+    chatNote: vis(q('#chat-note')) ? q('#chat-note').textContent.trim() : null,
+    chat: [...document.querySelectorAll('#chat-log li')].map((li) => ({
+      from: li.dataset.from, name: li.querySelector('.chat-from').textContent, to: li.dataset.to,
+      text: li.querySelector('.chat-text').textContent,
+    })),
+    you: window.floorbridge ? window.floorbridge.you : null,
+    mode: window.floorbridge && window.floorbridge.mode ? window.floorbridge.mode.mode : null,
+  };
+}
+
+/** The floor view of either page, for error messages. */
+export async function floorInfo(page) {
+  try {
+    return await page.evaluate(({ c, d }) => {
+      // eslint-disable-next-line no-new-func
+      const f = new Function(`return (${document.getElementById('parts-body') ? c : d})`)();
+      const v = f();
+      if (v.chat) v.chat = v.chat.length;
+      return v;
+    }, { c: readConsole.toString(), d: readDelegate.toString() });
+  } catch (e) {
+    return { error: e.message.split('\n')[0] };
   }
 }
 
