@@ -91,6 +91,7 @@ static const key_spec keys[] = {
   {"meeting", "id", K_STR, C(meeting_id), 0, 0, fb_cfg_check_meeting_id},
   {"meeting", "token_secret", K_STR, C(token_secret), 0, 0, fb_cfg_check_secret},
   {"meeting", "token_secret_file", K_STR, C(token_secret_file), 0, 0, NULL},
+  {"meeting", "revoked_file", K_STR, C(revoked_file), 0, 0, NULL},
   {"meeting", "open_floor", K_BOOL, C(open_floor), 0, 1, NULL}, /* alias of [floor] open_floor */
   {"webrtc", "public_ip", K_ADDR_OPT, C(webrtc_public_ip), 0, 0, NULL},
   {"webrtc", "consent_timeout_s", K_INT, C(webrtc_consent_timeout_s), 5, 120, NULL},
@@ -534,6 +535,17 @@ int fb_config_validate(const fb_config *cfg, char *err, size_t errlen) {
   if (cfg->floor_start_session >= nsessions)
     return fail(err, errlen, "[floor] start_session: %d, but sessions lists %d (the first is 0)",
                 cfg->floor_start_session, nsessions);
+  /* Beyond loopback the pages and tokens cross a network: TLS is required and
+   * the demo's published secret is refused. */
+  int sig_loopback = strncmp(cfg->sig_bind, "127.", 4) == 0 || strcmp(cfg->sig_bind, "::1") == 0;
+  if (cfg->sig_enabled && !sig_loopback && !cfg->sig_tls_cert[0])
+    return fail(err, errlen, "[signalling] tls_cert: required when bind (%s) is not a loopback "
+                "address: browsers only allow microphones on https pages, and tokens must not "
+                "cross a network in clear", cfg->sig_bind);
+  if (cfg->sig_enabled && !sig_loopback && strcmp(cfg->token_secret, FB_DEMO_TOKEN_SECRET) == 0)
+    return fail(err, errlen, "[meeting] token_secret: the demo's published secret cannot be used "
+                "when bind (%s) is not a loopback address; make one with: openssl rand -base64 32",
+                cfg->sig_bind);
   if (fb_cfg_has_turn_url(cfg->turn_urls) && !cfg->turn_secret[0])
     return fail(err, errlen, "[turn] secret: required when urls lists a turn: or turns: server "
                 "(the TURN server's static-auth-secret)");

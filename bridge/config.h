@@ -102,6 +102,7 @@ typedef struct {
   char token_secret[256];    /* token_secret = "" (at least 16 characters when set; empty
                                 means every join is refused unless token_secret_file) */
   char token_secret_file[FB_PATH_MAX]; /* token_secret_file = "" (wins over token_secret) */
+  char revoked_file[FB_PATH_MAX]; /* revoked_file = "" (revoked token ids / delegates, one a line) */
 
   /* [webrtc] */
   char webrtc_public_ip[64]; /* public_ip = "" (ICE candidate address; "" = see
@@ -141,6 +142,10 @@ typedef struct {
  * around items trimmed) into out (up to max; out may be NULL to only check).
  * Returns the number of sessions (>= 1), or -1 with a static reason in *why. */
 int fb_config_sessions(const char *spec, fb_session_spec *out, int max, const char **why);
+
+/* The token secret of the shipped demo config: refused whenever the bridge
+ * listens beyond loopback. */
+#define FB_DEMO_TOKEN_SECRET "demo-secret-not-for-production-0123456789"
 
 /* Fill cfg with every default. */
 void fb_config_defaults(fb_config *cfg);

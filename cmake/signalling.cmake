@@ -50,6 +50,7 @@ add_library(fbsignalling STATIC
   signalling/broadcast.c
   signalling/server.c
   signalling/http.c
+  signalling/revoke.c
 )
 target_include_directories(fbsignalling PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(fbsignalling PUBLIC fbbridge fbtoken PkgConfig::FB_SIG_LWS
@@ -65,6 +66,9 @@ fb_signalling_test(test_signalling tests/unit/test_signalling.c fbsignalling Pkg
 # store (the test reads the audit log and runs `floorbridge report`).
 fb_signalling_test(test_chair_protocol tests/unit/test_chair_protocol.c fbsignalling
   PkgConfig::FB_SIG_SQLITE)
+# Revoked tokens refused live; production configs refused without TLS or with
+# the demo's published secret.
+fb_signalling_test(test_security tests/unit/test_security.c fbsignalling)
 
 # Floor control and its memory (issue: meeting rules): the rules engine
 # (signalling/floor.c + floor_chair.c, a pure state machine: no sockets, no

@@ -35,6 +35,7 @@
  * or the chat rules (chair.c) are not counted.
  */
 #include "signalling/meeting.h"
+#include "signalling/revoke.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -219,6 +220,7 @@ fb_meeting *fb_meeting_new(const fb_config *cfg, fb_bridge *b, const char *secre
   if (cfg->floor_start_session > 0 && cfg->floor_start_session < fc.nsessions)
     fb_floor_restore_session(m->floor, cfg->floor_start_session,
                              fc.sessions[cfg->floor_start_session].mode);
+  if (cfg->revoked_file[0]) m->revoked = fb_revoked_new(cfg->revoked_file);
   return m;
 }
 
@@ -261,6 +263,7 @@ void fb_meeting_free(fb_meeting *m) {
   while (m->sessions) fb_meeting_close(m, m->sessions);
   fb_floor_free(m->floor);
   fb_store_close(m->store);
+  fb_revoked_free(m->revoked);
   free(m->saved);
   memset(m->secret, 0, sizeof m->secret);
   free(m);
@@ -370,6 +373,12 @@ static void on_join(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   if (e != FB_TOKEN_OK) {
     fb_log(FB_LOG_INFO, "signalling", "join refused: %s", fb_token_error_code(e));
     fb_meeting_reply_error(s, fb_token_error_code(e), fb_token_error_message(e), "join", 1);
+    return;
+  }
+  if (fb_revoked_check(m->revoked, &tok)) {
+    fb_log(FB_LOG_WARN, "signalling", "join refused: token of %s revoked", tok.delegate);
+    fb_meeting_reply_error(s, "token_revoked", "this token has been revoked by the secretariat",
+                           "join", 1);
     return;
   }
   int reconnect = 0;

@@ -84,6 +84,7 @@ struct fb_meeting {
   int next_pid;
   fb_floor *floor;
   fb_store *store;       /* NULL: nothing persisted ([store] path empty) */
+  struct fb_revoked *revoked; /* [meeting] revoked_file, NULL when not set */
   unsigned dirty;        /* FB_DIRTY_* since the last flush */
   int shutting_down;     /* closing every session: leave the store as it was */
   int chat_to_all;       /* delegates may write to everyone (chat_policy) */

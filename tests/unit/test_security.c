@@ -1,0 +1,122 @@
+/*
+ * test_security — the refusals that protect a meeting:
+ *  - a token revoked by the secretariat (by its id, or every token of a
+ *    delegate) cannot join, even before it expires, and the list is re-read
+ *    while the bridge runs; other delegates are unaffected;
+ *  - a config that listens beyond loopback is refused without TLS, or with
+ *    the demo's published token secret.
+ * (Forged, expired and wrong-meeting tokens, chair commands from delegates,
+ * barred delegates under a new token, traversal and chat injection have their
+ * own tests: test_signalling, test_chair_protocol, the browser tests.)
+ */
+#define _GNU_SOURCE /* strcasestr in ws_client.h */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bridge/bridge.h"
+#include "bridge/log.h"
+#include "check.h"
+#include "signalling/server.h"
+#include "signalling/token.h"
+#include "ws_client.h"
+
+#define SECRET "security-test-secret-0123456789"
+#define MEETING "sec-meeting"
+
+static const char *join(const char *delegate, const char *jti) {
+  static char code[64];
+  fb_token t;
+  memset(&t, 0, sizeof t);
+  snprintf(t.meeting, sizeof t.meeting, "%s", MEETING);
+  snprintf(t.delegate, sizeof t.delegate, "%s", delegate);
+  snprintf(t.name, sizeof t.name, "Delegate %s", delegate);
+  snprintf(t.jti, sizeof t.jti, "%s", jti);
+  t.role = FB_ROLE_DELEGATE;
+  t.exp = time(NULL) + 600;
+  char tok[FB_TOKEN_MAX + 1], msg[FB_TOKEN_MAX + 64];
+  if (fb_token_mint(SECRET, &t, tok, sizeof tok) < 0) return "mint failed";
+  ws *w = ws_open();
+  if (!w) return "no connection";
+  snprintf(msg, sizeof msg, "{\"v\":1,\"type\":\"join\",\"token\":\"%s\"}", tok);
+  ws_send(w, msg);
+  json_t *j = ws_json_any(w, 3000);
+  const char *type = j ? str(j, "type") : "";
+  snprintf(code, sizeof code, "%s", strcmp(type, "joined") == 0 ? "joined"
+                                   : strcmp(type, "error") == 0 ? str(j, "code")
+                                                                : "no answer");
+  if (j) json_decref(j);
+  ws_close(w);
+  return code;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+int main(void) {
+  char dir[] = "/tmp/fb-security-XXXXXX";
+  if (!mkdtemp(dir)) return 1;
+  char revoked[128];
+  snprintf(revoked, sizeof revoked, "%s/revoked.txt", dir);
+  fb_log_set_level(FB_LOG_WARN);
+
+  /* production refusals */
+  fb_config c;
+  fb_config_defaults(&c);
+  char err[512];
+  snprintf(c.token_secret, sizeof c.token_secret, "%s", SECRET);
+  snprintf(c.sig_bind, sizeof c.sig_bind, "0.0.0.0");
+  CHECK(fb_config_validate(&c, err, sizeof err) < 0 && strstr(err, "tls_cert"),
+        "public bind without TLS refused: %s", err);
+  snprintf(c.sig_tls_cert, sizeof c.sig_tls_cert, "/etc/ssl/x.pem");
+  snprintf(c.sig_tls_key, sizeof c.sig_tls_key, "/etc/ssl/x.key");
+  snprintf(c.token_secret, sizeof c.token_secret, "%s", FB_DEMO_TOKEN_SECRET);
+  CHECK(fb_config_validate(&c, err, sizeof err) < 0 && strstr(err, "token_secret"),
+        "public bind with the demo secret refused: %s", err);
+  snprintf(c.token_secret, sizeof c.token_secret, "%s", SECRET);
+  CHECK(fb_config_validate(&c, err, sizeof err) == 0, "public bind with TLS and a real secret ok: %s", err);
+  fb_config_defaults(&c);
+  snprintf(c.token_secret, sizeof c.token_secret, "%s", FB_DEMO_TOKEN_SECRET);
+  CHECK(fb_config_validate(&c, err, sizeof err) == 0, "the demo on loopback stays allowed: %s", err);
+
+  /* revocation, live */
+  fb_config *cfg = malloc(sizeof *cfg);
+  fb_config_defaults(cfg);
+  cfg->media_port = 0;
+  cfg->sig_port = 0;
+  snprintf(cfg->floor_pipeline, sizeof cfg->floor_pipeline, "builtin:tone:440");
+  snprintf(cfg->sig_www, sizeof cfg->sig_www, "%s", dir);
+  snprintf(cfg->token_secret, sizeof cfg->token_secret, "%s", SECRET);
+  snprintf(cfg->meeting_id, sizeof cfg->meeting_id, "%s", MEETING);
+  snprintf(cfg->revoked_file, sizeof cfg->revoked_file, "%s", revoked);
+  fb_bridge *b = fb_bridge_new(cfg, err, sizeof err);
+  fb_signalling *sg = b ? fb_signalling_start(cfg, b, err, sizeof err) : NULL;
+  CHECK(b && sg, "bridge and signalling start: %s", err);
+  if (sg) {
+    port = fb_signalling_port(sg);
+    CHECK(strcmp(join("alice", "tok-a1"), "joined") == 0, "no list yet: alice joins");
+    write_file(revoked, "# leaked in a mail\njti:tok-a1\n");
+    CHECK(strcmp(join("alice", "tok-a1"), "token_revoked") == 0, "the leaked token is refused");
+    CHECK(strcmp(join("alice", "tok-a2"), "joined") == 0, "alice's new token works");
+    CHECK(strcmp(join("bob", "tok-b1"), "joined") == 0, "bob unaffected");
+    sleep(1); /* a new mtime second, so the change is seen */
+    write_file(revoked, "jti:tok-a1\ndelegate:bob   # no longer registered\n");
+    CHECK(strcmp(join("bob", "tok-b2"), "token_revoked") == 0, "every token of bob refused");
+    CHECK(strcmp(join("alice", "tok-a3"), "joined") == 0, "alice still fine");
+    unlink(revoked);
+    CHECK(strcmp(join("bob", "tok-b3"), "joined") == 0, "list removed: nothing revoked");
+    fb_signalling_stop(sg);
+  }
+  fb_bridge_free(b);
+  free(cfg);
+  rmdir(dir);
+  return CHECK_DONE();
+}
