@@ -410,7 +410,7 @@ int main(int argc, char **argv) {
 
   /* ---- summary ---- */
   double win_s = (double)(w1_ns - w0_ns) / 1e9;
-  uint64_t rx = 0, lrx = 0, srx = 0, gaps = 0, lost = 0, late = 0;
+  uint64_t rx = 0, gaps = 0, lost = 0, late = 0;
   double lmin = 1e9, lsum = 0, smin = 1e9, ssum = 0, jsum = 0, jmax = 0;
   int L = n - S, silent = 0;
   for (int i = 0; i < n; i++) {
@@ -421,8 +421,8 @@ int main(int argc, char **argv) {
     if (w == 0) silent++;
     jsum += jms;
     if (jms > jmax) jmax = jms;
-    if (p->live) srx += w, ssum += pps, smin = pps < smin ? pps : smin;
-    else lrx += w, lsum += pps, lmin = pps < lmin ? pps : lmin;
+    if (p->live) ssum += pps, smin = pps < smin ? pps : smin;
+    else lsum += pps, lmin = pps < lmin ? pps : lmin;
   }
   double lmean = L ? lsum / L : 0, smean = S ? ssum / S : 0;
   if (!L) lmin = 0;
