@@ -176,8 +176,10 @@ static void accept_index(stream *st, uint32_t roc, uint16_t seq) {
     st->roc = roc;
     st->s_l = seq;
   } else {
+    /* A sender may protect an old index again (a resend); only indexes
+     * inside the window have a bit to set. */
     int64_t back = top - idx;
-    st->window[back / 64] |= 1ull << (back % 64);
+    if (back < WINDOW) st->window[back / 64] |= 1ull << (back % 64);
   }
 }
 

@@ -242,7 +242,8 @@ fb_sdp_error fb_sdp_parse_offer(const char *text, size_t len, fb_sdp_offer *out,
     size_t end = nl ? (size_t)(nl - text) : len, n = end - i;
     if (n && text[end - 1] == '\r') n--;
     if (n && (n < 2 || text[i] < 'a' || text[i] > 'z' || text[i + 1] != '='))
-      return fail(FB_SDP_BAD, err, errlen, "malformed SDP line %.20s", text + i);
+      return fail(FB_SDP_BAD, err, errlen, "malformed SDP line %.*s",
+                  (int)(n < 20 ? n : 20), text + i);
     i = end + 1;
   }
   char *copy_text = g_strndup(text, len);

@@ -489,7 +489,22 @@ static void test_fuzz(void) {
         parsed);
 }
 
+/* Fuzzer finding: a short malformed line at the end of a buffer that is not
+ * NUL-terminated was quoted with %.20s, reading past the buffer. */
+static void test_short_malformed_tail(void) {
+  const char text[] = {'v', '=', '0', '\n', 'a', '}', 'i', 'c', 'i', 't', 'e'};
+  char *heap = malloc(sizeof text); /* exact size: ASan sees any over-read */
+  memcpy(heap, text, sizeof text);
+  fb_sdp_offer o;
+  char err[256];
+  CHECK(fb_sdp_parse_offer(heap, sizeof text, &o, err, sizeof err) != FB_SDP_OK &&
+            strstr(err, "a}icite") != NULL,
+        "short malformed tail refused and quoted exactly: %s", err);
+  free(heap);
+}
+
 int main(void) {
+  test_short_malformed_tail();
   test_chrome();
   test_directions();
   test_multi();
