@@ -527,8 +527,32 @@ void fb_meeting_message(fb_meeting *m, fb_session *s, const char *text, size_t l
   fb_msg_free(&msg);
 }
 
+/* A participant's media is gone (consent expired: the browser stopped its
+ * connectivity checks, or DTLS failed): the meeting is not held up for it.
+ * Off the floor and out of the bridge now, audited, the chairs told; the
+ * socket is closed so a page that is still alive reconnects on its own. */
+static void media_lost(fb_meeting *m, fb_session *s, const char *event, const char *detail) {
+  char what[512];
+  snprintf(what, sizeof what, "%s (%s): %s%s%s", s->tok.name, s->tok.delegate, event,
+           detail[0] ? " — " : "", detail);
+  fb_log(FB_LOG_WARN, "signalling", "media lost: %s", what);
+  if (m->store)
+    fb_store_audit(m->store, fb_meeting_now_ms(), "auto", event, s->tok.delegate, detail);
+  leave_bridge(s);
+  leave_floor(s);
+  char *msg = fb_msg_event("participant_lost", what);
+  if (msg) {
+    fb_bc_to_chairs(m, msg);
+    free(msg);
+  }
+  close_session(s, 1011, "media connection lost");
+}
+
 void fb_meeting_event(fb_meeting *m, int pid, const char *event, const char *detail) {
-  for (fb_session *s = m->sessions; s; s = s->next)
-    if (!s->closing && (pid == 0 ? s->joined : s->bridge_pid == pid))
-      fb_meeting_send(s, fb_msg_event(event, detail));
+  for (fb_session *s = m->sessions; s; s = s->next) {
+    if (s->closing || !(pid == 0 ? s->joined : s->bridge_pid == pid)) continue;
+    fb_meeting_send(s, fb_msg_event(event, detail));
+    if (pid && (strcmp(event, "consent_lost") == 0 || strcmp(event, "dtls_failed") == 0))
+      media_lost(m, s, event, detail);
+  }
 }

@@ -4,7 +4,10 @@
  *    delegate) cannot join, even before it expires, and the list is re-read
  *    while the bridge runs; other delegates are unaffected;
  *  - a config that listens beyond loopback is refused without TLS, or with
- *    the demo's published token secret.
+ *    the demo's published token secret;
+ *  - a client that vanishes (never completes ICE, or stops its consent
+ *    checks) is taken off the floor within the consent timeout and the chair
+ *    is told.
  * (Forged, expired and wrong-meeting tokens, chair commands from delegates,
  * barred delegates under a new token, traversal and chat injection have their
  * own tests: test_signalling, test_chair_protocol, the browser tests.)
@@ -26,6 +29,43 @@
 
 #define SECRET "security-test-secret-0123456789"
 #define MEETING "sec-meeting"
+
+static const char *OFFER =
+    "v=0\r\no=- 4215775240449105457 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:Jq3c\r\na=ice-pwd:8mJbJ4Vn0m9ZpQ2k3xYhL1aT\r\n"
+    "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:"
+    "43:F0:A1:58:D0:A1:2C:19:08\r\n"
+    "a=setup:actpass\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n";
+
+static ws *join_open(const char *delegate, fb_role role) {
+  fb_token t;
+  memset(&t, 0, sizeof t);
+  snprintf(t.meeting, sizeof t.meeting, "%s", MEETING);
+  snprintf(t.delegate, sizeof t.delegate, "%s", delegate);
+  snprintf(t.name, sizeof t.name, "Delegate %s", delegate);
+  t.role = role;
+  t.exp = time(NULL) + 600;
+  char tok[FB_TOKEN_MAX + 1], msg[FB_TOKEN_MAX + 64];
+  if (fb_token_mint(SECRET, &t, tok, sizeof tok) < 0) return NULL;
+  ws *w = ws_open();
+  if (!w) return NULL;
+  snprintf(msg, sizeof msg, "{\"v\":1,\"type\":\"join\",\"token\":\"%s\"}", tok);
+  ws_send(w, msg);
+  return w;
+}
+
+/* Read messages until one of type (and event, if given) or the deadline. */
+static json_t *wait_msg(ws *w, const char *type, const char *event, int ms) {
+  for (int waited = 0; waited < ms; waited += 100) {
+    json_t *j = ws_json_any(w, 100);
+    if (!j) continue;
+    if (strcmp(str(j, "type"), type) == 0 && (!event || strcmp(str(j, "event"), event) == 0))
+      return j;
+    json_decref(j);
+  }
+  return NULL;
+}
 
 static const char *join(const char *delegate, const char *jti) {
   static char code[64];
@@ -97,6 +137,7 @@ int main(void) {
   snprintf(cfg->token_secret, sizeof cfg->token_secret, "%s", SECRET);
   snprintf(cfg->meeting_id, sizeof cfg->meeting_id, "%s", MEETING);
   snprintf(cfg->revoked_file, sizeof cfg->revoked_file, "%s", revoked);
+  cfg->webrtc_consent_timeout_s = 5;
   fb_bridge *b = fb_bridge_new(cfg, err, sizeof err);
   fb_signalling *sg = b ? fb_signalling_start(cfg, b, err, sizeof err) : NULL;
   CHECK(b && sg, "bridge and signalling start: %s", err);
@@ -113,6 +154,34 @@ int main(void) {
     CHECK(strcmp(join("alice", "tok-a3"), "joined") == 0, "alice still fine");
     unlink(revoked);
     CHECK(strcmp(join("bob", "tok-b3"), "joined") == 0, "list removed: nothing revoked");
+
+    /* a delegate whose browser vanishes after the offer (no ICE ever) */
+    ws *chair = join_open("chair-1", FB_ROLE_CHAIR);
+    ws *ghost = join_open("ghost", FB_ROLE_DELEGATE);
+    json_t *j = chair ? wait_msg(chair, "joined", NULL, 3000) : NULL;
+    CHECK(j != NULL, "chair joined");
+    if (j) json_decref(j);
+    j = ghost ? wait_msg(ghost, "joined", NULL, 3000) : NULL;
+    CHECK(j != NULL, "ghost joined");
+    if (j) json_decref(j);
+    if (ghost) {
+      json_t *offer = json_pack("{s:i, s:s, s:s}", "v", 1, "type", "offer", "sdp", OFFER);
+      char *text = json_dumps(offer, 0);
+      ws_send(ghost, text);
+      free(text);
+      json_decref(offer);
+      j = wait_msg(ghost, "answer", NULL, 3000);
+      CHECK(j != NULL, "ghost got an answer, then goes silent");
+      if (j) json_decref(j);
+    }
+    double t0 = (double)time(NULL);
+    j = chair ? wait_msg(chair, "event", "participant_lost", 12000) : NULL;
+    CHECK(j != NULL && strstr(str(j, "detail"), "ghost") != NULL,
+          "the chair is told the ghost is lost: %s", j ? str(j, "detail") : "(nothing)");
+    CHECK((double)time(NULL) - t0 <= 10, "within the consent timeout (5 s) and a margin");
+    if (j) json_decref(j);
+    if (chair) ws_close(chair);
+    if (ghost) ws_close(ghost);
     fb_signalling_stop(sg);
   }
   fb_bridge_free(b);
