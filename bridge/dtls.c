@@ -357,6 +357,9 @@ fb_dtls_ctx *fb_dtls_ctx_new(char *err, int errlen) {
    * SRTP keys come from the first handshake only), our own MTU. */
   SSL_CTX_set_options(s, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
                              SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_QUERY_MTU);
+  /* Record buffers only while a record is in flight: thousands of idle
+   * associations must not each hold ~34 KiB of buffers. */
+  SSL_CTX_set_mode(s, SSL_MODE_RELEASE_BUFFERS);
   return c;
 
 fail:

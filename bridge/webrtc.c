@@ -29,6 +29,11 @@
 #include "bridge/webrtc_peer.h"
 
 #define DTLS_DEADLINE_NS (20ull * 1000000000ull) /* ICE ok but no DTLS for 20 s */
+/* After the handshake the DTLS association is only needed to resend our
+ * final flight if the browser's Finished is retransmitted (its copy of ours
+ * was lost). Past this, the SSL object and its record buffers (tens of KiB a
+ * participant) are released; later DTLS records are ignored. */
+#define DTLS_KEEP_NS (30ull * 1000000000ull)
 #define RTCP_INTERVAL_NS 1000000000ull /* at most one report a second per peer */
 
 /* RFC 3550 6.2: the report interval grows with the session so RTCP stays a
@@ -202,8 +207,9 @@ static void handle_stun(fb_webrtc *w, uint8_t *buf, size_t len,
 }
 
 static void handle_dtls(fb_webrtc *w, fb_participant *p, const uint8_t *buf, size_t len,
-                        const struct sockaddr_storage *from, socklen_t fromlen) {
+                        const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
   fb_webrtc_peer *peer = p->rtc;
+  if (!peer->dtls) return; /* released after the handshake (DTLS_KEEP_NS) */
   int rc = fb_dtls_feed(peer->dtls, buf, len);
   send_dtls_out(w, peer, from, fromlen);
   if (rc == FB_DTLS_CONNECTED) {
@@ -217,6 +223,7 @@ static void handle_dtls(fb_webrtc *w, fb_participant *p, const uint8_t *buf, siz
       return;
     }
     atomic_store_explicit(&peer->srtp, s, memory_order_release);
+    peer->connected_ns = now;
     emit(w, p, "media_connected", "");
   } else if ((rc == FB_DTLS_FAILED || rc == FB_DTLS_CLOSED) && !peer->failed) {
     peer->failed = 1;
@@ -279,7 +286,7 @@ static void on_datagram(void *ud, fb_participant *p, uint8_t *buf, size_t len,
   uint8_t b0 = buf[0];
   if (b0 < 4) handle_stun(w, buf, len, from, fromlen, now);
   else if (!p) return;
-  else if (b0 >= 20 && b0 <= 63) handle_dtls(w, p, buf, len, from, fromlen);
+  else if (b0 >= 20 && b0 <= 63) handle_dtls(w, p, buf, len, from, fromlen, now);
   else if (b0 >= 128 && b0 <= 191) handle_srtp(w, p, buf, len, now);
 }
 
@@ -332,6 +339,10 @@ static void on_timer(void *ud, uint64_t now) {
       emit(w, p, "consent_lost",
            peer->last_consent_ns ? "no connectivity checks from the browser"
                                  : "the browser never completed ICE");
+    }
+    if (s && peer->dtls && peer->connected_ns && now - peer->connected_ns > DTLS_KEEP_NS) {
+      fb_dtls_free(peer->dtls);
+      peer->dtls = NULL;
     }
     if (s && bound && atomic_load(&peer->consent_ok) && now >= peer->next_rtcp_ns) {
       send_rtcp(w, p, peer, s, now, &to, tolen);

@@ -34,7 +34,7 @@ struct fb_webrtc_peer {
   /* net thread */
   fb_dtls *dtls;
   fb_rtcp_rx rx;
-  uint64_t created_ns, ice_ns, last_consent_ns, next_rtcp_ns;
+  uint64_t created_ns, ice_ns, last_consent_ns, next_rtcp_ns, connected_ns;
   int failed;
 
   /* published by the net thread */
