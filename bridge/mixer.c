@@ -349,10 +349,7 @@ static void decode_one(fb_mixer *m, fb_participant *p, uint64_t now) {
     long long rtt = atomic_load_explicit(&p->rtt_us, memory_order_relaxed);
     fb_quality qs;
     fb_quality_compute(p->qm, &js, rtt >= 0 ? (double)rtt / 1000.0 : -1, &qs);
-    while (atomic_flag_test_and_set_explicit(&p->qlock, memory_order_acquire)) {
-    }
-    p->quality = qs;
-    atomic_flag_clear_explicit(&p->qlock, memory_order_release);
+    fb_participant_set_quality(p, &qs);
   }
 }
 

@@ -197,11 +197,7 @@ int fb_net_rebind_locked(fb_net *n, fb_participant *p, const struct sockaddr_sto
   if (owner == p) return 0;
   if (owner) return -1;
   unmap(n, p);
-  while (atomic_flag_test_and_set_explicit(&p->addr_lock, memory_order_acquire)) {
-  }
-  memcpy(&p->addr, from, fromlen);
-  p->addrlen = fromlen;
-  atomic_flag_clear_explicit(&p->addr_lock, memory_order_release);
+  fb_participant_set_addr(p, from, fromlen);
   peer_node *e = malloc(sizeof *e);
   if (!e) return -1;
   e->p = p;

@@ -41,11 +41,13 @@ typedef struct fb_participant {
   fb_transport *tr;
   struct fb_webrtc_peer *rtc;        /* WebRTC state; NULL for plain RTP */
   /* remote address: fixed for plain RTP; for WebRTC learned from ICE checks
-   * and changed by the net thread (NAT rebinding) under addr_lock, which the
-   * WebRTC transport also takes to copy it. */
+   * and changed by the net thread (NAT rebinding). A seqlock, not a lock: the
+   * mixer copies it without ever waiting (fb_participant_get_addr), since a
+   * mixer that spins on a lock held by a preempted net thread on the same
+   * core can stall the whole meeting. */
   struct sockaddr_storage addr;
   socklen_t addrlen;
-  atomic_flag addr_lock;
+  atomic_uint addr_seq;              /* odd while the net thread writes */
 
   /* net -> mixer */
   _Atomic(fb_pktring *) inq;
@@ -57,8 +59,9 @@ typedef struct fb_participant {
   atomic_llong rtt_us;               /* round-trip time, -1 unknown */
 
   /* quality snapshot: written by the mixer about once a second, copied out
-   * under qlock by whoever shows it (fb_participant_quality) */
-  atomic_flag qlock;
+   * by whoever shows it (fb_participant_quality); a seqlock for the same
+   * reason: the mixer never waits for a reader */
+  atomic_uint quality_seq;           /* odd while the mixer writes */
   fb_quality quality;
 
   /* mixer-owned */
@@ -86,6 +89,17 @@ typedef struct fb_participant {
  * channel 0. Not yet known to the mixer or the net thread. NULL when out of
  * memory. */
 fb_participant *fb_participant_new(const char *name, int pt, fb_transport *tr);
+
+/* Net thread (the only writer): set p's address. */
+void fb_participant_set_addr(fb_participant *p, const struct sockaddr_storage *a, socklen_t len);
+
+/* Any thread: copy p's address without waiting. Returns its length, or 0
+ * when none is set or a write was in progress (the caller skips this packet;
+ * the next tick will see the new address). */
+socklen_t fb_participant_get_addr(fb_participant *p, struct sockaddr_storage *out);
+
+/* Mixer: publish a new quality snapshot (never waits). */
+void fb_participant_set_quality(fb_participant *p, const fb_quality *q);
 
 /* Copy p's latest quality snapshot (valid == 0 until it has been decoded
  * for about half a second). Any thread. */

@@ -161,14 +161,9 @@ static void emit(fb_webrtc *w, fb_participant *p, const char *ev, const char *de
   if (w->cb) w->cb(w->cb_ud, p, ev, detail);
 }
 
-/* Copy p's current address (the mixer may be reading it too). */
+/* Copy p's current address (net thread: the writer itself, so never busy). */
 static socklen_t peer_addr(fb_participant *p, struct sockaddr_storage *out) {
-  while (atomic_flag_test_and_set_explicit(&p->addr_lock, memory_order_acquire)) {
-  }
-  memcpy(out, &p->addr, sizeof *out);
-  socklen_t len = p->addrlen;
-  atomic_flag_clear_explicit(&p->addr_lock, memory_order_release);
-  return len;
+  return fb_participant_get_addr(p, out);
 }
 
 static void send_dtls_out(fb_webrtc *w, fb_webrtc_peer *peer, const struct sockaddr_storage *to,

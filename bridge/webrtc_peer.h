@@ -58,7 +58,7 @@ typedef struct {
   struct iovec iov[FB_WEBRTC_BATCH];
   struct sockaddr_storage to[FB_WEBRTC_BATCH];
   uint8_t slot[FB_WEBRTC_BATCH][FB_WEBRTC_SLOT];
-  uint64_t protect_errors, send_errors;
+  uint64_t protect_errors, send_errors, addr_busy;
 } fb_webrtc_tx;
 
 struct fb_webrtc {

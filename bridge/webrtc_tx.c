@@ -39,6 +39,11 @@ static void tx_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size
   if (!s || hl + plen > 1500) return;
   if (tx->n == FB_WEBRTC_BATCH) tx_flush(t);
   int i = tx->n;
+  socklen_t tolen = fb_participant_get_addr(p, &tx->to[i]);
+  if (tolen == 0) {
+    tx->addr_busy++; /* the net thread is moving the address: skip one packet */
+    return;
+  }
   uint8_t *slot = tx->slot[i];
   memcpy(slot, hdr, hl);
   memcpy(slot + hl, payload, plen);
@@ -47,11 +52,6 @@ static void tx_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size
     tx->protect_errors++;
     return;
   }
-  while (atomic_flag_test_and_set_explicit(&p->addr_lock, memory_order_acquire)) {
-  }
-  memcpy(&tx->to[i], &p->addr, sizeof tx->to[i]);
-  socklen_t tolen = p->addrlen;
-  atomic_flag_clear_explicit(&p->addr_lock, memory_order_release);
   tx->iov[i] = (struct iovec){.iov_base = slot, .iov_len = (size_t)len};
   tx->msgs[i].msg_hdr = (struct msghdr){.msg_name = &tx->to[i], .msg_namelen = tolen,
                                         .msg_iov = &tx->iov[i], .msg_iovlen = 1};
