@@ -7,6 +7,9 @@
  * Demultiplexing of what arrives (RFC 7983) from the bridge's address only:
  * 0..3 STUN, 20..63 DTLS, 128..191 RTP/RTCP (RTCP by payload type, RFC 5761).
  *
+ * Light listeners (fb_rtc_client_set_light, for the load tool): downlink RTP
+ * is counted from its clear header without SRTP, one datagram per call.
+ *
  * ICE transactions: libnice's StunAgent remembers every request it built so
  * that it can match and authenticate the response (with the password the
  * request was signed with), but only forgets a transaction when its response
@@ -375,6 +378,48 @@ static void start_dtls(fb_rtc_client *c, uint64_t now) {
   dtls_result(c, fb_rtc_dtls_start(c->dtls, now), now);
 }
 
+/* ---- light listeners (fb_rtc_client_set_light) ------------------------------------- */
+
+/* Downlink RTP counted from its clear header, as fb_rtc_on_rtp (rtc_media.c)
+ * counts it, minus the SRTP check, payload length and decode. */
+static void light_rtp(fb_rtc_client *c, const uint8_t *buf, uint64_t now) {
+  uint16_t seq = fb_rtc_r16(buf + 2);
+  uint32_t ts = fb_rtc_r32(buf + 4), ssrc = fb_rtc_r32(buf + 8);
+  c->st.rtp_packets_rx++;
+  c->st.last_rtp_ns = now;
+  if (!c->st.first_audio_ns) c->st.first_audio_ns = now;
+  if (!c->have_seq || ssrc != c->st.rx_ssrc) {
+    c->have_seq = 1;
+    c->st.rx_ssrc = ssrc;
+    c->last_seq = seq;
+    c->cycles = 0;
+    c->base_ext = seq;
+    c->received = c->expected_prior = c->received_prior = 0;
+    c->have_transit = 0;
+    c->jitter = 0;
+  } else {
+    uint16_t d = (uint16_t)(seq - c->last_seq);
+    if (d == 0 || d >= 0x8000) {
+      c->st.late_packets++;
+      return;
+    }
+    if (d > 1) {
+      c->st.seq_gaps++;
+      c->st.lost_packets += d - 1u;
+    }
+    if (seq < c->last_seq) c->cycles += 65536;
+    c->last_seq = seq;
+  }
+  c->received++;
+  int64_t transit = (int64_t)(now / 1000 * 48 / 1000) - (int64_t)ts; /* RFC 3550 A.8 */
+  if (c->have_transit) {
+    int64_t dd = transit - c->last_transit;
+    c->jitter += ((double)(dd < 0 ? -dd : dd) - c->jitter) / 16.0;
+  }
+  c->last_transit = transit;
+  c->have_transit = 1;
+}
+
 /* ---- the event entry points --------------------------------------------------------- */
 
 void fb_rtc_client_on_readable(fb_rtc_client *c, uint64_t now) {
@@ -405,10 +450,14 @@ void fb_rtc_client_on_readable(fb_rtc_client *c, uint64_t now) {
       if (c->state == FB_RTC_ICE_OK || c->state == FB_RTC_CONNECTED)
         dtls_result(c, fb_rtc_dtls_feed(c->dtls, buf, (size_t)r, now), now);
     } else if (b0 >= 128 && b0 <= 191 && c->srtp && r >= 12) {
-      if (buf[1] >= 192 && buf[1] <= 223)
+      if (buf[1] >= 192 && buf[1] <= 223) {
         fb_rtc_on_rtcp(c, buf, (int)r, now);
-      else
+      } else if (c->light && !c->decode) {
+        light_rtp(c, buf, now);
+        break; /* one per call: level-triggered readiness brings us back */
+      } else {
         fb_rtc_on_rtp(c, buf, (int)r, now);
+      }
     } else {
       c->st.rx_other++;
     }
@@ -503,4 +552,6 @@ void fb_rtc_client_drop_dtls(fb_rtc_client *c, int skip, int drop) {
 }
 
 void fb_rtc_client_set_decode(fb_rtc_client *c, int decode) { c->decode = decode != 0; }
+
+void fb_rtc_client_set_light(fb_rtc_client *c, int light) { c->light = light != 0; }
 

@@ -196,6 +196,15 @@ void fb_rtc_client_set_consent(fb_rtc_client *c, int interval_ms, int expiry_ms)
  * decoder or buffer is allocated). */
 void fb_rtc_client_set_decode(fb_rtc_client *c, int decode);
 
+/* light != 0 (load tool's cheapest listener; default 0): downlink RTP is
+ * counted and sequence-checked from its clear RTP header WITHOUT SRTP
+ * verification or decryption (so its payload is not authenticated), and
+ * fb_rtc_client_on_readable() handles at most one RTP datagram per call,
+ * leaving the rest to the next readiness event (saves the EAGAIN read of a
+ * drained socket; the caller must use level-triggered readiness). Only with
+ * set_decode(0); STUN, DTLS and RTCP are handled as usual. */
+void fb_rtc_client_set_light(fb_rtc_client *c, int light);
+
 /* Simulated loss of the handshake: let the next `skip` outgoing DTLS
  * datagrams through, then drop the following `drop` ones (counted in
  * dtls_dropped), so tests can exercise both sides' retransmission timers. */

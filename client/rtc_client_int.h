@@ -126,6 +126,7 @@ struct fb_rtc_client {
 
   /* downlink */
   int decode;
+  int light;                /* fb_rtc_client_set_light: no SRTP check, one datagram per call */
   fb_decoder *dec;
   float *pcm;
   long pcm_n, pcm_cap;

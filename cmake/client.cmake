@@ -34,3 +34,17 @@ set_target_properties(test_webrtc_loopback PROPERTIES RUNTIME_OUTPUT_DIRECTORY
   ${CMAKE_BINARY_DIR}/tests)
 add_test(NAME test_webrtc_loopback COMMAND test_webrtc_loopback)
 set_tests_properties(test_webrtc_loopback PROPERTIES TIMEOUT 90)
+
+# The chair and a delegate on a poor connection, with real media: impaired
+# uplink -> score falls -> flagged on the console -> cut (barred, mic check)
+# -> loss stops -> recovered -> allowed. Needs the signalling layer and the
+# load tool's packet builder (fbclientload) for loss injection.
+add_executable(test_quality_flow tests/integration/test_quality_flow.c)
+target_include_directories(test_quality_flow PRIVATE ${CMAKE_SOURCE_DIR}/tests
+  ${CMAKE_SOURCE_DIR}/tests/integration ${CMAKE_SOURCE_DIR})
+target_link_libraries(test_quality_flow PRIVATE fbsignalling fbclientload fbclient
+  PkgConfig::FB_SIG_SQLITE PkgConfig::FB_SIG_JANSSON)
+set_target_properties(test_quality_flow PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+  ${CMAKE_BINARY_DIR}/tests)
+add_test(NAME test_quality_flow COMMAND test_quality_flow)
+set_tests_properties(test_quality_flow PROPERTIES TIMEOUT 120)
