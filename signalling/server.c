@@ -507,7 +507,10 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
   if (!cfg->token_secret[0] && !cfg->token_secret_file[0])
     fb_log(FB_LOG_WARN, "signalling", "no [meeting] token_secret: every join will be refused");
 
-  s->protocols[0] = (struct lws_protocols){PROTOCOL_NAME, callback, sizeof(pss), 16384, 0, NULL,
+  /* rx_buffer_size is allocated per connection: 4 KiB holds most messages
+   * whole and larger ones (SDP offers) arrive in pieces that are gathered
+   * anyway; 16 KiB cost 12 KiB more per participant for nothing. */
+  s->protocols[0] = (struct lws_protocols){PROTOCOL_NAME, callback, sizeof(pss), 4096, 0, NULL,
                                            0};
   s->retry.secs_since_valid_ping = 30;
   s->retry.secs_since_valid_hangup = 75;
