@@ -247,6 +247,11 @@ static void handle_srtp(fb_webrtc *w, fb_participant *p, uint8_t *buf, size_t le
   if (!s || len > 1500) return;
   int n = (int)len;
   if (fb_is_rtcp(buf, len)) {
+    /* The browser's reports only feed the RTT of a score, and only decoded
+     * participants (live, mic check) are scored: a listener's reports are
+     * dropped unread, which keeps SRTCP (libsrtp) off the net thread's
+     * profile at thousands of listeners. */
+    if (!atomic_load_explicit(&p->want_uplink, memory_order_relaxed)) return;
     if (fb_srtp_unprotect_rtcp(s, buf, &n) != FB_SRTP_OK) return;
     fb_rtcp_info info;
     if (fb_rtcp_parse(buf, (size_t)n, p->ssrc, &info) < 0) return;
