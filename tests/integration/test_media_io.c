@@ -518,9 +518,11 @@ static void test_outputs(fb_gst *g) {
   CHECK(n > RATE * 8 / 10 && n < RATE * 12 / 10, "ogg decodes to %d samples", n);
   CHECK(at440 > -10, "ogg 440 Hz at %.1f dB", at440);
   free(y);
-  /* A push takes appsrc's lock, which its streaming thread holds only briefly:
-   * allow for preemption on a loaded machine, but not for a real wait. */
-  CHECK(max_push_ns < 10000000, "slowest push %.2f ms", max_push_ns / 1e6);
+  /* A push takes appsrc's lock, which its streaming thread holds only briefly.
+   * A push that really waited would wait for the pipeline to drain (seconds);
+   * a loaded CI machine under ASan preempts for tens of milliseconds. The
+   * bound tells the two apart without being a timing test. */
+  CHECK(max_push_ns < 250000000, "slowest push %.2f ms", max_push_ns / 1e6);
 }
 
 static void test_parse_errors(fb_gst *g) {
@@ -707,7 +709,9 @@ int main(void) {
   double secs = (double)(fb_now_ns() - t_start) / 1e9;
   printf("total %.1f s, slowest read %.3f ms, push %.3f ms\n", secs, max_read_ns / 1e6,
          max_push_ns / 1e6);
-  CHECK(max_read_ns < 5000000, "slowest read %.2f ms", max_read_ns / 1e6);
-  CHECK(secs < 20, "test took %.1f s", secs);
+  /* reads happen while the source is lost for up to 800 ms: one that waited
+   * for audio would take that long; preemption under ASan takes tens of ms */
+  CHECK(max_read_ns < 250000000, "slowest read %.2f ms", max_read_ns / 1e6);
+  CHECK(secs < 60, "test took %.1f s", secs);
   return CHECK_DONE();
 }
