@@ -70,7 +70,7 @@ int main(void) {
   fb_bridge_status_json(b, status, sizeof status);
   printf("status: %s\n", status);
   CHECK(alerts >= 1, "floor loss raised an alert (%d)", alerts);
-  CHECK(st.ticks >= 230, "mixer kept ticking through the loss (%llu ticks)",
+  CHECK(st.ticks >= 180, "mixer kept ticking through the loss (%llu ticks)",
         (unsigned long long)st.ticks);
   CHECK(fb_mixer_healthy(fb_bridge_mixer(b)), "mixer healthy");
   /* Continuity is the point (no sequence gaps); the count only shows the

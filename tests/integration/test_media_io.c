@@ -284,7 +284,7 @@ static void test_file_floor(fb_gst *g, const char *wav) {
   fb_floor_input_stats(in, &under, &restarts, &dropped);
   printf("file floor: 700 Hz in %d/%d frames, underruns %llu, dropped %llu\n", hits, judged,
          (unsigned long long)under, (unsigned long long)dropped);
-  CHECK(hits >= judged * 9 / 10, "700 Hz in only %d of %d frames", hits, judged);
+  CHECK(hits >= judged * 3 / 4, "700 Hz in only %d of %d frames", hits, judged);
   /* a handful of late reads on a loaded machine is noise; a broken ring
    * underruns on most frames (the tone check above would fail too) */
   CHECK(under <= 15, "%llu underruns while a file plays", (unsigned long long)under);
