@@ -14,6 +14,15 @@
  * same. A connection that just joined gets the whole picture once (mode,
  * chat_policy, you, queue, roster), after its "joined".
  *
+ * Rosters scale: a chair gets the full roster once, at join ("full": true),
+ * then only the entries that changed ("full": false), found by comparing a
+ * small per-delegate snapshot. Sending the full roster on every change made
+ * a join storm or steady churn O(N) bytes per change per chair: at 300
+ * participants churning 15 a second that was 2.3 MB/s to each chair, and the
+ * transport dropped chairs as slow readers. The count to delegates and
+ * observers changes at most once a second (fb_meeting_tick flushes a held
+ * one), or a storm of N joins would be N^2 messages.
+ *
  * Who sees what: the queue (ids and names) goes to everyone (a formal
  * meeting's speakers list is public in the room too); the full roster (every
  * known delegate, state, quality flags, speaking time) and the quality
@@ -97,39 +106,121 @@ static int connected_count(fb_meeting *m) {
   return n;
 }
 
-static char *build_roster(fb_meeting *m, int64_t now) {
-  json_t *o = msg_new("roster"), *arr = json_array();
+/* One delegate's roster entry. */
+static json_t *roster_entry(fb_meeting *m, const fb_delegate *d, int64_t now) {
+  json_t *p = json_object();
+  if (!p) return NULL;
+  json_object_set_new(p, "delegate", jstr(d->id));
+  json_object_set_new(p, "name", jstr(d->name));
+  json_object_set_new(p, "role", json_string(fb_role_name(d->role)));
+  json_object_set_new(p, "state", json_string(fb_floor_state_name(d->state)));
+  json_object_set_new(p, "connected", json_boolean(d->connected));
+  json_object_set_new(p, "flagged", json_boolean(d->flagged));
+  json_object_set_new(p, "recovered", json_boolean(d->recovered));
+  json_object_set_new(p, "speaking_ms", json_integer(fb_floor_speaking_ms(m->floor, d->id, now)));
+  json_object_set_new(p, "bar_reason", jstr(d->state == FB_FLOOR_BARRED ? d->bar_reason : ""));
+  json_object_set_new(p, "barred_by", jstr(d->state == FB_FLOOR_BARRED ? d->barred_by : ""));
+  json_object_set_new(p, "chair_muted", json_boolean(d->chair_muted));
+  json_object_set_new(p, "self_muted", json_boolean(d->self_muted));
+  json_object_set_new(p, "queue_position", json_integer(fb_floor_queue_position(m->floor, d->id)));
+  json_object_set_new(p, "live_since_ms",
+                      json_integer(d->state == FB_FLOOR_LIVE || d->state == FB_FLOOR_MUTED
+                                       ? d->live_since_ms : 0));
+  return p;
+}
+
+/* Everything a roster entry depends on, as plain values, so that "did this
+ * entry change since chairs were told" is a memcmp rather than building and
+ * comparing JSON for every delegate on every change (3,000 delegates joining
+ * at 50 a second would otherwise cost the signalling thread most of a core).
+ * The running part of speaking_ms is not in it: it follows from state and
+ * connected, and the console extrapolates it. */
+struct fb_roster_snap {
+  int32_t role, state, connected, flagged, recovered, chair_muted, self_muted, qpos;
+  int64_t live_since_ms, spoken_ms;
+  uint32_t name, bar, by; /* hashes */
+};
+
+static uint32_t fnv(const char *s) {
+  uint32_t h = 2166136261u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+static void snap_of(fb_meeting *m, const fb_delegate *d, struct fb_roster_snap *out) {
+  memset(out, 0, sizeof *out);
+  out->role = (int32_t)d->role;
+  out->state = (int32_t)d->state;
+  out->connected = d->connected;
+  out->flagged = d->flagged;
+  out->recovered = d->recovered;
+  out->chair_muted = d->chair_muted;
+  out->self_muted = d->self_muted;
+  out->qpos = fb_floor_queue_position(m->floor, d->id);
+  out->live_since_ms = d->live_since_ms;
+  out->spoken_ms = d->spoken_ms;
+  out->name = fnv(d->name);
+  out->bar = fnv(d->bar_reason);
+  out->by = fnv(d->barred_by);
+}
+
+static char *roster_msg(fb_meeting *m, json_t *arr, int full) {
+  json_t *o = msg_new("roster");
   if (!o || !arr) {
     json_decref(o);
     json_decref(arr);
     return NULL;
   }
-  int n = fb_floor_count(m->floor);
-  for (int i = 0; i < n; i++) {
-    const fb_delegate *d = fb_floor_at(m->floor, i);
-    json_t *p = json_object();
-    if (!p) continue;
-    json_object_set_new(p, "delegate", jstr(d->id));
-    json_object_set_new(p, "name", jstr(d->name));
-    json_object_set_new(p, "role", json_string(fb_role_name(d->role)));
-    json_object_set_new(p, "state", json_string(fb_floor_state_name(d->state)));
-    json_object_set_new(p, "connected", json_boolean(d->connected));
-    json_object_set_new(p, "flagged", json_boolean(d->flagged));
-    json_object_set_new(p, "recovered", json_boolean(d->recovered));
-    json_object_set_new(p, "speaking_ms", json_integer(fb_floor_speaking_ms(m->floor, d->id, now)));
-    json_object_set_new(p, "bar_reason", jstr(d->state == FB_FLOOR_BARRED ? d->bar_reason : ""));
-    json_object_set_new(p, "barred_by", jstr(d->state == FB_FLOOR_BARRED ? d->barred_by : ""));
-    json_object_set_new(p, "chair_muted", json_boolean(d->chair_muted));
-    json_object_set_new(p, "self_muted", json_boolean(d->self_muted));
-    json_object_set_new(p, "queue_position", json_integer(fb_floor_queue_position(m->floor, d->id)));
-    json_object_set_new(p, "live_since_ms",
-                        json_integer(d->state == FB_FLOOR_LIVE || d->state == FB_FLOOR_MUTED
-                                         ? d->live_since_ms : 0));
-    json_array_append_new(arr, p);
-  }
+  json_object_set_new(o, "full", json_boolean(full));
   json_object_set_new(o, "participants", arr);
   json_object_set_new(o, "count", json_integer(connected_count(m)));
   return msg_done(o);
+}
+
+/* The whole roster: for a chair that just joined. */
+static char *build_roster(fb_meeting *m, int64_t now) {
+  json_t *arr = json_array();
+  int n = fb_floor_count(m->floor);
+  for (int i = 0; arr && i < n; i++) {
+    json_t *p = roster_entry(m, fb_floor_at(m->floor, i), now);
+    if (p) json_array_append_new(arr, p);
+  }
+  return roster_msg(m, arr, 1);
+}
+
+/* The entries that changed since the last call (NULL when none did), and
+ * the snapshot brought up to date. Delegates are never removed from the
+ * floor and keep their index, so the snapshot is an array beside it. */
+static char *build_roster_delta(fb_meeting *m, int64_t now) {
+  int n = fb_floor_count(m->floor);
+  if (n > m->nsnap) {
+    struct fb_roster_snap *g = realloc(m->snap, (size_t)n * sizeof *g);
+    if (!g) {
+      /* out of memory: forget the snapshot, everyone is told everything */
+      free(m->snap);
+      m->snap = NULL;
+      m->nsnap = 0;
+      return build_roster(m, now);
+    }
+    memset(g + m->nsnap, 0xff, (size_t)(n - m->nsnap) * sizeof *g); /* differs from any */
+    m->snap = g;
+    m->nsnap = n;
+  }
+  json_t *arr = json_array();
+  for (int i = 0; arr && i < n; i++) {
+    const fb_delegate *d = fb_floor_at(m->floor, i);
+    struct fb_roster_snap now_snap;
+    snap_of(m, d, &now_snap);
+    if (memcmp(&now_snap, &m->snap[i], sizeof now_snap) == 0) continue;
+    m->snap[i] = now_snap;
+    json_t *p = roster_entry(m, d, now);
+    if (p) json_array_append_new(arr, p);
+  }
+  if (arr && json_array_size(arr) == 0) {
+    json_decref(arr);
+    return NULL;
+  }
+  return roster_msg(m, arr, 0);
 }
 
 static char *build_count(int count) {
@@ -202,6 +293,11 @@ void fb_meeting_flush(fb_meeting *m) {
   char *mode = NULL, *queue = NULL, *roster = NULL, *policy = NULL;
   int have_mode = 0, have_queue = 0, have_roster = 0, have_policy = 0;
   int count = connected_count(m);
+  /* Chairs already in the meeting get only the entries that changed. */
+  char *delta = (d & FB_DIRTY_ROSTER) ? build_roster_delta(m, now) : NULL;
+  /* The count to delegates and observers is informative: at most one
+   * change a second, so a join storm is not N messages to each of N. */
+  int count_due = now - m->count_at >= 1000, count_sent = 0;
   for (fb_session *s = m->sessions; s; s = s->next) {
     if (!open_joined(s)) continue;
     int all = s->initial;
@@ -222,15 +318,20 @@ void fb_meeting_flush(fb_meeting *m) {
     if (all || (d & FB_DIRTY_QUEUE))
       send_cached(s, &queue, &have_queue, have_queue ? NULL : build_queue(m));
     if (s->tok.role == FB_ROLE_CHAIR) {
-      if (all || (d & FB_DIRTY_ROSTER))
+      if (all)
         send_cached(s, &roster, &have_roster, have_roster ? NULL : build_roster(m, now));
-    } else if (all || count != s->last_count) {
+      else if (delta)
+        m->io.send(s->conn, delta);
+    } else if (all || (count != s->last_count && count_due)) {
       char *c = build_count(count);
       if (c) m->io.send(s->conn, c);
       free(c);
+      count_sent |= !all;
       s->last_count = count;
     }
   }
+  if (count_sent) m->count_at = now;
+  free(delta);
   free(mode);
   free(queue);
   free(roster);
@@ -267,6 +368,7 @@ static json_t *quality_entry(const fb_delegate *d, const fb_quality *q) {
 
 void fb_meeting_tick(fb_meeting *m) {
   int64_t now = fb_meeting_now_ms();
+  m->dirty |= FB_DIRTY_COUNT; /* a count held back by its rate limit goes now */
   json_t *arr = json_array();
   int chairs = 0;
   for (fb_session *s = m->sessions; s && arr; s = s->next) {

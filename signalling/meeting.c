@@ -265,6 +265,7 @@ void fb_meeting_free(fb_meeting *m) {
   fb_store_close(m->store);
   fb_revoked_free(m->revoked);
   free(m->saved);
+  free(m->snap);
   memset(m->secret, 0, sizeof m->secret);
   free(m);
 }

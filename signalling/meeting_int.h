@@ -32,6 +32,7 @@ enum {
   FB_DIRTY_MODE = 1 << 2,   /* session or mode: to everyone, and saved */
   FB_DIRTY_YOU = 1 << 3,    /* someone's own state may have changed */
   FB_DIRTY_NEW = 1 << 4,    /* a session joined and owes its first snapshot */
+  FB_DIRTY_COUNT = 1 << 5,  /* the tick: send a connected count held back by its rate limit */
 };
 #define FB_DIRTY_STATE (FB_DIRTY_ROSTER | FB_DIRTY_QUEUE | FB_DIRTY_MODE | FB_DIRTY_YOU)
 
@@ -100,6 +101,11 @@ struct fb_meeting {
   } errs[FB_ERROR_CODES];
   int nerrs;
   int quality_sent;      /* the last quality message listed someone */
+  /* roster deltas (broadcast.c): what each delegate's roster entry said
+   * when chairs were last told, indexed like fb_floor_at */
+  struct fb_roster_snap *snap;
+  int nsnap;
+  int64_t count_at;      /* when a changed count last went to non-chairs */
 };
 
 /* meeting.c */

@@ -166,9 +166,11 @@
   function onMessage(msg) {
     const now = performance.now();
     switch (msg.type) {
-      case 'roster':
+      case 'roster': {
         if (!Array.isArray(msg.participants)) return;
-        model.roster = msg.participants.filter((p) => p && typeof p === 'object' && p.delegate !== undefined).map((p) => ({
+        // "full": false is a delta: only the entries that changed (merged by
+        // delegate id); anything else replaces the whole roster.
+        const entries = msg.participants.filter((p) => p && typeof p === 'object' && p.delegate !== undefined).map((p) => ({
           delegate: String(p.delegate), name: String(p.name || p.delegate), role: String(p.role || 'delegate'),
           state: String(p.state || 'listening'), connected: p.connected !== false,
           flagged: !!p.flagged, recovered: !!p.recovered, speaking_ms: Number(p.speaking_ms) || 0,
@@ -178,9 +180,21 @@
           chair_muted: p.chair_muted !== undefined ? !!p.chair_muted : p.state === 'muted',
           barred_by: p.barred_by ? String(p.barred_by) : '',
         }));
+        if (msg.full === false) {
+          const byId = new Map(model.roster.map((p, i) => [p.delegate, i]));
+          const next = model.roster.slice();
+          for (const e of entries) {
+            if (byId.has(e.delegate)) next[byId.get(e.delegate)] = e;
+            else { byId.set(e.delegate, next.length); next.push(e); }
+          }
+          model.roster = next;
+        } else {
+          model.roster = entries;
+        }
         renderParticipants();
         renderDetails();
         break;
+      }
       case 'queue': {
         if (!Array.isArray(msg.entries)) return;
         const old = new Map(model.queue.map((q) => [q.delegate, q.seen]));
