@@ -121,6 +121,7 @@ fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
       .jitter_max_ms = cfg->jitter_max_ms,
       .limiter_threshold = (float)pow(10.0, cfg->limiter_threshold_db / 20.0),
       .tick_cpu = cfg->tick_cpu,
+      .tick_priority = cfg->tick_priority,
   };
   b->mixer = fb_mixer_new(&mc, b->floor, b->pa, b->rec);
   if (b->mixer && cfg->webcast_dir[0]) {

@@ -66,6 +66,7 @@ static const key_spec keys[] = {
   {"mixer", "jitter_max_ms", K_INT, C(jitter_max_ms), 20, 1000, NULL},
   {"mixer", "limiter_threshold_db", K_DOUBLE, C(limiter_threshold_db), -20, 0, NULL},
   {"mixer", "tick_cpu", K_INT, C(tick_cpu), -1, 1023, NULL},
+  {"mixer", "tick_priority", K_INT, C(tick_priority), 0, 99, NULL},
   {"floor", "pipeline", K_PIPE, C(floor_pipeline), 0, 0, NULL},
   {"floor", "restart_delay_ms", K_INT, C(floor_restart_ms), 50, 60000, NULL},
   {"floor", "stall_timeout_ms", K_INT, C(floor_stall_ms), 100, 60000, NULL},

@@ -60,6 +60,7 @@ typedef struct {
   int  jitter_max_ms;        /* jitter_max_ms = 200 */
   double limiter_threshold_db; /* limiter_threshold_db = -1.0 */
   int  tick_cpu;             /* tick_cpu = -1 (no pinning); pin the mixer thread to a core */
+  int  tick_priority;        /* tick_priority = 0 (normal); 1..99: SCHED_FIFO priority of the mixer thread */
 
   /* [floor] */
   char floor_pipeline[FB_PIPELINE_MAX];  /* pipeline = builtin:speech; not empty;

@@ -126,9 +126,16 @@ fb_mixer *fb_mixer_new(const fb_mixer_config *cfg, fb_floor_input *floor, fb_out
     }
   }
   fb_limiter_init(&m->pa_lim, m->cfg.limiter_threshold);
-  pthread_mutex_init(&m->cmd_lock, NULL);
+  /* Priority inheritance: with tick_priority the tick is SCHED_FIFO, and a
+   * normal thread preempted while holding one of these would otherwise hold
+   * the tick up for as long as it stays preempted. */
+  pthread_mutexattr_t ma;
+  pthread_mutexattr_init(&ma);
+  pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
+  pthread_mutex_init(&m->cmd_lock, &ma);
   pthread_cond_init(&m->cmd_cond, NULL);
-  pthread_mutex_init(&m->stats_lock, NULL);
+  pthread_mutex_init(&m->stats_lock, &ma);
+  pthread_mutexattr_destroy(&ma);
   return m;
 }
 
@@ -452,6 +459,20 @@ static void *mixer_main(void *arg) {
     CPU_SET(m->cfg.tick_cpu, &set);
     if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
       fb_log(FB_LOG_WARN, "mixer", "could not pin the tick to CPU %d", m->cfg.tick_cpu);
+  }
+  if (m->cfg.tick_priority > 0) {
+    /* Real-time scheduling, as audio servers use: on a shared host a busy
+     * neighbour can no longer delay a tick by a time slice. The tick sleeps
+     * most of each period, so it cannot starve the machine (and the kernel's
+     * RT throttling bounds it anyway). Not permitted (no CAP_SYS_NICE,
+     * RLIMIT_RTPRIO 0): a warning, and the meeting goes on. */
+    struct sched_param sp = {.sched_priority = m->cfg.tick_priority};
+    int err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+    if (err)
+      fb_log(FB_LOG_WARN, "mixer", "could not run the tick at SCHED_FIFO %d (%s); normal scheduling",
+             m->cfg.tick_priority, strerror(err));
+    else
+      fb_log(FB_LOG_INFO, "mixer", "the tick runs at SCHED_FIFO %d", m->cfg.tick_priority);
   }
   m->next_tick_ns = fb_now_ns() + FB_TICK_NS;
   while (atomic_load(&m->running)) {

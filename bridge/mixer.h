@@ -41,6 +41,7 @@ typedef struct {
   int jitter_max_ms;
   float limiter_threshold;   /* linear, e.g. 0.891 */
   int tick_cpu;              /* pin the tick thread to this CPU, -1 = no */
+  int tick_priority;         /* SCHED_FIFO priority of the tick thread, 0 = normal scheduling */
 } fb_mixer_config;
 
 typedef struct {

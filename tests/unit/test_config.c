@@ -46,7 +46,8 @@ static void test_defaults(void) {
   CHECK(c.per_participant_encode == 0, "per_participant_encode");
   CHECK(c.jitter_max_ms == 200, "jitter_max_ms %d", c.jitter_max_ms);
   CHECK(c.limiter_threshold_db == -1.0, "limiter %g", c.limiter_threshold_db);
-  CHECK(c.tick_cpu == -1, "tick_cpu %d", c.tick_cpu);
+  CHECK(c.tick_cpu == -1 && c.tick_priority == 0, "tick_cpu %d, tick_priority %d", c.tick_cpu,
+        c.tick_priority);
   CHECK(strcmp(c.floor_pipeline, "builtin:speech") == 0, "floor '%s'", c.floor_pipeline);
   CHECK(c.floor_restart_ms == 1000 && c.floor_stall_ms == 1000, "floor timings");
   CHECK(c.pa_pipeline[0] == '\0' && c.rec_pipeline[0] == '\0', "outputs disabled");
@@ -111,7 +112,7 @@ static void test_demo(void) {
     "bridge bind", "bridge media_port", "bridge control_socket", "bridge log_level",
     "bridge max_participants", "mixer bitrate", "mixer complexity", "mixer max_live",
     "mixer per_participant_encode", "mixer jitter_max_ms", "mixer limiter_threshold_db",
-    "mixer tick_cpu", "floor pipeline", "floor restart_delay_ms", "floor stall_timeout_ms",
+    "mixer tick_cpu", "mixer tick_priority", "floor pipeline", "floor restart_delay_ms", "floor stall_timeout_ms",
     "pa pipeline", "recording pipeline", "signalling enabled", "signalling bind",
     "signalling port", "signalling www", "signalling tls_cert", "signalling tls_key",
     "signalling max_message_bytes", "signalling max_connections_per_ip", "meeting id",
@@ -165,6 +166,7 @@ static void test_errors(void) {
   expect_error("[bridge]\nmedia_port =\n", "t.conf:2: [bridge] media_port: ", "got ''");
   expect_error("[mixer]\nmax_live = 0\n", "t.conf:2: [mixer] max_live: ", "1..64");
   expect_error("[mixer]\ntick_cpu = -2\n", "t.conf:2: [mixer] tick_cpu: ", "-1..1023");
+  expect_error("[mixer]\ntick_priority = 100\n", "t.conf:2: [mixer] tick_priority: ", "0..99");
   expect_error("[mixer]\nlimiter_threshold_db = 0.5\n", "t.conf:2: [mixer] limiter_threshold_db: ",
                "-20..0");
   expect_error("[mixer]\nlimiter_threshold_db = loud\n",
