@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/ws_frame.h"
+
 /* The server's TCP port. */
 static int port __attribute__((unused));
 
@@ -123,23 +125,9 @@ static inline void ws_close(ws *w) {
 
 /* One masked frame. */
 static inline int ws_frame(ws *w, int opcode, int fin, const void *data, size_t len) {
-  unsigned char *f = malloc(len + 14), mask[4] = {0x12, 0x34, 0x56, 0x78};
-  size_t n = 0;
-  f[n++] = (unsigned char)((fin ? 0x80 : 0) | opcode);
-  if (len < 126) {
-    f[n++] = (unsigned char)(0x80 | len);
-  } else if (len < 65536) {
-    f[n++] = 0x80 | 126;
-    f[n++] = (unsigned char)(len >> 8);
-    f[n++] = (unsigned char)len;
-  } else {
-    f[n++] = 0x80 | 127;
-    for (int i = 7; i >= 0; i--) f[n++] = (unsigned char)((uint64_t)len >> (8 * i));
-  }
-  memcpy(f + n, mask, 4);
-  n += 4;
-  for (size_t i = 0; i < len; i++) f[n + i] = ((const unsigned char *)data)[i] ^ mask[i % 4];
-  n += len;
+  static const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
+  unsigned char *f = malloc(len + 14);
+  size_t n = ws_frame_encode(f, opcode, fin, mask, data, len);
   size_t off = 0;
   while (off < n) {
     ssize_t r = write(w->fd, f + off, n - off);
