@@ -1,7 +1,8 @@
 // harness.mjs — everything the browser end-to-end tests share: the bridge
 // process, tokens, coturn, WAV tones for Chromium's fake microphone, Chromium
-// itself (playwright-core driving /usr/bin/chromium), and audio analysis (a
-// WAV reader and a Goertzel tone detector).
+// itself (playwright-core driving /usr/bin/chromium). Audio analysis (a WAV
+// reader, a Goertzel tone detector) is in audio.mjs and reading the pages' DOM
+// in pages.mjs; both are re-exported from here.
 //
 // Everything runs on loopback, in one temporary directory per test, and every
 // wait is bounded. Typical use:
@@ -29,7 +30,7 @@
 // (default /usr/bin/chromium), FB_E2E_KEEP=1 keeps the temp directory,
 // FB_E2E_VERBOSE=1 echoes the bridge's and the pages' logs as they come.
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, readFileSync, createWriteStream } from 'node:fs';
+import { existsSync, createWriteStream } from 'node:fs';
 import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
@@ -37,6 +38,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { floorInfo, pageInfo, readConsole, readDelegate } from './pages.mjs';
+
+export * from './audio.mjs';
+export * from './pages.mjs';
 
 export const E2E_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(E2E_DIR, '../..');
@@ -165,125 +171,6 @@ async function loadPlaywright() {
     playwright = await import(pathToFileURL(entry).href);
   }
   return playwright;
-}
-
-// ---------------------------------------------------------------------------
-// audio analysis
-
-/** Read a WAV file: { sampleRate, channels, samples: Float32Array (channel 0), seconds }.
- * PCM 8/16/24/32-bit and IEEE float 32/64; a header that was never finalised
- * (data size 0 or 0xFFFFFFFF) means "the rest of the file". */
-export function readWav(file) {
-  const buf = readFileSync(file);
-  if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
-    throw new Error(`${file}: not a WAV file (${buf.length} bytes)`);
-  }
-  let off = 12, fmt = null, data = null;
-  while (off + 8 <= buf.length) {
-    const id = buf.toString('ascii', off, off + 4);
-    let size = buf.readUInt32LE(off + 4);
-    const body = off + 8;
-    if (id === 'fmt ') {
-      fmt = {
-        format: buf.readUInt16LE(body), channels: buf.readUInt16LE(body + 2),
-        sampleRate: buf.readUInt32LE(body + 4), bits: buf.readUInt16LE(body + 14),
-      };
-      if (fmt.format === 0xfffe && size >= 26) fmt.format = buf.readUInt16LE(body + 24); // extensible
-    } else if (id === 'data') {
-      if (size === 0 || size === 0xffffffff || body + size > buf.length) size = buf.length - body;
-      data = buf.subarray(body, body + size);
-      break;
-    }
-    off = body + size + (size & 1);
-  }
-  if (!fmt || !data) throw new Error(`${file}: WAV without fmt or data chunk`);
-  const bytes = fmt.bits / 8, frame = bytes * fmt.channels;
-  const n = Math.floor(data.length / frame);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = i * frame;
-    let v;
-    if (fmt.format === 3) v = bytes === 4 ? data.readFloatLE(p) : data.readDoubleLE(p);
-    else if (bytes === 1) v = (data[p] - 128) / 128;
-    else if (bytes === 2) v = data.readInt16LE(p) / 32768;
-    else if (bytes === 3) v = data.readIntLE(p, 3) / 8388608;
-    else v = data.readInt32LE(p) / 2147483648;
-    out[i] = v;
-  }
-  return { sampleRate: fmt.sampleRate, channels: fmt.channels, samples: out, seconds: n / fmt.sampleRate };
-}
-
-/** Level of a tone at freq (Hz) in samples[start, start+length), in dB where a
- * full-scale sine reads 0 dB. Goertzel over a Hann window (leakage from tones a
- * few hundred Hz away is far below -100 dB); any frequency, not only bins. */
-export function toneDb(samples, sampleRate, freq, start = 0, length = samples.length - start) {
-  const n = Math.min(length, samples.length - start);
-  if (n < 64) return -Infinity;
-  const w = (2 * Math.PI * freq) / sampleRate;
-  const coeff = 2 * Math.cos(w);
-  let s1 = 0, s2 = 0, wsum = 0;
-  for (let i = 0; i < n; i++) {
-    const win = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1));
-    wsum += win;
-    const s = samples[start + i] * win + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s;
-  }
-  const power = Math.max(0, s1 * s1 + s2 * s2 - coeff * s1 * s2);
-  const amp = (2 * Math.sqrt(power)) / wsum;
-  return amp > 0 ? 20 * Math.log10(amp) : -Infinity;
-}
-
-/** RMS level in dBFS. */
-export function rmsDb(samples, start = 0, length = samples.length - start) {
-  let s = 0;
-  const n = Math.min(length, samples.length - start);
-  for (let i = 0; i < n; i++) s += samples[start + i] ** 2;
-  return n > 0 && s > 0 ? 10 * Math.log10(s / n) : -Infinity;
-}
-
-/** Tone level per window of `windowS` seconds (hop = windowS / 2): [dB...]. */
-export function toneProfile(wav, freq, windowS = 1.0, fromS = 0, toS = wav.seconds) {
-  const len = Math.round(windowS * wav.sampleRate), hop = Math.max(1, len >> 1);
-  const a = Math.max(0, Math.round(fromS * wav.sampleRate));
-  const b = Math.min(wav.samples.length, Math.round(toS * wav.sampleRate));
-  const out = [];
-  for (let p = a; p + len <= b; p += hop) out.push(toneDb(wav.samples, wav.sampleRate, freq, p, len));
-  return out;
-}
-
-export const median = (xs) => {
-  if (!xs.length) return -Infinity;
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.floor((s.length - 1) / 2)];
-};
-export const fmtDb = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} dB` : '-inf dB');
-
-/** Sample what the page receives (window.floorbridge.received) for ~ms, one
- * analyser window (~0.7 s) every `every` ms, the first after `every` ms:
- * { sampleRate, chunks: Float32Array[] }. */
-export async function sampleReceived(page, ms = 2000, every = 500) {
-  const res = await page.evaluate(async ({ ms, every }) => {
-    const fb = window.floorbridge;
-    const chunks = [];
-    const end = performance.now() + ms;
-    do {
-      await new Promise((r) => setTimeout(r, every));
-      chunks.push(Array.from(fb.received.getFloatTimeDomain()));
-    } while (performance.now() + every <= end);
-    return { sampleRate: fb.received.sampleRate, chunks };
-  }, { ms, every });
-  return { sampleRate: res.sampleRate, chunks: res.chunks.map((c) => Float32Array.from(c)) };
-}
-
-/** Median level of each frequency over the sampled chunks: { [freq]: dB }. */
-export function receivedLevels(sampled, freqs) {
-  const out = {};
-  for (const f of freqs) {
-    const per = sampled.chunks.filter((c) => c.length).map((c) => toneDb(c, sampled.sampleRate, f));
-    out[f] = median(per);
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -731,105 +618,6 @@ export async function e2e(name, fn) {
 }
 
 /** The chair console's viewport: a common laptop screen. */
-export const CONSOLE_VIEWPORT = { width: 1366, height: 768 };
-
-/** The console's DOM, read in the page: { rows: [{delegate, name, role,
- * state (badge data-state), badge, reason, mos (text), mosValue (number or
- * null), quality (good|fair|poor|none), flagged, recovered, time, connected,
- * selected, actions: {act: enabled}}], queue: [{delegate, name, pos, wait}],
- * mode, session, chat: [{from, name, to, text}], chatPolicy, toasts: [{code,
- * text}], conn, me, gate (text or null), details }. Runs in the browser. */
-export function readConsole() {
-  const q = (sel, root = document) => root.querySelector(sel);
-  const txt = (el) => (el ? el.textContent.trim() : null);
-  const rows = [...document.querySelectorAll('#parts-body tr')].map((tr) => {
-    const actions = {};
-    tr.querySelectorAll('button[data-act]').forEach((b) => { if (!b.hidden) actions[b.dataset.act] = !b.disabled; });
-    const mos = txt(q('.mos', tr));
-    return {
-      delegate: tr.dataset.delegate, name: txt(q('.p-name', tr)), role: txt(q('.p-role', tr)) || 'delegate',
-      state: q('.badge', tr).dataset.state, badge: txt(q('.badge', tr)), reason: txt(q('.p-reason', tr)),
-      mos, mosValue: /^[0-9.]+$/.test(mos || '') ? Number(mos) : null, quality: q('.mos', tr).dataset.q,
-      flagged: !q('.flag', tr).hidden, recovered: !q('.recovered', tr).hidden,
-      time: txt(q('.c-time', tr)), connected: !tr.classList.contains('offline'),
-      selected: tr.getAttribute('aria-selected') === 'true', actions,
-    };
-  });
-  const queue = [...document.querySelectorAll('#queue-list li')].map((li) => ({
-    delegate: li.dataset.delegate, name: txt(q('.q-name', li)), pos: txt(q('.q-pos', li)), wait: txt(q('.q-wait', li)),
-  }));
-  const chat = [...document.querySelectorAll('#chat-log li')].map((li) => ({
-    from: li.dataset.from, name: txt(q('.chat-from', li)), to: li.dataset.to, text: q('.chat-text', li).textContent,
-  }));
-  const toasts = [...document.querySelectorAll('#toasts .toast')].map((t) => ({ code: t.dataset.code, text: txt(q('.toast-msg', t)) }));
-  const gate = q('#gate');
-  return {
-    rows, queue, chat, toasts,
-    mode: q('#mode-webcast').getAttribute('aria-pressed') === 'true' ? 'webcast' : 'interactive',
-    session: txt(q('#session-name')),
-    chatPolicy: q('#chat-policy').checked,
-    conn: q('#conn').dataset.state, me: txt(q('#me-state')),
-    gate: gate && !gate.hidden ? txt(gate) : null,
-    details: q('#metrics').hidden ? null : Object.fromEntries([...document.querySelectorAll('#metrics dd')].map((dd) => [dd.dataset.metric, dd.textContent])),
-  };
-}
-
-/** The delegate page's floor, mute and chat view, read in the page. */
-export function readDelegate() {
-  const q = (sel) => document.querySelector(sel);
-  const vis = (el) => !!el && !el.hidden && !el.closest('[hidden]');
-  const req = q('#request');
-  const mute = q('#mute');
-  return {
-    floorVisible: vis(q('#floor-section')),
-    banner: q('#floor-banner').dataset.floor,
-    title: q('#floor-text').textContent.trim(),
-    detail: q('#floor-detail').textContent.trim(),
-    request: vis(req) ? { text: req.textContent.trim(), disabled: req.disabled } : null,
-    mute: { text: mute.textContent.trim(), disabled: mute.disabled, visible: vis(mute), hint: q('#mic-hint').textContent.trim() },
-    chatVisible: vis(q('#chat-section')), chatFormVisible: vis(q('#chat-form')),
-    chatToAllDisabled: q('#chat-to option[value="all"]').disabled,
-    chatNote: vis(q('#chat-note')) ? q('#chat-note').textContent.trim() : null,
-    chat: [...document.querySelectorAll('#chat-log li')].map((li) => ({
-      from: li.dataset.from, name: li.querySelector('.chat-from').textContent, to: li.dataset.to,
-      text: li.querySelector('.chat-text').textContent,
-    })),
-    you: window.floorbridge ? window.floorbridge.you : null,
-    mode: window.floorbridge && window.floorbridge.mode ? window.floorbridge.mode.mode : null,
-  };
-}
-
-/** The floor view of either page, for error messages. */
-export async function floorInfo(page) {
-  try {
-    return await page.evaluate(({ c, d }) => {
-      // eslint-disable-next-line no-new-func
-      const f = new Function(`return (${document.getElementById('parts-body') ? c : d})`)();
-      const v = f();
-      if (v.chat) v.chat = v.chat.length;
-      return v;
-    }, { c: readConsole.toString(), d: readDelegate.toString() });
-  } catch (e) {
-    return { error: e.message.split('\n')[0] };
-  }
-}
-
-/** What a page shows about itself, for error messages. */
-export async function pageInfo(page) {
-  try {
-    return await page.evaluate(() => {
-      const fb = window.floorbridge;
-      const el = (id) => { const e = document.getElementById(id); return e && !e.hidden ? e.textContent.trim() : null; };
-      return fb ? {
-        state: fb.state, text: el('state'), notice: el('notice'), error: el('error'),
-        attempt: fb.attempt, connects: fb.connects, timings: fb.timings, events: fb.events,
-      } : { state: 'no window.floorbridge', url: location.href.replace(/token=[^&]*/, 'token=…') };
-    });
-  } catch (e) {
-    return { error: e.message };
-  }
-}
-
 /** One STUN Binding request to 127.0.0.1:port; true when a response arrives. */
 export function stunPing(port, ms) {
   return new Promise((resolve) => {
@@ -851,29 +639,6 @@ export function stunPing(port, ms) {
 
 // ---------------------------------------------------------------------------
 // helpers shared by several tests
-
-/** Max over 1 s windows (hop 0.5 s) of each tone's level in [fromS, toS) of a
- * WAV; negative fromS counts from the end. { [freq]: dB } */
-export function wavLevels(wav, freqs, fromS = 0, toS = wav.seconds) {
-  const a = fromS < 0 ? Math.max(0, wav.seconds + fromS) : fromS;
-  const out = {};
-  for (const f of freqs) out[f] = Math.max(-Infinity, ...toneProfile(wav, f, 1.0, a, toS));
-  return out;
-}
-
-/** Sample a page's received audio (~2 s per round) until pred(levels) holds
- * or `rounds` rounds have passed; returns the last levels. Lets mixes settle
- * (jitter buffers, a second speaker joining) without a fixed long sleep. */
-export async function receivedUntil(page, freqs, pred, rounds = 4, ms = 2000) {
-  let levels = null;
-  for (let i = 0; i < rounds; i++) {
-    levels = receivedLevels(await sampleReceived(page, ms), freqs);
-    if (pred(levels)) break;
-  }
-  return levels;
-}
-
-export const fmtLevels = (lv) => Object.entries(lv).map(([f, d]) => `${f} Hz ${fmtDb(d)}`).join(', ');
 
 /** An HS256 JWT with arbitrary claims/alg, for refusal tests (the real tokens
  * come from `floorbridge token`). alg "none" gives an unsigned token. */
