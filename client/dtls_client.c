@@ -3,12 +3,12 @@
  * self-signed certificate, DTLS 1.2 client SSL_CTX with use_srtp) and one
  * DTLS client association per fb_rtc_client.
  *
- * I/O goes through a small custom BIO that keeps datagram boundaries: every
- * BIO write is one datagram handed straight to the owner's send callback
- * (OpenSSL's DTLS layer writes one datagram per call), and the read side
- * hands SSL exactly the one datagram being fed, then reports "retry". The
- * same idea as bridge/dtls.c, minus its outgoing queue: a client owns its
- * socket, so it can send at once.
+ * I/O goes through the datagram BIO of bridge/dtls_common.h, shared with the
+ * bridge's server: every BIO write is one datagram handed straight to the
+ * owner's send callback (the bridge queues instead; a client owns its
+ * socket, so it can send at once), and the read side hands SSL exactly the
+ * one datagram being fed. Certificates, fingerprints and the SRTP key
+ * export are shared the same way.
  *
  * The bridge's certificate is self-signed; it is authenticated by its digest,
  * compared with the answer's a=fingerprint in the verify callback (a mismatch
@@ -17,21 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/time.h>
 
 #include <openssl/bio.h>
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "bridge/dtls_common.h"
 #include "client/rtc_client_int.h"
 
-#define SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
-#define SRTP_LABEL "EXTRACTOR-dtls_srtp"
 #define CERT_DAYS 30
 
 struct fb_rtc_client_ctx {
@@ -48,166 +44,21 @@ struct fb_rtc_dtls {
   char err[160];
   fb_rtc_dtls_send_fn send;
   void *ud;
-  const EVP_MD *fp_md;               /* expected server certificate digest */
-  unsigned char fp[EVP_MAX_MD_SIZE];
-  unsigned int fp_len;
+  fb_dtls_fp fp;                     /* expected server certificate digest */
   int fp_mismatch;
-  const uint8_t *in;                 /* datagram being fed */
-  size_t in_len;
-  int in_ready;
+  fb_dgram_bio io;                   /* the BIO's state: the datagram being fed */
   uint64_t deadline_ns;
 };
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static void openssl_reason(char *buf, size_t len) {
-  unsigned long e = ERR_peek_last_error();
-  if (e)
-    ERR_error_string_n(e, buf, len);
-  else
-    snprintf(buf, len, "no OpenSSL error recorded");
-  ERR_clear_error();
-}
-
-static const EVP_MD *sdp_hash(const char *name, size_t len) {
-  static const struct { const char *sdp, *ossl; } map[] = {
-      {"sha-1", "SHA1"},     {"sha-224", "SHA224"}, {"sha-256", "SHA256"},
-      {"sha-384", "SHA384"}, {"sha-512", "SHA512"},
-  };
-  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-    if (strlen(map[i].sdp) == len && strncasecmp(map[i].sdp, name, len) == 0)
-      return EVP_get_digestbyname(map[i].ossl);
-  return NULL;
-}
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/* "sha-256 AB:CD:..." -> d->fp_md/fp/fp_len; 0 or -1. */
-static int parse_fingerprint(fb_rtc_dtls *d, const char *s) {
-  while (*s == ' ' || *s == '\t') s++;
-  const char *sp = strpbrk(s, " \t");
-  if (!sp) return -1;
-  const EVP_MD *md = sdp_hash(s, (size_t)(sp - s));
-  if (!md) return -1;
-  s = sp;
-  while (*s == ' ' || *s == '\t') s++;
-  int want = EVP_MD_get_size(md), n = 0;
-  while (n < want) {
-    int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
-    if (lo < 0) return -1;
-    d->fp[n++] = (unsigned char)(hi << 4 | lo);
-    s += 2;
-    if (n < want && *s++ != ':') return -1;
-  }
-  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
-  if (*s) return -1;
-  d->fp_md = md;
-  d->fp_len = (unsigned int)want;
-  return 0;
-}
-
-static int fingerprint_matches(const fb_rtc_dtls *d, X509 *cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (!cert || !d->fp_md || !X509_digest(cert, d->fp_md, md, &n)) return 0;
-  return n == d->fp_len && CRYPTO_memcmp(md, d->fp, n) == 0;
-}
-
-/* ---- datagram BIO ------------------------------------------------------------ */
-
-static int bio_write(BIO *b, const char *buf, int len) {
-  fb_rtc_dtls *d = BIO_get_data(b);
-  BIO_clear_retry_flags(b);
-  if (!d || len < 0) return -1;
-  if (len > 0 && d->send) d->send(d->ud, (const uint8_t *)buf, (size_t)len);
-  return len; /* a failed send is loss on the wire: DTLS retransmits */
-}
-
-static int bio_read(BIO *b, char *buf, int len) {
-  fb_rtc_dtls *d = BIO_get_data(b);
-  BIO_clear_retry_flags(b);
-  if (!d || !d->in_ready) {
-    BIO_set_retry_read(b);
-    return -1;
-  }
-  size_t n = d->in_len < (size_t)len ? d->in_len : (size_t)len;
-  memcpy(buf, d->in, n);
-  d->in_ready = 0;
-  return (int)n;
-}
-
-static long bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
-  fb_rtc_dtls *d = BIO_get_data(b);
-  (void)num;
-  (void)ptr;
-  switch (cmd) {
-  case BIO_CTRL_FLUSH:
-    return 1;
-  case BIO_CTRL_PENDING:
-    return d && d->in_ready ? (long)d->in_len : 0;
-  case BIO_CTRL_DGRAM_QUERY_MTU:
-  case BIO_CTRL_DGRAM_GET_FALLBACK_MTU:
-    return FB_RTC_DTLS_MTU;
-  default:
-    return 0;
-  }
-}
-
-static int bio_create(BIO *b) {
-  BIO_set_init(b, 1);
-  return 1;
-}
-
-static int bio_destroy(BIO *b) {
-  BIO_set_data(b, NULL);
-  return 1;
-}
-
-static BIO_METHOD *make_bio_method(void) {
-  int idx = BIO_get_new_index();
-  BIO_METHOD *m = idx < 0 ? NULL : BIO_meth_new(idx | BIO_TYPE_SOURCE_SINK, "fb_rtc_client dgram");
-  if (!m) return NULL;
-  if (!BIO_meth_set_write(m, bio_write) || !BIO_meth_set_read(m, bio_read) ||
-      !BIO_meth_set_ctrl(m, bio_ctrl) || !BIO_meth_set_create(m, bio_create) ||
-      !BIO_meth_set_destroy(m, bio_destroy)) {
-    BIO_meth_free(m);
-    return NULL;
-  }
-  return m;
+/* The BIO's write side: straight to the socket. */
+static void send_datagram(void *owner, const uint8_t *buf, size_t len) {
+  fb_rtc_dtls *d = owner;
+  if (d->send) d->send(d->ud, buf, len);
 }
 
 /* ---- context ------------------------------------------------------------------- */
-
-static X509 *make_cert(EVP_PKEY *key) {
-  X509 *x = X509_new();
-  BIGNUM *bn = NULL;
-  unsigned char rnd[8];
-  int ok = x && X509_set_version(x, X509_VERSION_3) && RAND_bytes(rnd, sizeof rnd) == 1;
-  if (ok) {
-    rnd[0] = (unsigned char)((rnd[0] & 0x7f) | 0x01);
-    bn = BN_bin2bn(rnd, sizeof rnd, NULL);
-    ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
-  }
-  ok = ok && X509_gmtime_adj(X509_getm_notBefore(x), -24L * 3600) &&
-       X509_gmtime_adj(X509_getm_notAfter(x), CERT_DAYS * 24L * 3600);
-  X509_NAME *name = ok ? X509_get_subject_name(x) : NULL;
-  ok = ok && name &&
-       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"fbclient",
-                                  -1, -1, 0) &&
-       X509_set_issuer_name(x, name) && X509_set_pubkey(x, key) &&
-       X509_sign(x, key, EVP_sha256()) > 0;
-  BN_free(bn);
-  if (!ok) {
-    X509_free(x);
-    return NULL;
-  }
-  return x;
-}
 
 /* Accept the chain as such (self-signed); only the leaf's digest counts. */
 static int verify_cb(int preverify_ok, X509_STORE_CTX *store) {
@@ -219,7 +70,7 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store) {
     X509_STORE_CTX_set_error(store, X509_V_OK);
     return 1;
   }
-  if (!fingerprint_matches(d, X509_STORE_CTX_get0_cert(store))) {
+  if (!fb_dtls_fp_matches(&d->fp, X509_STORE_CTX_get0_cert(store))) {
     d->fp_mismatch = 1;
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
     return 0;
@@ -241,14 +92,10 @@ fb_rtc_client_ctx *fb_rtc_client_ctx_new(char *err, int errlen) {
   what = "EC P-256 key generation";
   if (!(c->key = EVP_EC_gen("P-256"))) goto fail;
   what = "self-signed certificate";
-  if (!(c->cert = make_cert(c->key))) goto fail;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (!X509_digest(c->cert, EVP_sha256(), md, &n) || n != 32) goto fail;
-  char *p = c->fingerprint + sprintf(c->fingerprint, "sha-256 ");
-  for (unsigned int i = 0; i < n; i++) p += sprintf(p, i ? ":%02X" : "%02X", md[i]);
+  if (!(c->cert = fb_dtls_make_cert(c->key, "fbclient", CERT_DAYS))) goto fail;
+  if (fb_dtls_fp_format(c->cert, c->fingerprint) < 0) goto fail;
   what = "datagram BIO method";
-  if (!(c->bio_method = make_bio_method())) goto fail;
+  if (!(c->bio_method = fb_dgram_bio_method("fb_rtc_client dgram"))) goto fail;
   what = "SSL_CTX setup";
   SSL_CTX *s = c->ssl_ctx = SSL_CTX_new(DTLS_client_method());
   if (!s || !SSL_CTX_set_min_proto_version(s, DTLS1_2_VERSION) ||
@@ -259,7 +106,7 @@ fb_rtc_client_ctx *fb_rtc_client_ctx_new(char *err, int errlen) {
       SSL_CTX_check_private_key(s) != 1)
     goto fail;
   what = "use_srtp profiles";
-  if (SSL_CTX_set_tlsext_use_srtp(s, SRTP_PROFILES) != 0) /* 0 = success */
+  if (SSL_CTX_set_tlsext_use_srtp(s, FB_DTLS_SRTP_PROFILES) != 0) /* 0 = success */
     goto fail;
   SSL_CTX_set_verify(s, SSL_VERIFY_PEER, verify_cb);
   SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_OFF);
@@ -269,7 +116,7 @@ fb_rtc_client_ctx *fb_rtc_client_ctx_new(char *err, int errlen) {
 fail:
   if (err && errlen > 0) {
     char reason[128];
-    openssl_reason(reason, sizeof reason);
+    fb_dtls_openssl_reason(reason, sizeof reason);
     snprintf(err, (size_t)errlen, "%s: %s", what, reason);
   }
   fb_rtc_client_ctx_free(c);
@@ -299,7 +146,8 @@ fb_rtc_dtls *fb_rtc_dtls_new(fb_rtc_client_ctx *ctx, const char *expected_fp,
   d->send = send;
   d->ud = ud;
   d->deadline_ns = UINT64_MAX;
-  if (parse_fingerprint(d, expected_fp) < 0) {
+  d->io = (fb_dgram_bio){.write = send_datagram, .owner = d, .mtu = FB_RTC_DTLS_MTU};
+  if (fb_dtls_fp_parse(&d->fp, expected_fp) < 0) {
     free(d);
     return NULL;
   }
@@ -311,7 +159,7 @@ fb_rtc_dtls *fb_rtc_dtls_new(fb_rtc_client_ctx *ctx, const char *expected_fp,
     ERR_clear_error();
     return NULL;
   }
-  BIO_set_data(bio, d);
+  BIO_set_data(bio, &d->io);
   SSL_set_bio(d->ssl, bio, bio);
   SSL_set_app_data(d->ssl, d);
   if (!SSL_set_mtu(d->ssl, FB_RTC_DTLS_MTU) || !DTLS_set_link_mtu(d->ssl, FB_RTC_DTLS_MTU)) {
@@ -334,7 +182,7 @@ static int finish(fb_rtc_dtls *d, int state, const char *reason) {
   if (reason)
     snprintf(d->err, sizeof d->err, "%s", reason);
   else
-    openssl_reason(d->err, sizeof d->err);
+    fb_dtls_openssl_reason(d->err, sizeof d->err);
   ERR_clear_error();
   d->deadline_ns = UINT64_MAX;
   return state;
@@ -381,7 +229,7 @@ static int handshake_step(fb_rtc_dtls *d, uint64_t now_ns) {
   int st;
   if (rc == 1) {
     const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(d->ssl);
-    if (!fingerprint_matches(d, SSL_get0_peer_certificate(d->ssl)))
+    if (!fb_dtls_fp_matches(&d->fp, SSL_get0_peer_certificate(d->ssl)))
       st = finish(d, FB_RTC_DTLS_FAILED,
                   "the bridge's certificate does not match the answer's fingerprint");
     else if (!p || (p->id != SRTP_AES128_CM_SHA1_80 && p->id != SRTP_AEAD_AES_128_GCM))
@@ -408,18 +256,14 @@ int fb_rtc_dtls_feed(fb_rtc_dtls *d, const uint8_t *buf, size_t len, uint64_t no
   if (!d) return FB_RTC_DTLS_FAILED;
   if (d->state == FB_RTC_DTLS_CLOSED || d->state == FB_RTC_DTLS_FAILED) return d->state;
   if (!buf || len == 0) return FB_RTC_DTLS_CONTINUE;
-  d->in = buf;
-  d->in_len = len;
-  d->in_ready = 1;
+  fb_dgram_bio_feed(&d->io, buf, len);
   int st;
   if (d->state == FB_RTC_DTLS_CONTINUE) {
     st = handshake_step(d, now_ns);
   } else {
     st = drain_records(d);
   }
-  d->in = NULL;
-  d->in_len = 0;
-  d->in_ready = 0;
+  fb_dgram_bio_feed(&d->io, NULL, 0);
   return st;
 }
 
@@ -440,38 +284,7 @@ int fb_rtc_dtls_handle_timeout(fb_rtc_dtls *d, uint64_t now_ns) {
 
 int fb_rtc_dtls_srtp_keys(fb_rtc_dtls *d, fb_srtp_keys *out, const char **profile) {
   if (!d || d->state != FB_RTC_DTLS_CONNECTED) return -1;
-  const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(d->ssl);
-  if (!p) return -1;
-  memset(out, 0, sizeof *out);
-  if (p->id == SRTP_AES128_CM_SHA1_80) {
-    out->profile = FB_SRTP_PROFILE_AES128_CM_SHA1_80;
-    out->key_len = 16;
-    out->salt_len = 14;
-  } else if (p->id == SRTP_AEAD_AES_128_GCM) {
-    out->profile = FB_SRTP_PROFILE_AEAD_AES_128_GCM;
-    out->key_len = 16;
-    out->salt_len = 12;
-  } else {
-    return -1;
-  }
-  if (profile) *profile = p->name;
-  /* RFC 5764 4.2: client_key | server_key | client_salt | server_salt.
-   * We are the client: local = client key + salt, remote = the bridge's. */
-  size_t k = (size_t)out->key_len, s = (size_t)out->salt_len;
-  unsigned char km[2 * FB_SRTP_MASTER_MAX];
-  ERR_clear_error();
-  if (SSL_export_keying_material(d->ssl, km, 2 * (k + s), SRTP_LABEL, strlen(SRTP_LABEL), NULL,
-                                 0, 0) != 1) {
-    ERR_clear_error();
-    memset(out, 0, sizeof *out);
-    return -1;
-  }
-  memcpy(out->local, km, k);
-  memcpy(out->remote, km + k, k);
-  memcpy(out->local + k, km + 2 * k, s);
-  memcpy(out->remote + k, km + 2 * k + s, s);
-  OPENSSL_cleanse(km, sizeof km);
-  return 0;
+  return fb_dtls_export_srtp_keys(d->ssl, 0, out, profile); /* we are the client */
 }
 
 const char *fb_rtc_dtls_error(const fb_rtc_dtls *d) { return d ? d->err : "no association"; }

@@ -7,6 +7,7 @@ pkg_check_modules(SRTP REQUIRED IMPORTED_TARGET libsrtp2)
 
 add_library(fbdtls STATIC
   bridge/dtls.c
+  bridge/dtls_common.c
   bridge/srtp_session.c
   bridge/srtp_fast.c
 )
