@@ -39,8 +39,13 @@
  * The buffer grows toward the target by stalling at an underrun (conceal
  * without advancing, so the late packet still plays) while the smoothed depth
  * is below target; it shrinks by dropping the oldest frame (overflow) when the
- * depth has stayed above target + 2 for OVER_NS, then every OVER_REPEAT_NS while
- * it stays there, and at once above the hard cap max_ms / 20 ms + 2.
+ * depth has stayed above target + k (k = frames per packet: 1 for 20 ms) for
+ * OVER_NS, then every OVER_REPEAT_NS while
+ * it stays there, and at once above the hard cap max_ms / 20 ms + 2. (Depth
+ * is read before the frame is played, so target + 1 is normal on a clean path
+ * whose packets arrive just before the tick; above that, for a whole second,
+ * is delay a transient left behind: a join burst must not add 40 ms for
+ * good. Dropping at target + 1 would fight the arrival phase instead.)
  *
  * Silence for IDLE_NS makes the buffer idle: the stream state is forgotten
  * (the jitter estimate and counters are kept) and the next packet starts a new
@@ -91,7 +96,7 @@ struct fb_jitter {
   int stalls_left;                /* stalls allowed in the current underrun */
   int late_run;                   /* consecutive late packets */
   double avg_depth;               /* smoothed frames held at each get */
-  int over_active;                /* depth above target + 2 since over_since_ns */
+  int over_active;                /* depth above target + 1 since over_since_ns */
   uint64_t over_since_ns;
   int have_prev;                  /* previous arrival for the jitter estimate */
   uint64_t prev_arrival_ns, prev_ts;
@@ -343,13 +348,15 @@ static int try_start(fb_jitter *jb, uint64_t now_ns) {
   return 1;
 }
 
-/* Depth control: hard cap at once, target + 2 when sustained. */
+/* Depth control: hard cap at once, target + 1 when sustained. */
 static void control_depth(fb_jitter *jb, uint64_t now_ns) {
   while (jb->held_samples > (int64_t)(jb->max_frames + 2) * FB_FRAME)
     if (!drop_oldest(jb)) break;
   double depth = (double)jb->held_samples / FB_FRAME;
   jb->avg_depth += (depth - jb->avg_depth) * DEPTH_ALPHA;
-  if (depth <= jb->target + 2) {
+  /* a packet of k frames is k frames deep when it arrives */
+  int per_packet = jb->last_samples > FB_FRAME ? (jb->last_samples + FB_FRAME - 1) / FB_FRAME : 1;
+  if (depth <= jb->target + per_packet) {
     jb->over_active = 0;
     return;
   }

@@ -377,6 +377,34 @@ static void test_drift(void) {
   fb_jitter_free(jb);
 }
 
+static void test_transient_given_back(void) {
+  /* 3 s of a jittery path (0..60 ms extra delay) make the buffer grow; then 27 s
+   * clean. The depth the transient built must be given back once the target
+   * falls again, not kept for good (it was while over-depth meant target + 2). */
+  fb_jitter *jb = fb_jitter_new(200);
+  int n = 1500;
+  unsigned r = 12345;
+  for (int k = 0; k < n; k++) {
+    uint64_t extra = 0;
+    if (k < 150) {
+      r = r * 1103515245u + 12345u;
+      extra = (uint64_t)((r >> 16) % 61) * MS;
+    }
+    P[k] = mk(k, 0, 0, T0 + (uint64_t)(20 * k) * MS + 3 * MS + extra);
+  }
+  run(jb, P, n, T0 + 20 * MS, n);
+  fb_jitter_stats s = stats(jb);
+  int grew = 0;
+  for (int j = 100; j < 200; j++) grew |= O[j].latency_ms >= 40;
+  int64_t worst = 0;
+  for (int j = n - 100; j < n; j++)
+    if (O[j].latency_ms > worst) worst = O[j].latency_ms;
+  CHECK(grew, "the jittery path made the buffer deeper");
+  CHECK(worst <= 20 + 20, "clean again: arrival to play <= 40 ms, got %lld ms (target %d, depth %d)",
+        (long long)worst, s.target_frames, s.depth_frames);
+  fb_jitter_free(jb);
+}
+
 static void test_idle_and_restart(void) {
   fb_jitter *jb = fb_jitter_new(200);
   int n = 0;
@@ -465,6 +493,7 @@ int main(void) {
   test_dtx();
   test_adaptation();
   test_drift();
+  test_transient_given_back();
   test_idle_and_restart();
   return CHECK_DONE();
 }
