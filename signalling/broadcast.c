@@ -289,7 +289,7 @@ void fb_meeting_flush(fb_meeting *m) {
   if (!d) return;
   m->dirty = 0;
   if (d & FB_DIRTY_STATE) fb_meeting_persist(m, 1);
-  int64_t now = fb_meeting_now_ms();
+  int64_t now = fb_meeting_now_ms(m);
   char *mode = NULL, *queue = NULL, *roster = NULL, *policy = NULL;
   int have_mode = 0, have_queue = 0, have_roster = 0, have_policy = 0;
   int count = connected_count(m);
@@ -367,7 +367,7 @@ static json_t *quality_entry(const fb_delegate *d, const fb_quality *q) {
 }
 
 void fb_meeting_tick(fb_meeting *m) {
-  int64_t now = fb_meeting_now_ms();
+  int64_t now = fb_meeting_now_ms(m);
   m->dirty |= FB_DIRTY_COUNT; /* a count held back by its rate limit goes now */
   json_t *arr = json_array();
   int chairs = 0;
@@ -379,7 +379,7 @@ void fb_meeting_tick(fb_meeting *m) {
         (d->state != FB_FLOOR_LIVE && d->state != FB_FLOOR_MUTED && d->state != FB_FLOOR_BARRED))
       continue;
     fb_quality q;
-    if (fb_bridge_quality(m->b, s->bridge_pid, &q) < 0) continue;
+    if (m->br.quality(m->br.ud, s->bridge_pid, &q) < 0) continue;
     if (q.valid) fb_floor_quality(m->floor, s->tok.delegate, &q, now); /* may flag or cut */
     d = fb_floor_find(m->floor, s->tok.delegate);
     if (d) json_array_append_new(arr, quality_entry(d, &q));

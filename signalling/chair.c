@@ -109,7 +109,7 @@ static int chat_take(fb_meeting *m, fb_session *s, int64_t now) {
 static void chat(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   int to_all = strcmp(msg->to, "all") == 0, to_chair = strcmp(msg->to, "chair") == 0;
   int chair = s->tok.role == FB_ROLE_CHAIR;
-  int64_t now = fb_meeting_now_ms();
+  int64_t now = fb_meeting_now_ms(m);
   char why[96];
   if (!m->cfg.chat_enabled) {
     refuse(s, "chat_disabled", "the chat is turned off for this meeting", "chat");
@@ -154,7 +154,7 @@ static void chat(fb_meeting *m, fb_session *s, const fb_msg *msg) {
 }
 
 static void chat_policy(fb_meeting *m, fb_session *s, const fb_msg *msg) {
-  int64_t now = fb_meeting_now_ms();
+  int64_t now = fb_meeting_now_ms(m);
   if (s->tok.role != FB_ROLE_CHAIR) {
     fb_meeting_audit(m, now, s->tok.delegate, "refused:chat_policy", "", "not_chair");
     refuse(s, "not_chair", NULL, "chat_policy");
@@ -182,7 +182,7 @@ void fb_chair_message(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   }
   fb_floor *f = m->floor;
   const char *me = s->tok.delegate, *who = msg->delegate, *e = NULL, *why = NULL;
-  int64_t now = fb_meeting_now_ms();
+  int64_t now = fb_meeting_now_ms(m);
   switch (msg->type) {
   case FB_MSG_CHAT: chat(m, s, msg); return;
   case FB_MSG_CHAT_POLICY: chat_policy(m, s, msg); return;

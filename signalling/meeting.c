@@ -29,6 +29,11 @@
  * shuts down, the disconnects it causes are not written: a restart finds the
  * queue as it was.
  *
+ * The bridge: every media call (join_webrtc, leave, set_media, quality,
+ * media_port) and the clock go through the fb_meeting_bridge table given to
+ * fb_meeting_new, never to bridge/bridge.h directly, so the meeting can be
+ * driven without a live bridge (tests/fuzz/fuzz_meeting.c).
+ *
  * Client mistakes are answered with an error and counted; at
  * FB_MAX_CLIENT_ERRORS the connection is closed (1008). A join refused by the
  * bridge (join_failed), our own failures (internal) and refusals by the floor
@@ -48,7 +53,8 @@
 #include "signalling/sdp.h"
 #include "signalling/turn.h"
 
-int64_t fb_meeting_now_ms(void) {
+int64_t fb_meeting_now_ms(const fb_meeting *m) {
+  if (m->br.now_ms) return m->br.now_ms(m->br.ud);
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -70,7 +76,7 @@ static void apply_media(fb_session *s) {
   fb_media_state want = uplink ? s->media : FB_MEDIA_LISTEN;
   if (want == s->applied_media && uplink == s->applied_uplink) return;
   char err[256] = "";
-  if (fb_bridge_set_media(s->m->b, s->bridge_pid, want, uplink, err, sizeof err) < 0) {
+  if (s->m->br.set_media(s->m->br.ud, s->bridge_pid, want, uplink, err, sizeof err) < 0) {
     fb_log(FB_LOG_WARN, "signalling", "%s#%d: the bridge refused media state %d: %s",
            s->tok.delegate, s->pid, (int)want, err);
     return;
@@ -199,12 +205,12 @@ static void floor_config(const fb_config *cfg, fb_floor_config *fc) {
   fc->auto_cut = cfg->floor_auto_cut;
 }
 
-fb_meeting *fb_meeting_new(const fb_config *cfg, fb_bridge *b, const char *secret,
+fb_meeting *fb_meeting_new(const fb_config *cfg, const fb_meeting_bridge *br, const char *secret,
                            const fb_session_io *io) {
   fb_meeting *m = calloc(1, sizeof *m);
   if (!m) return NULL;
   m->cfg = *cfg;
-  m->b = b;
+  m->br = *br;
   snprintf(m->secret, sizeof m->secret, "%s", secret ? secret : "");
   m->io = *io;
   m->chat_to_all = cfg->chat_delegates_to_all;
@@ -272,6 +278,8 @@ void fb_meeting_free(fb_meeting *m) {
 
 int fb_meeting_sessions(const fb_meeting *m) { return m->nsessions; }
 
+const fb_floor *fb_meeting_floor(const fb_meeting *m) { return m->floor; }
+
 int fb_session_closing(const fb_session *s) { return s->closing; }
 
 fb_session *fb_meeting_open(fb_meeting *m, void *conn) {
@@ -321,7 +329,7 @@ void fb_meeting_error(fb_meeting *m, fb_session *s, const char *code, const char
 /* Take the session's participant out of the bridge (if it is in). */
 static void leave_bridge(fb_session *s) {
   if (!s->bridge_pid) return;
-  if (fb_bridge_leave(s->m->b, s->bridge_pid) < 0)
+  if (s->m->br.leave(s->m->br.ud, s->bridge_pid) < 0)
     fb_log(FB_LOG_DEBUG, "signalling", "participant %d was already gone", s->bridge_pid);
   s->bridge_pid = 0;
 }
@@ -331,7 +339,7 @@ static void leave_bridge(fb_session *s) {
 static void leave_floor(fb_session *s) {
   if (!s->in_floor) return;
   s->in_floor = 0;
-  fb_floor_disconnect(s->m->floor, s->tok.delegate, fb_meeting_now_ms());
+  fb_floor_disconnect(s->m->floor, s->tok.delegate, fb_meeting_now_ms(s->m));
 }
 
 void fb_meeting_close(fb_meeting *m, fb_session *s) {
@@ -369,8 +377,9 @@ static void on_join(fb_meeting *m, fb_session *s, const fb_msg *msg) {
     return;
   }
   fb_token tok;
+  int64_t now = fb_meeting_now_ms(m);
   fb_token_error e = fb_token_verify(m->secret[0] ? m->secret : NULL, m->cfg.meeting_id,
-                                     msg->token, (long long)time(NULL), &tok);
+                                     msg->token, (long long)(now / 1000), &tok);
   if (e != FB_TOKEN_OK) {
     fb_log(FB_LOG_INFO, "signalling", "join refused: %s", fb_token_error_code(e));
     fb_meeting_reply_error(s, fb_token_error_code(e), fb_token_error_message(e), "join", 1);
@@ -396,7 +405,6 @@ static void on_join(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   s->media = FB_MEDIA_LISTEN;
   s->media_uplink = s->uplink;
   s->can_speak = s->uplink && (tok.speak || m->cfg.open_floor);
-  int64_t now = fb_meeting_now_ms();
   fb_floor_connect(m->floor, tok.delegate, tok.name, tok.role, now);
   const fb_delegate *d = fb_floor_find(m->floor, tok.delegate);
   if (s->can_speak && d && (d->state == FB_FLOOR_LISTENING || d->state == FB_FLOOR_QUEUED) &&
@@ -409,7 +417,7 @@ static void on_join(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   s->initial = 1;
   m->dirty |= FB_DIRTY_NEW;
   json_t *ice = fb_turn_ice_servers(m->cfg.turn_urls, m->cfg.turn_secret, m->cfg.turn_ttl_s,
-                                    tok.delegate, (long long)time(NULL));
+                                    tok.delegate, (long long)(now / 1000));
   fb_msg_joined_info j = {s->pid, tok.meeting, tok.delegate, tok.name, fb_role_name(tok.role),
                           s->can_speak, d && d->state == FB_FLOOR_LIVE, ice ? ice : json_array(),
                           s->uplink, d ? fb_floor_state_name(d->state) : "listening"};
@@ -437,7 +445,7 @@ static void fill_candidate(fb_meeting *m, fb_webrtc_answer *ans) {
   if (!ans->candidate_ip[0] || strcmp(ans->candidate_ip, "0.0.0.0") == 0 ||
       strcmp(ans->candidate_ip, "::") == 0)
     fb_config_candidate_ip(&m->cfg, ans->candidate_ip, sizeof ans->candidate_ip);
-  if (ans->candidate_port <= 0) ans->candidate_port = fb_bridge_media_port(m->b);
+  if (ans->candidate_port <= 0) ans->candidate_port = m->br.media_port(m->br.ud);
 }
 
 static void on_offer(fb_meeting *m, fb_session *s, const fb_msg *msg) {
@@ -466,7 +474,7 @@ static void on_offer(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   int bpid = 0;
   char berr[512] = "";
   /* created listening; apply_media then gives it what the floor wants */
-  if (fb_bridge_join_webrtc(m->b, name, 0, s->uplink, &w, &ans, &bpid, berr, sizeof berr) < 0) {
+  if (m->br.join_webrtc(m->br.ud, name, 0, s->uplink, &w, &ans, &bpid, berr, sizeof berr) < 0) {
     fb_log(FB_LOG_WARN, "signalling", "%s: the bridge refused the join: %s", name, berr);
     fb_meeting_reply_error(s, "join_failed", berr[0] ? berr : "the bridge refused the participant",
                            "offer", 0);
@@ -477,7 +485,7 @@ static void on_offer(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   char *sdp = fb_sdp_build_answer(offer, &ans, s->uplink, why, sizeof why);
   free(offer);
   if (!sdp) {
-    fb_bridge_leave(m->b, bpid);
+    m->br.leave(m->br.ud, bpid);
     fb_log(FB_LOG_ERROR, "signalling", "%s: cannot build the answer: %s", name, why);
     fb_meeting_reply_error(s, "internal", why, "offer", 0);
     return;
@@ -538,7 +546,7 @@ static void media_lost(fb_meeting *m, fb_session *s, const char *event, const ch
            detail[0] ? " — " : "", detail);
   fb_log(FB_LOG_WARN, "signalling", "media lost: %s", what);
   if (m->store)
-    fb_store_audit(m->store, fb_meeting_now_ms(), "auto", event, s->tok.delegate, detail);
+    fb_store_audit(m->store, fb_meeting_now_ms(m), "auto", event, s->tok.delegate, detail);
   leave_bridge(s);
   leave_floor(s);
   char *msg = fb_msg_event("participant_lost", what);

@@ -12,15 +12,21 @@
  *
  * Not thread-safe: every call happens on the signalling (lws) thread. The
  * transport (server.c) gives each session an opaque conn and two hooks; the
- * meeting never touches sockets.
+ * meeting never touches sockets. The media bridge is reached the same way,
+ * through a table of hooks (fb_meeting_bridge): server.c passes one that
+ * calls bridge/bridge.h, the fuzz harness (tests/fuzz/fuzz_meeting.c) a
+ * deterministic in-memory fake with its own clock, so the whole meeting runs
+ * without threads or sockets.
  */
 #ifndef FB_MEETING_H
 #define FB_MEETING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "bridge/bridge.h"
+#include "bridge/bridge.h" /* fb_webrtc_offer, fb_webrtc_answer, fb_media_state */
 #include "bridge/config.h"
+#include "codecs/quality.h" /* fb_quality */
 
 #define FB_MAX_CLIENT_ERRORS 10 /* the connection is closed (1008) at this many */
 
@@ -34,9 +40,34 @@ typedef struct {
   void (*close)(void *conn, int code, const char *reason);
 } fb_session_io;
 
-/* A meeting for cfg (copied) on bridge b. secret may be NULL or "" (every join
- * is refused with token_bad_signature). NULL when out of memory. */
-fb_meeting *fb_meeting_new(const fb_config *cfg, fb_bridge *b, const char *secret,
+/* What the meeting asks of the media bridge (bridge/bridge.h has the
+ * contract of each call; these have the same arguments and results, with the
+ * bridge replaced by ud) and the clock it reads. All hooks but now_ms are
+ * required. */
+typedef struct {
+  void *ud;
+  /* fb_bridge_join_webrtc: a browser participant; fills *ans and *pid. */
+  int (*join_webrtc)(void *ud, const char *name, int live, int uplink,
+                     const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid, char *err,
+                     size_t errlen);
+  /* fb_bridge_leave: 0, or -1 when pid is unknown. */
+  int (*leave)(void *ud, int pid);
+  /* fb_bridge_set_media: 0, or -1 with a message in err. */
+  int (*set_media)(void *ud, int pid, fb_media_state state, int uplink, char *err,
+                   size_t errlen);
+  /* fb_bridge_quality: 0, or -1 when pid is unknown. */
+  int (*quality)(void *ud, int pid, fb_quality *out);
+  /* fb_bridge_media_port: where browsers send media when the answer has no port. */
+  int (*media_port)(void *ud);
+  /* Milliseconds since 1970: floor times, chat rate limits, token expiry,
+   * TURN credentials. NULL: the wall clock (CLOCK_REALTIME). */
+  int64_t (*now_ms)(void *ud);
+} fb_meeting_bridge;
+
+/* A meeting for cfg (copied) on the bridge behind br (copied; br->ud must
+ * outlive the meeting). secret may be NULL or "" (every join is refused with
+ * token_bad_signature). NULL when out of memory. */
+fb_meeting *fb_meeting_new(const fb_config *cfg, const fb_meeting_bridge *br, const char *secret,
                            const fb_session_io *io);
 
 /* Open [store] path (when set) and put what it holds back into the floor:
@@ -80,6 +111,11 @@ void fb_meeting_event(fb_meeting *m, int pid, const char *event, const char *det
 
 /* Number of open sessions (tests, status). */
 int fb_meeting_sessions(const fb_meeting *m);
+
+/* The meeting's floor, to read (tests and the fuzz harness check its
+ * invariants); never NULL. Changing it behind the meeting's back skips the
+ * broadcasts and the store. */
+const struct fb_floor *fb_meeting_floor(const fb_meeting *m);
 
 /* Send what changed since the last call (queue, roster, mode, each
  * delegate's own state) and save changed delegates and the session to the

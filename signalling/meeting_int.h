@@ -77,7 +77,7 @@ typedef struct {
 
 struct fb_meeting {
   fb_config cfg;
-  fb_bridge *b;
+  fb_meeting_bridge br;  /* the media bridge and the clock (meeting.h) */
   char secret[1024];
   fb_session_io io;
   fb_session *sessions;
@@ -109,7 +109,7 @@ struct fb_meeting {
 };
 
 /* meeting.c */
-int64_t fb_meeting_now_ms(void); /* wall clock, ms since 1970 */
+int64_t fb_meeting_now_ms(const fb_meeting *m); /* br.now_ms, else the wall clock (ms since 1970) */
 void fb_meeting_send(fb_session *s, char *json); /* sends and frees; NULL = out of memory */
 void fb_meeting_reply_error(fb_session *s, const char *code, const char *message,
                             const char *request, int counted);

@@ -32,6 +32,8 @@
  *   when its queue passes OUTQ_MAX. A close is requested by setting a code;
  *   it happens once the queue is empty (the error is delivered first), with a
  *   5 s deadline.
+ * - The meeting reaches the bridge only through the fb_meeting_bridge table
+ *   made here (thin calls into bridge/bridge.h), and the wall clock.
  * - Bridge events come on net/gst threads: they are copied into a bounded
  *   list under a mutex and lws_cancel_service wakes the loop, which drains
  *   the list in EVENT_WAIT_CANCELLED (on the signalling thread).
@@ -356,6 +358,26 @@ static void deliver_events(fb_signalling *s) {
   }
 }
 
+/* ---- the meeting's bridge ------------------------------------------------ */
+
+/* The fb_meeting_bridge hooks on the real bridge (ud is the fb_bridge). */
+static int br_join_webrtc(void *ud, const char *name, int live, int uplink,
+                          const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid, char *err,
+                          size_t errlen) {
+  return fb_bridge_join_webrtc(ud, name, live, uplink, offer, ans, pid, err, errlen);
+}
+
+static int br_leave(void *ud, int pid) { return fb_bridge_leave(ud, pid); }
+
+static int br_set_media(void *ud, int pid, fb_media_state state, int uplink, char *err,
+                        size_t errlen) {
+  return fb_bridge_set_media(ud, pid, state, uplink, err, errlen);
+}
+
+static int br_quality(void *ud, int pid, fb_quality *out) { return fb_bridge_quality(ud, pid, out); }
+
+static int br_media_port(void *ud) { return fb_bridge_media_port(ud); }
+
 /* ---- HTTP ---------------------------------------------------------------- */
 
 /* /healthz and /metrics (lws 4.1 passes the whole URI; with no www mount
@@ -494,7 +516,9 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
   snprintf(s->cert, sizeof s->cert, "%s", cfg->sig_tls_cert);
   snprintf(s->key, sizeof s->key, "%s", cfg->sig_tls_key);
   fb_session_io io = {conn_send, conn_close};
-  s->meeting = fb_meeting_new(cfg, b, secret, &io);
+  fb_meeting_bridge br = {b, br_join_webrtc, br_leave, br_set_media, br_quality, br_media_port,
+                          NULL /* the wall clock */};
+  s->meeting = fb_meeting_new(cfg, &br, secret, &io);
   memset(secret, 0, sizeof secret);
   if (!s->meeting) {
     fb_signalling_stop(s);
