@@ -96,6 +96,9 @@ if(TARGET fbsignalling)
   fb_fuzz(sdp fbsignalling)
   # protocol.c (+ the token and SDP checks a message leads to), not meeting.c
   fb_fuzz(ws_message fbsignalling)
+  # the meeting (meeting.c, chair.c, broadcast.c, floor*.c, store.c) on a fake
+  # bridge: several sessions, every message type, the clock, a restart
+  fb_fuzz(meeting fbsignalling)
 endif()
 
 # Seed generator (a normal program, not a fuzzer): writes the binary seeds

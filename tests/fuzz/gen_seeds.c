@@ -15,6 +15,9 @@
  *   jitter/      real Opus packets (speech synth) with loss and reordering
  *   token/       tokens signed with the fuzz secret, and JSON claims
  *   ws_message/  single messages: join (minted token), offer, ping, floor/chat
+ *   meeting/     scripts of a meeting (tests/fuzz/meeting_script.h): floor
+ *                control, quality and auto-cut, replaced and lost connections,
+ *                webcast sessions, chat limits, client errors, queue edits
  * Text seeds (config/, sdp/) are kept as files in the corpus, not made here.
  * Randoms (transaction ids, DTLS randoms, keys) differ on every run; the
  * seeds in git are one such run.
@@ -38,6 +41,8 @@
 #include "codecs/opus_codec.h"
 #include "codecs/synth.h"
 #include "signalling/token.h"
+#include "tests/fuzz/meeting_script.h"
+#include "tests/fuzz/seed_offer.h"
 
 #define SECRET "fuzz-seed-secret-0123456789"
 
@@ -435,16 +440,6 @@ static void gen_token(void) {
   save("token", "unsigned_observer", tok, strlen(tok + 1) + 1);
 }
 
-static const char *OFFER =
-    "v=0\r\no=- 4215775240449105457 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-    "a=group:BUNDLE 0\r\na=msid-semantic: WMS\r\n"
-    "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n"
-    "a=ice-ufrag:Jq3c\r\na=ice-pwd:8mJbJ4Vn0m9ZpQ2k3xYhL1aT\r\na=ice-options:trickle\r\n"
-    "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:"
-    "43:F0:A1:58:D0:A1:2C:19:08\r\na=setup:actpass\r\na=mid:0\r\n"
-    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=sendrecv\r\na=rtcp-mux\r\n"
-    "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n"
-    "a=rtpmap:0 PCMU/8000\r\n";
 
 /* One message per seed: fuzz_ws_message reads a single WebSocket text frame. */
 static void gen_ws(void) {
@@ -454,7 +449,7 @@ static void gen_ws(void) {
   save("ws_message", "join", j, strlen(j));
   /* the offer as a JSON string: CRLF escaped */
   char *p = offer + sprintf(offer, "{\"v\":1,\"type\":\"offer\",\"sdp\":\"");
-  for (const char *s = OFFER; *s; s++)
+  for (const char *s = FB_SEED_OFFER; *s; s++)
     p += *s == '\r' ? sprintf(p, "\\r") : *s == '\n' ? sprintf(p, "\\n") : sprintf(p, "%c", *s);
   sprintf(p, "\"}");
   save("ws_message", "offer", offer, strlen(offer));
@@ -476,6 +471,233 @@ static void gen_ws(void) {
     save("ws_message", msgs[i].name, msgs[i].text, strlen(msgs[i].text));
 }
 
+/* ---- meeting --------------------------------------------------------------- */
+
+/* Script steps (fuzz_meeting.c): a message of type t from slot with field f. */
+static void m_msg(buf *o, int slot, int t, int f) {
+  put8(o, slot << 4 | MS_OP_MESSAGE);
+  put8(o, t);
+  put8(o, f);
+}
+static void m_join(buf *o, int slot, int tok) { m_msg(o, slot, MS_JOIN, tok); }
+static void m_mute(buf *o, int slot, int who, int on) { m_msg(o, slot, MS_MUTE, on | who << 1); }
+static void m_chat(buf *o, int slot, int to_all, int text) {
+  m_msg(o, slot, MS_CHAT, (to_all ? 1 : 2) | text << 2);
+}
+static void m_move(buf *o, int slot, int who, int position) {
+  m_msg(o, slot, MS_QUEUE_MOVE, who);
+  put8(o, position);
+}
+static void m_raw(buf *o, int slot, const char *text) {
+  put8(o, slot << 4 | MS_OP_RAW);
+  put8(o, (int)strlen(text));
+  put(o, text, strlen(text));
+}
+static void m_op(buf *o, int slot, int op) { put8(o, slot << 4 | op); }
+static void m_op1(buf *o, int slot, int op, int arg) {
+  m_op(o, slot, op);
+  put8(o, arg);
+}
+static void m_quality(buf *o, int slot, int mos_byte, int loss) {
+  m_op1(o, slot, MS_OP_QUALITY, mos_byte);
+  put8(o, loss);
+}
+
+static void gen_meeting(void) {
+  buf o = {.n = 0};
+  /* join + offer for chair, two delegates and an observer; request, grant,
+   * mute (chair and self), cut, allow, set_mode both ways, chat, policy,
+   * ping, /metrics; restart from the store and rejoin into the kept floor */
+  put8(&o, 1 | MS_CFG_STORE);
+  int toks[] = {MS_TOK_C1, MS_TOK_D1, MS_TOK_D2_SPEAK, MS_TOK_O1};
+  for (int k = 0; k < 4; k++) m_join(&o, k, toks[k]);
+  for (int k = 0; k < 4; k++) m_msg(&o, k, MS_OFFER, 0);
+  for (int k = 1; k < 4; k++) m_msg(&o, k, MS_REQUEST_FLOOR, 0);
+  m_msg(&o, 0, MS_GRANT, MS_WHO_D1);
+  m_mute(&o, 0, MS_WHO_D1, 1);
+  m_mute(&o, 1, MS_WHO_NONE, 0); /* refused: chair_muted */
+  m_mute(&o, 0, MS_WHO_D1, 0);
+  m_mute(&o, 1, MS_WHO_NONE, 1);
+  m_msg(&o, 0, MS_CUT, MS_WHO_D2);
+  m_msg(&o, 0, MS_ALLOW, MS_WHO_D2);
+  m_msg(&o, 1, MS_GRANT, MS_WHO_D2); /* refused: not_chair */
+  m_msg(&o, 0, MS_SET_MODE, 1);
+  m_msg(&o, 2, MS_REQUEST_FLOOR, 0);
+  m_msg(&o, 0, MS_SET_MODE, 0);
+  m_chat(&o, 1, 1, 0);
+  m_chat(&o, 1, 0, 4);
+  m_msg(&o, 0, MS_CHAT_POLICY, 0);
+  m_chat(&o, 2, 1, 0);
+  m_msg(&o, 3, MS_PING, 7);
+  m_op1(&o, 0, MS_OP_TIME, 8);
+  m_op(&o, 0, MS_OP_METRICS);
+  m_msg(&o, 2, MS_REQUEST_FLOOR, 0);
+  m_msg(&o, 0, MS_GRANT, MS_WHO_D1);
+  m_op(&o, 0, MS_OP_RESTART);
+  m_join(&o, 1, MS_TOK_D1);
+  m_msg(&o, 1, MS_OFFER, 0);
+  m_join(&o, 0, MS_TOK_C1);
+  m_msg(&o, 0, MS_END_TURN, MS_WHO_D1);
+  m_msg(&o, 1, MS_LEAVE, 0);
+  m_op(&o, 1, MS_OP_CLOSE);
+  save_buf("meeting", "floor_basics", &o);
+
+  /* a live speaker with bad quality is flagged, then cut automatically;
+   * recovers on the mic check; the chair allows */
+  o.n = 0;
+  put8(&o, 1 | MS_CFG_AUTO_CUT | MS_CFG_STORE);
+  m_join(&o, 0, MS_TOK_C1);
+  m_join(&o, 1, MS_TOK_D1);
+  m_msg(&o, 1, MS_OFFER, 0);
+  m_msg(&o, 1, MS_REQUEST_FLOOR, 0);
+  m_msg(&o, 0, MS_GRANT, MS_WHO_D1);
+  m_quality(&o, 1, 1, 20);
+  int waits[] = {4, 4, 8, 8};
+  for (int i = 0; i < 4; i++) m_op1(&o, 0, MS_OP_TIME, waits[i]);
+  m_quality(&o, 1, 30, 0);
+  for (int i = 0; i < 4; i++) m_op1(&o, 0, MS_OP_TIME, 8);
+  m_msg(&o, 0, MS_ALLOW, MS_WHO_D1);
+  m_op1(&o, 0, MS_OP_TIME, 8);
+  m_op(&o, 0, MS_OP_METRICS);
+  save_buf("meeting", "quality_autocut", &o);
+
+  /* flagged without auto-cut, then good again; cut, recovered, invalid
+   * scores, allowed */
+  o.n = 0;
+  put8(&o, 1);
+  m_join(&o, 0, MS_TOK_C1);
+  m_msg(&o, 0, MS_OFFER, 0);
+  m_join(&o, 1, MS_TOK_D2_SPEAK);
+  m_msg(&o, 1, MS_OFFER, 0);
+  m_msg(&o, 0, MS_GRANT, MS_WHO_D2);
+  m_quality(&o, 1, 5, 25);
+  m_op1(&o, 0, MS_OP_TIME, 4);
+  m_op1(&o, 0, MS_OP_TIME, 8);
+  m_op1(&o, 0, MS_OP_TIME, 8);
+  m_quality(&o, 1, 35, 0);
+  m_op1(&o, 0, MS_OP_TIME, 4);
+  m_msg(&o, 0, MS_CUT, MS_WHO_D2);
+  m_op1(&o, 0, MS_OP_TIME, 4);
+  m_op1(&o, 0, MS_OP_TIME, 8);
+  m_op1(&o, 0, MS_OP_TIME, 8);
+  m_op1(&o, 0, MS_OP_TIME, 12);
+  m_quality(&o, 1, 0, 0);
+  m_op1(&o, 0, MS_OP_TIME, 4);
+  m_msg(&o, 0, MS_ALLOW, MS_WHO_D2);
+  m_op1(&o, 0, MS_OP_TIME, 4);
+  save_buf("meeting", "quality_flag_recover", &o);
+
+  /* a live delegate reconnects (replaced), loses its media (consent), joins
+   * a third time; the bridge refuses one join; an identity comes back as an
+   * observer */
+  o.n = 0;
+  put8(&o, MS_CFG_OPEN_FLOOR);
+  m_join(&o, 0, MS_TOK_C2);
+  m_join(&o, 1, MS_TOK_D3);
+  m_msg(&o, 1, MS_OFFER, 0);
+  m_msg(&o, 1, MS_REQUEST_FLOOR, 0);
+  m_msg(&o, 0, MS_GRANT, MS_WHO_D3);
+  m_join(&o, 2, MS_TOK_D3);
+  m_msg(&o, 2, MS_OFFER, 0);
+  m_op1(&o, 2, MS_OP_EVENT, 0); /* consent_lost */
+  m_op1(&o, 0, MS_OP_EVENT, 2);
+  m_op(&o, 0, MS_OP_DRAIN);
+  m_join(&o, 3, MS_TOK_D3);
+  m_op(&o, 0, MS_OP_FAIL_JOIN);
+  m_msg(&o, 3, MS_OFFER, 0);
+  m_msg(&o, 3, MS_OFFER, 0);
+  m_op1(&o, 3, MS_OP_EVENT, 1);     /* dtls_failed */
+  m_op1(&o, 3, MS_OP_EVENT, 0x83);  /* to everyone */
+  m_join(&o, 4, MS_TOK_D1_OBSERVER);
+  m_msg(&o, 4, MS_OFFER, 0);
+  m_join(&o, 5, MS_TOK_D1);
+  m_op(&o, 0, MS_OP_DRAIN);
+  save_buf("meeting", "replace_and_lost", &o);
+
+  /* starts webcast-only; sessions change under a queue and a live,
+   * self-muted speaker; mute_all */
+  o.n = 0;
+  put8(&o, 2 | MS_CFG_WEBCAST_START);
+  m_join(&o, 0, MS_TOK_C1);
+  m_join(&o, 1, MS_TOK_D2_SPEAK);
+  m_msg(&o, 1, MS_OFFER, 0);
+  m_msg(&o, 1, MS_REQUEST_FLOOR, 0);
+  m_msg(&o, 0, MS_SET_SESSION, 3);
+  m_join(&o, 2, MS_TOK_D2_SPEAK);
+  m_msg(&o, 2, MS_OFFER, 0);
+  m_msg(&o, 2, MS_REQUEST_FLOOR, 0);
+  m_msg(&o, 0, MS_GRANT, MS_WHO_D2);
+  m_mute(&o, 2, MS_WHO_NONE, 1);
+  m_msg(&o, 0, MS_SET_SESSION, 2);
+  m_msg(&o, 0, MS_SET_SESSION, 0);
+  m_msg(&o, 0, MS_SET_SESSION, 4);
+  m_msg(&o, 0, MS_MUTE_ALL, 0);
+  save_buf("meeting", "webcast_session", &o);
+
+  /* chat: to everyone refused by the policy, to the chair, too long, control
+   * characters, empty, the rate limit and its minute, the chair's policy */
+  o.n = 0;
+  put8(&o, MS_CFG_NO_CHAT_TO_ALL);
+  m_join(&o, 0, MS_TOK_C1);
+  m_join(&o, 1, MS_TOK_D1);
+  m_chat(&o, 1, 1, 0);
+  int texts[] = {0, 1, 3, 5, 4, 0, 0, 0};
+  for (int i = 0; i < 8; i++) m_chat(&o, 1, 0, texts[i]);
+  m_op1(&o, 0, MS_OP_TIME, 240);
+  m_chat(&o, 1, 0, 0);
+  m_msg(&o, 0, MS_CHAT_POLICY, 1);
+  m_chat(&o, 1, 1, 4);
+  m_msg(&o, 1, MS_CHAT, 0);
+  m_msg(&o, 1, MS_CHAT_POLICY, 1);
+  save_buf("meeting", "chat_limits", &o);
+
+  /* client mistakes until the connection is closed; junk tokens; leave
+   * twice; a delegate whose id is the system actor's name */
+  o.n = 0;
+  put8(&o, 0);
+  m_raw(&o, 0, "{");
+  m_raw(&o, 0, "[]");
+  m_raw(&o, 0, "{\"v\":2,\"type\":\"join\"}");
+  m_raw(&o, 0, "{\"v\":1,\"type\":\"dance\"}");
+  m_raw(&o, 0, "{\"v\":1,\"type\":\"join\"}");
+  for (int t = MS_TOK_FORGED; t < MS_NTOK; t++) m_join(&o, 0, t);
+  m_op1(&o, 0, MS_OP_TRANSPORT_ERROR, 0);
+  m_op1(&o, 0, MS_OP_TRANSPORT_ERROR, 1);
+  m_join(&o, 0, MS_TOK_D1);
+  m_op(&o, 0, MS_OP_DRAIN);
+  m_join(&o, 0, MS_TOK_D1);
+  m_msg(&o, 0, MS_LEAVE, 0);
+  m_msg(&o, 0, MS_LEAVE, 0);
+  m_msg(&o, 0, MS_GRANT, MS_WHO_D1);
+  m_join(&o, 1, MS_TOK_AUTO);
+  m_msg(&o, 1, MS_GRANT, MS_WHO_AUTO);
+  save_buf("meeting", "errors_close", &o);
+
+  /* a queue of four (requests in one broadcast round), moved, out-of-range
+   * moves, removed, withdrawn; restart keeps the order; a chair back as a
+   * delegate */
+  o.n = 0;
+  put8(&o, 3 | MS_CFG_STORE);
+  int q[] = {MS_TOK_C1, MS_TOK_D1, MS_TOK_D2_SPEAK, MS_TOK_D3, MS_TOK_AUTO};
+  for (int k = 0; k < 5; k++) m_join(&o, k, q[k]);
+  m_msg(&o, 1, MS_REQUEST_FLOOR, 0);
+  m_op(&o, 0, MS_OP_HOLD);
+  for (int k = 2; k < 5; k++) m_msg(&o, k, MS_REQUEST_FLOOR, 0);
+  m_move(&o, 0, MS_WHO_D3, 1);
+  m_move(&o, 0, MS_WHO_D1, 3);
+  m_move(&o, 0, MS_WHO_D2, 0);
+  m_move(&o, 0, MS_WHO_D2, 9);
+  m_msg(&o, 0, MS_QUEUE_REMOVE, MS_WHO_D2);
+  m_msg(&o, 3, MS_WITHDRAW, 0);
+  m_op(&o, 0, MS_OP_RESTART);
+  m_join(&o, 0, MS_TOK_C1);
+  m_join(&o, 1, MS_TOK_D1);
+  m_msg(&o, 0, MS_GRANT, MS_WHO_D1);
+  m_join(&o, 5, MS_TOK_C1_DELEGATE);
+  m_msg(&o, 5, MS_REQUEST_FLOOR, 0);
+  save_buf("meeting", "queue_edits", &o);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: gen_seeds CORPUS_DIR   (e.g. tests/fuzz/corpus)\n");
@@ -491,6 +713,7 @@ int main(int argc, char **argv) {
   gen_jitter();
   gen_token();
   gen_ws();
+  gen_meeting();
   printf("gen_seeds: seeds written under %s\n", root);
   return 0;
 }
