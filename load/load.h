@@ -175,6 +175,7 @@ struct ld_part {
   ld_sess *sess;              /* current session (signalling thread) */
   int sessions;               /* started so far */
   uint64_t rejoin_at;         /* churn: reconnect at this time (0: no) */
+  int fails;                  /* churn: failed or dropped sessions in a row (backoff) */
   /* chair rotation (signalling thread) */
   int live;
   uint64_t live_since;

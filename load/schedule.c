@@ -94,6 +94,18 @@ static void churn(uint64_t now) {
   }
   for (int i = 0; i < r->o.n; i++) {
     ld_part *p = &r->parts[i];
+    ld_sess *s = p->sess;
+    /* A session that failed, or that the bridge dropped, comes back like the
+     * delegate page does: after a backoff that grows with each failure in a
+     * row (1, 2, 3 ... 6 x rejoin_ms). Without this a stall of the bridge or
+     * the network shrinks a churn run's meeting for good. */
+    if (s && !p->rejoin_at && (s->state == SS_FAILED || s->state == SS_CLOSED)) {
+      int k = p->fails < 5 ? p->fails : 5;
+      p->rejoin_at = now + (uint64_t)(r->o.rejoin_ms * (1 + k) * 1e6);
+      p->fails++;
+    } else if (s && atomic_load(&s->outcome) == 1 && s->state == SS_MEDIA) {
+      p->fails = 0;
+    }
     if (p->rejoin_at && now >= p->rejoin_at && (!p->sess || !p->sess->wsi)) {
       p->rejoin_at = 0;
       ld_ws_connect(p);

@@ -3,8 +3,9 @@
 # ephemeral ports, synthetic floor, no PA or recording) and floorbridge-load
 # with 20 participants, 2 live speakers, 10 s measured. It asserts
 # correctness only (floorbridge-load --assert): every join succeeded, no
-# listener gap over 200 ms after its join, every decoded listener heard the
-# speakers' markers. It never asserts timing.
+# listener's stream stopped (no gap over 2 s after its join: a starved CI
+# machine delays packets by hundreds of ms, a broken fan-out stops them),
+# every decoded listener heard the speakers' markers. It never asserts timing.
 #
 #   load/smoke.sh BRIDGE_BINARY LOAD_BINARY
 set -euo pipefail
@@ -38,7 +39,8 @@ port=$(fb_load_signalling_port "$pid" "$tmp/bridge.log" 100) || {
 set +e
 "$load" --url "ws://127.0.0.1:$port/ws" --secret "$secret" --meeting loadtest \
   -n 20 -s 2 --duration-s 10 --ramp-per-s 50 --decode-pct 15 \
-  --bridge-pid "$pid" --control "$tmp/ctl.sock" --json "$tmp/smoke.json" --assert
+  --bridge-pid "$pid" --control "$tmp/ctl.sock" --json "$tmp/smoke.json" --assert \
+  --assert-gap-ms 2000
 rc=$?
 set -e
 if [[ $rc -ne 0 ]]; then
