@@ -64,7 +64,7 @@ fb_webrtc *fb_webrtc_new(fb_net *net, int consent_timeout_s, fb_webrtc_event_cb 
   w->stun = fb_stun_new();
   w->dtls_ctx = fb_dtls_ctx_new(err, errlen);
   if (!w->stun || !w->dtls_ctx || fb_srtp_global_init() != 0) {
-    if (w->stun && w->dtls_ctx) snprintf(err, errlen, "libsrtp could not initialise");
+    if (w->stun && w->dtls_ctx) snprintf(err, errlen, "SRTP could not initialise (OpenSSL lacks AES or HMAC-SHA1)");
     fb_webrtc_free(w);
     return NULL;
   }
@@ -249,7 +249,7 @@ static void handle_srtp(fb_webrtc *w, fb_participant *p, uint8_t *buf, size_t le
   if (fb_is_rtcp(buf, len)) {
     /* The browser's reports only feed the RTT of a score, and only decoded
      * participants (live, mic check) are scored: a listener's reports are
-     * dropped unread, which keeps SRTCP (libsrtp) off the net thread's
+     * dropped unread, which keeps SRTCP off the net thread's
      * profile at thousands of listeners. */
     if (!atomic_load_explicit(&p->want_uplink, memory_order_relaxed)) return;
     if (fb_srtp_unprotect_rtcp(s, buf, &n) != FB_SRTP_OK) return;

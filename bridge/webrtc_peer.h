@@ -6,7 +6,7 @@
  * mixer thread (webrtc_tx.c) — writes the sent_* counters, read by the net
  * thread's RTCP; srtp is published once by the net thread (release) and then
  * used by both: outbound RTP by the mixer, inbound and RTCP by the net thread,
- * which are separate libsrtp sessions inside fb_srtp.
+ * which are separate directions inside fb_srtp.
  */
 #ifndef FB_WEBRTC_PEER_H
 #define FB_WEBRTC_PEER_H
