@@ -541,6 +541,9 @@ size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len) {
       (unsigned long long)ns.rx_unknown_source, (unsigned long long)ns.rx_malformed);
   OUT("# TYPE floorbridge_send_errors_total counter\nfloorbridge_send_errors_total %llu\n",
       (unsigned long long)ns.tx_errors);
+  OUT("# HELP floorbridge_dtls_states Browsers still holding DTLS handshake state.\n"
+      "# TYPE floorbridge_dtls_states gauge\nfloorbridge_dtls_states %d\n",
+      b->rtc ? fb_webrtc_dtls_states(b->rtc) : 0);
   OUT("# TYPE floorbridge_floor_alerts_total counter\nfloorbridge_floor_alerts_total %d\n"
       "# TYPE floorbridge_floor_underruns_total counter\nfloorbridge_floor_underruns_total %llu\n",
       atomic_load(&b->floor_alerts), (unsigned long long)under);

@@ -19,6 +19,9 @@
  *
  * If the outgoing queue is full (the caller did not drain it) further writes
  * are dropped, which DTLS treats like loss on the wire (retransmission).
+ * Queued datagrams are allocated at their size and freed when drained: the
+ * caller drains after every feed, so the queue is empty almost always, and
+ * sixteen MTU-sized slots per participant (19 KiB) were pure overhead.
  */
 #include "bridge/dtls.h"
 
@@ -54,7 +57,7 @@ struct fb_dtls_ctx {
 
 typedef struct {
   uint16_t len;
-  uint8_t data[FB_DTLS_MTU];
+  uint8_t data[];                /* len bytes */
 } fb_dgram;
 
 struct fb_dtls {
@@ -74,8 +77,8 @@ struct fb_dtls {
   size_t in_len;
   int in_ready;
 
-  /* outgoing datagrams (write side of the BIO), a ring */
-  fb_dgram q[FB_DTLS_QUEUE];
+  /* outgoing datagrams (write side of the BIO), a ring of allocated ones */
+  fb_dgram *q[FB_DTLS_QUEUE];
   int q_head, q_count;
   uint64_t q_dropped;
 
@@ -180,13 +183,16 @@ static int bio_write(BIO *b, const char *buf, int len) {
     return -1;
   if (len == 0)
     return 0;
-  if (len > FB_DTLS_MTU || d->q_count == FB_DTLS_QUEUE) {
+  fb_dgram *g = len > FB_DTLS_MTU || d->q_count == FB_DTLS_QUEUE
+                    ? NULL
+                    : malloc(sizeof *g + (size_t)len);
+  if (!g) {
     d->q_dropped++;              /* like loss on the wire */
     return len;
   }
-  fb_dgram *g = &d->q[(d->q_head + d->q_count) % FB_DTLS_QUEUE];
   memcpy(g->data, buf, (size_t)len);
   g->len = (uint16_t)len;
+  d->q[(d->q_head + d->q_count) % FB_DTLS_QUEUE] = g;
   d->q_count++;
   return len;
 }
@@ -423,7 +429,8 @@ void fb_dtls_free(fb_dtls *d) {
   if (!d)
     return;
   SSL_free(d->ssl);
-  OPENSSL_cleanse(d->q, sizeof d->q);
+  for (int i = 0; i < d->q_count; i++)
+    free(d->q[(d->q_head + i) % FB_DTLS_QUEUE]);
   free(d);
 }
 
@@ -525,13 +532,16 @@ int fb_dtls_feed(fb_dtls *d, const uint8_t *in, size_t len) {
 int fb_dtls_next_outgoing(fb_dtls *d, uint8_t *out, size_t cap) {
   if (!d || d->q_count == 0)
     return 0;
-  fb_dgram *g = &d->q[d->q_head];
+  fb_dgram *g = d->q[d->q_head];
   if (cap < g->len)
     return -1;
+  int len = g->len;
   memcpy(out, g->data, g->len);
+  free(g);
+  d->q[d->q_head] = NULL;
   d->q_head = (d->q_head + 1) % FB_DTLS_QUEUE;
   d->q_count--;
-  return g->len;
+  return len;
 }
 
 uint64_t fb_dtls_next_timeout_ns(const fb_dtls *d) {

@@ -69,6 +69,7 @@ struct fb_webrtc {
   fb_webrtc_event_cb cb;
   void *cb_ud;
   pthread_mutex_t lock;      /* guards peers[] against attach/detach */
+  atomic_int dtls_states;    /* peers still holding their fb_dtls */
   fb_webrtc_peer **peers;
   int npeers, cappeers;
   fb_webrtc_tx tx;

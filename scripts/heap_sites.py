@@ -57,7 +57,7 @@ def main():
                 totals[key] = size(m.group(1))
     for key, title, header, verb in (
             ("live", "heap live when stopped", "MEMORY LEAKS", "leaked"),
-            ("peak", "peak heap", "MOST MEMORY CONSUMED", "peak memory consumed")):
+            ("peak", "peak heap", "PEAK MEMORY CONSUMERS", "peak memory consumed")):
         print("%s: %.1f KiB per participant (N=%d)" % (title, totals.get(key, 0) / 1024 / n, n))
         for b, f in sites(lines, header, verb)[:top]:
             print("%8.2f  %s" % (b / 1024 / n, f[:200]))
