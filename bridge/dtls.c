@@ -366,6 +366,14 @@ fb_dtls_ctx *fb_dtls_ctx_new(char *err, int errlen) {
   /* Record buffers only while a record is in flight: thousands of idle
    * associations must not each hold ~34 KiB of buffers. */
   SSL_CTX_set_mode(s, SSL_MODE_RELEASE_BUFFERS);
+  /* DTLS keeps its record buffers for the whole handshake regardless. The
+   * write buffer is sized for the largest fragment we may send: no record
+   * of ours is larger than a datagram, so 16 KiB of it per handshake in
+   * flight bought nothing. (The read buffer cannot shrink: the peer picks
+   * its record sizes.) */
+  what = "max send fragment";
+  if (SSL_CTX_set_max_send_fragment(s, FB_DTLS_MTU) != 1)
+    goto fail;
   return c;
 
 fail:
