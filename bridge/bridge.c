@@ -62,6 +62,13 @@ static void emit(fb_bridge *b, int pid, const char *event, const char *detail) {
   pthread_mutex_unlock(&b->ev_lock);
 }
 
+/* Control thread (the mixer's release hook): p is no longer decoded, so its
+ * uplink queue goes too; fb_net_want_uplink makes a new one when needed. */
+static void release_uplink(void *ud, fb_participant *p) {
+  fb_bridge *b = ud;
+  fb_net_release_uplink(b->net, p);
+}
+
 /* net thread: a browser's transport changed state. */
 static void on_webrtc_event(void *ud, fb_participant *p, const char *event, const char *detail) {
   emit(ud, p->id, event, detail);
@@ -151,6 +158,7 @@ fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
     snprintf(err, errlen, "%s", e);
     goto fail;
   }
+  fb_mixer_set_release_hook(b->mixer, release_uplink, b);
   b->rtc = fb_webrtc_new(b->net, cfg->webrtc_consent_timeout_s, on_webrtc_event, b, e, sizeof e);
   if (!b->rtc) {
     snprintf(err, errlen, "WebRTC transport: %s", e);

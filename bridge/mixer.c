@@ -86,6 +86,8 @@ struct fb_mixer {
     uint64_t seq;            /* the LISTEN command; ripe once applied */
   } *retire;
   int nretire, capretire;
+  void (*release_fn)(void *ud, fb_participant *p); /* fb_mixer_set_release_hook */
+  void *release_ud;
 
   /* tick-owned state */
   fb_participant **all;
@@ -206,6 +208,7 @@ static void reclaim(fb_mixer *m) {
     }
     pthread_mutex_unlock(&m->cmd_lock);
     if (!ripe) m->retire[keep++] = m->retire[i];
+    if (up && m->release_fn) m->release_fn(m->release_ud, p);
     fb_encoder_free(enc);
     fb_uplink_free(up);
     free(own);
@@ -213,6 +216,13 @@ static void reclaim(fb_mixer *m) {
     free(payload);
   }
   m->nretire = keep;
+}
+
+/* decode_lock held: p is about to be decoded again, so its decode state
+ * stays (freeing it now would only allocate it again). */
+static void unretire(fb_mixer *m, fb_participant *p) {
+  for (int i = 0; i < m->nretire; i++)
+    if (m->retire[i].p == p) m->retire[i--] = m->retire[--m->nretire];
 }
 
 /* decode_lock held: p's decode state may go once command seq is applied. */
@@ -230,6 +240,13 @@ static void retire_later(fb_mixer *m, fb_participant *p, uint64_t seq) {
     m->capretire = cap;
   }
   m->retire[m->nretire++] = (struct retiree){p, seq};
+}
+
+void fb_mixer_set_release_hook(fb_mixer *m, void (*fn)(void *ud, fb_participant *p), void *ud) {
+  pthread_mutex_lock(&m->decode_lock);
+  m->release_fn = fn;
+  m->release_ud = ud;
+  pthread_mutex_unlock(&m->decode_lock);
 }
 
 void fb_mixer_reclaim(fb_mixer *m) {
@@ -290,6 +307,7 @@ static fb_media_state pending_state(fb_mixer *m, fb_participant *p) {
 
 int fb_mixer_set_state(fb_mixer *m, fb_participant *p, fb_media_state state) {
   pthread_mutex_lock(&m->decode_lock);
+  if (state != FB_MEDIA_LISTEN) unretire(m, p);
   reclaim(m);
   if (state != FB_MEDIA_LISTEN && prepare_decode(m, p) < 0) {
     pthread_mutex_unlock(&m->decode_lock);
@@ -321,8 +339,7 @@ static void apply(fb_mixer *m, const mixer_cmd *c);
 
 void fb_mixer_remove(fb_mixer *m, fb_participant *p) {
   pthread_mutex_lock(&m->decode_lock);
-  for (int i = 0; i < m->nretire; i++)
-    if (m->retire[i].p == p) m->retire[i--] = m->retire[--m->nretire];
+  unretire(m, p);
   reclaim(m);
   pthread_mutex_unlock(&m->decode_lock);
   pthread_mutex_lock(&m->cmd_lock);

@@ -113,6 +113,13 @@ int fb_mixer_set_state(fb_mixer *m, fb_participant *p, fb_media_state state);
  * return to listening the tick has applied (see fb_mixer_set_state). */
 void fb_mixer_reclaim(fb_mixer *m);
 
+/* Any thread, before participants are decoded: fn(ud, p) is called when p's
+ * decode state is freed (on the thread freeing it, under the mixer's decode
+ * lock; never the tick), so the owner of p's uplink queue can release it
+ * too. The mixer no longer pops p's queue then, and it will not be decoded
+ * again before fn returns. fn must not call the mixer. */
+void fb_mixer_set_release_hook(fb_mixer *m, void (*fn)(void *ud, fb_participant *p), void *ud);
+
 /* Any thread: shorthand for fb_mixer_set_state LIVE (1) or LISTEN (0). */
 int fb_mixer_set_live(fb_mixer *m, fb_participant *p, int live);
 

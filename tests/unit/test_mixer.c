@@ -127,6 +127,14 @@ static double tone_db(listener_audio *a, double hz) {
   return fb_tone_dbfs(a->pcm + skip, a->n - skip, hz, 48000);
 }
 
+/* release hook: who had its decode state freed */
+static fb_participant *released[16];
+static int nreleased;
+static void on_release(void *ud, fb_participant *p) {
+  (void)ud;
+  if (nreleased < 16) released[nreleased++] = p;
+}
+
 static void test_tick(int per_participant) {
   capture cap = {.base = {.send = cap_send, .flush = cap_flush}};
   fb_mixer_config cfg = {.bitrate = 32000, .complexity = 5, .max_live = 2, .max_participants = MAXP,
@@ -260,11 +268,16 @@ static void test_tick(int per_participant) {
 
   /* C leaves the mic check and comes back: freed, then allocated again */
   if (!per_participant) {
+    fb_mixer_set_release_hook(m, on_release, NULL);
+    nreleased = 0;
     CHECK(fb_mixer_set_state(m, c, FB_MEDIA_LISTEN) == 0, "C back to listening");
+    fb_mixer_reclaim(m);
+    CHECK(c->uplink && nreleased == 0, "nothing freed before the tick applies it");
     fb_mixer_tick(m, now);
     now += FB_TICK_NS;
     fb_mixer_reclaim(m);
     CHECK(!c->uplink && !c->enc, "C's decode state freed");
+    CHECK(nreleased == 1 && released[0] == c, "the release hook was told (%d)", nreleased);
     CHECK(fb_mixer_set_state(m, c, FB_MEDIA_MEASURE) == 0 && c->uplink && c->enc && c->own,
           "C measured again: decode state allocated before the tick sees it");
     for (int t = 0; t < 40; t++) {
@@ -284,6 +297,7 @@ static void test_tick(int per_participant) {
     now += FB_TICK_NS;
     fb_mixer_reclaim(m);
     CHECK(c->uplink && c->enc && c->own && c->qm, "decoded again: its state is kept");
+    CHECK(nreleased == 1, "and the hook was not called for it (%d)", nreleased);
   }
 
   fb_mixer_remove(m, l2);
