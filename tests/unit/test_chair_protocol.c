@@ -283,7 +283,14 @@ static void test_cut_and_reconnect(rig *r) {
   CHECK(decoding(r->b) == 1, "barred: still decoded (mic check)");
 
   char type[128], body[1 << 16];
-  int st = http_head_body("/metrics", type, sizeof type, body, sizeof body);
+  /* The tick's first run is 20 ms after the bridge starts, and the phases
+   * above can finish sooner than that: wait (bounded) for one. */
+  int st;
+  double t0 = now_ms();
+  do {
+    st = http_head_body("/metrics", type, sizeof type, body, sizeof body);
+  } while (st == 200 && metric(body, "floorbridge_mixer_ticks_total") <= 0 &&
+           now_ms() < t0 + 2000 && usleep(10000) == 0);
   CHECK(st == 200 && strstr(type, "text/plain") && strstr(type, "version=0.0.4"),
         "/metrics: %d %s", st, type);
   CHECK(metric(body, "floorbridge_mixer_ticks_total") > 0, "/metrics has the mixer's ticks:\n%.600s", body);
