@@ -62,6 +62,13 @@ static void emit(fb_bridge *b, int pid, const char *event, const char *detail) {
   pthread_mutex_unlock(&b->ev_lock);
 }
 
+/* Control thread (the mixer's release hook): p is no longer decoded, so its
+ * uplink queue goes too; fb_net_want_uplink makes a new one when needed. */
+static void release_uplink(void *ud, fb_participant *p) {
+  fb_bridge *b = ud;
+  fb_net_release_uplink(b->net, p);
+}
+
 /* net thread: a browser's transport changed state. */
 static void on_webrtc_event(void *ud, fb_participant *p, const char *event, const char *detail) {
   emit(ud, p->id, event, detail);
@@ -152,6 +159,7 @@ fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
     snprintf(err, errlen, "%s", e);
     goto fail;
   }
+  fb_mixer_set_release_hook(b->mixer, release_uplink, b);
   b->rtc = fb_webrtc_new(b->net, cfg->webrtc_consent_timeout_s, on_webrtc_event, b, e, sizeof e);
   if (!b->rtc) {
     snprintf(err, errlen, "WebRTC transport: %s", e);
@@ -542,6 +550,9 @@ size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len) {
       (unsigned long long)ns.rx_unknown_source, (unsigned long long)ns.rx_malformed);
   OUT("# TYPE floorbridge_send_errors_total counter\nfloorbridge_send_errors_total %llu\n",
       (unsigned long long)ns.tx_errors);
+  OUT("# HELP floorbridge_dtls_states Browsers still holding DTLS handshake state.\n"
+      "# TYPE floorbridge_dtls_states gauge\nfloorbridge_dtls_states %d\n",
+      b->rtc ? fb_webrtc_dtls_states(b->rtc) : 0);
   OUT("# TYPE floorbridge_floor_alerts_total counter\nfloorbridge_floor_alerts_total %d\n"
       "# TYPE floorbridge_floor_underruns_total counter\nfloorbridge_floor_underruns_total %llu\n",
       atomic_load(&b->floor_alerts), (unsigned long long)under);

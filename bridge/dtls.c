@@ -10,7 +10,10 @@
  * drains (fb_dtls_next_outgoing); OpenSSL's DTLS code already packs records
  * into MTU-sized writes and flushes at datagram boundaries. If the ring is
  * full (the caller did not drain it) further writes are dropped, which DTLS
- * treats like loss on the wire (retransmission). The read side hands SSL
+ * treats like loss on the wire (retransmission). Queued datagrams are
+ * allocated at their size and freed when drained: the caller drains after
+ * every feed, so the ring is empty almost always, and sixteen MTU-sized
+ * slots per participant (19 KiB) were pure overhead. The read side hands SSL
  * the datagram being fed straight from the caller's buffer, once.
  */
 #include "bridge/dtls.h"
@@ -43,7 +46,7 @@ struct fb_dtls_ctx {
 
 typedef struct {
   uint16_t len;
-  uint8_t data[FB_DTLS_MTU];
+  uint8_t data[];                /* len bytes */
 } fb_dgram;
 
 struct fb_dtls {
@@ -58,8 +61,8 @@ struct fb_dtls {
 
   fb_dgram_bio io;               /* the BIO's state: the datagram being fed */
 
-  /* outgoing datagrams (write side of the BIO), a ring */
-  fb_dgram q[FB_DTLS_QUEUE];
+  /* outgoing datagrams (write side of the BIO), a ring of allocated ones */
+  fb_dgram *q[FB_DTLS_QUEUE];
   int q_head, q_count;
   uint64_t q_dropped;
 
@@ -90,13 +93,16 @@ static int fingerprint_ok(const fb_dtls *d, X509 *cert) {
 /* The BIO's write side: one datagram into the ring. */
 static void queue_datagram(void *owner, const uint8_t *buf, size_t len) {
   fb_dtls *d = owner;
-  if (len > FB_DTLS_MTU || d->q_count == FB_DTLS_QUEUE) {
+  fb_dgram *g = len > FB_DTLS_MTU || d->q_count == FB_DTLS_QUEUE
+                    ? NULL
+                    : malloc(sizeof *g + len);
+  if (!g) {
     d->q_dropped++;              /* like loss on the wire */
     return;
   }
-  fb_dgram *g = &d->q[(d->q_head + d->q_count) % FB_DTLS_QUEUE];
   memcpy(g->data, buf, len);
   g->len = (uint16_t)len;
+  d->q[(d->q_head + d->q_count) % FB_DTLS_QUEUE] = g;
   d->q_count++;
 }
 
@@ -168,6 +174,14 @@ fb_dtls_ctx *fb_dtls_ctx_new(char *err, int errlen) {
   /* Record buffers only while a record is in flight: thousands of idle
    * associations must not each hold ~34 KiB of buffers. */
   SSL_CTX_set_mode(s, SSL_MODE_RELEASE_BUFFERS);
+  /* DTLS keeps its record buffers for the whole handshake regardless. The
+   * write buffer is sized for the largest fragment we may send: no record
+   * of ours is larger than a datagram, so 16 KiB of it per handshake in
+   * flight bought nothing. (The read buffer cannot shrink: the peer picks
+   * its record sizes.) */
+  what = "max send fragment";
+  if (SSL_CTX_set_max_send_fragment(s, FB_DTLS_MTU) != 1)
+    goto fail;
   return c;
 
 fail:
@@ -232,7 +246,8 @@ void fb_dtls_free(fb_dtls *d) {
   if (!d)
     return;
   SSL_free(d->ssl);
-  OPENSSL_cleanse(d->q, sizeof d->q);
+  for (int i = 0; i < d->q_count; i++)
+    free(d->q[(d->q_head + i) % FB_DTLS_QUEUE]);
   free(d);
 }
 
@@ -330,13 +345,16 @@ int fb_dtls_feed(fb_dtls *d, const uint8_t *in, size_t len) {
 int fb_dtls_next_outgoing(fb_dtls *d, uint8_t *out, size_t cap) {
   if (!d || d->q_count == 0)
     return 0;
-  fb_dgram *g = &d->q[d->q_head];
+  fb_dgram *g = d->q[d->q_head];
   if (cap < g->len)
     return -1;
+  int len = g->len;
   memcpy(out, g->data, g->len);
+  free(g);
+  d->q[d->q_head] = NULL;
   d->q_head = (d->q_head + 1) % FB_DTLS_QUEUE;
   d->q_count--;
-  return g->len;
+  return len;
 }
 
 uint64_t fb_dtls_next_timeout_ns(const fb_dtls *d) {

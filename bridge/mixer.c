@@ -74,6 +74,21 @@ struct fb_mixer {
   int measure_requested;     /* under cmd_lock: measured count including pending */
   int added_requested;       /* under cmd_lock */
 
+  /* Decode state (encoder, jitter buffer and decoder, frame, meter, payload)
+   * exists only while a participant is decoded: allocated by prepare_decode
+   * on the calling thread, freed by reclaim() once the tick has applied the
+   * return to listening. Both run on control threads under decode_lock, so
+   * nothing can make a participant decoded again between the check and the
+   * free; the tick never takes it. */
+  pthread_mutex_t decode_lock;
+  struct retiree {
+    fb_participant *p;
+    uint64_t seq;            /* the LISTEN command; ripe once applied */
+  } *retire;
+  int nretire, capretire;
+  void (*release_fn)(void *ud, fb_participant *p); /* fb_mixer_set_release_hook */
+  void *release_ud;
+
   /* tick-owned state */
   fb_participant **all;
   int nall;
@@ -128,11 +143,13 @@ fb_mixer *fb_mixer_new(const fb_mixer_config *cfg, fb_floor_input *floor, fb_out
   fb_limiter_init(&m->pa_lim, m->cfg.limiter_threshold);
   /* Priority inheritance: with tick_priority the tick is SCHED_FIFO, and a
    * normal thread preempted while holding one of these would otherwise hold
-   * the tick up for as long as it stays preempted. */
+   * the tick up for as long as it stays preempted. (decode_lock is never
+   * taken by the tick.) */
   pthread_mutexattr_t ma;
   pthread_mutexattr_init(&ma);
   pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
   pthread_mutex_init(&m->cmd_lock, &ma);
+  pthread_mutex_init(&m->decode_lock, NULL);
   pthread_cond_init(&m->cmd_cond, NULL);
   pthread_mutex_init(&m->stats_lock, &ma);
   pthread_mutexattr_destroy(&ma);
@@ -152,6 +169,8 @@ void fb_mixer_free(fb_mixer *m) {
   for (int c = 0; c < FB_MAX_CHANNELS; c++) fb_encoder_free(m->ch[c].enc);
   free(m->all);
   free(m->cmds);
+  free(m->retire);
+  pthread_mutex_destroy(&m->decode_lock);
   pthread_mutex_destroy(&m->cmd_lock);
   pthread_cond_destroy(&m->cmd_cond);
   pthread_mutex_destroy(&m->stats_lock);
@@ -160,13 +179,88 @@ void fb_mixer_free(fb_mixer *m) {
 
 /* Allocate what decoding needs, on the caller's thread (not the tick's):
  * safe because the tick only touches these while p is decoded in its table,
- * and the command queue's mutex orders this before the tick sees the command. */
+ * and the command queue's mutex orders this before the tick sees the command.
+ * decode_lock held. */
 static int prepare_decode(fb_mixer *m, fb_participant *p) {
   if (!p->enc) p->enc = fb_encoder_new(m->cfg.bitrate, m->cfg.complexity, 1, 0);
   if (!p->uplink) p->uplink = fb_uplink_new(m->cfg.jitter_max_ms);
   if (!p->own) p->own = calloc(FB_FRAME, sizeof(float));
   if (!p->qm) p->qm = calloc(1, sizeof *p->qm);
-  return p->enc && p->uplink && p->own && p->qm ? 0 : -1;
+  if (!p->payload) p->payload = malloc(FB_MAX_OPUS);
+  return p->enc && p->uplink && p->own && p->qm && p->payload ? 0 : -1;
+}
+
+static fb_media_state pending_state(fb_mixer *m, fb_participant *p);
+
+/* decode_lock held. Free the decode state of every participant whose return
+ * to listening the tick has applied and that nothing has made decoded again.
+ * The comparison mode keeps encoder and payload (it encodes for listeners). */
+static void reclaim(fb_mixer *m) {
+  int keep = 0;
+  for (int i = 0; i < m->nretire; i++) {
+    fb_participant *p = m->retire[i].p;
+    fb_encoder *enc = NULL;
+    fb_uplink *up = NULL;
+    float *own = NULL;
+    fb_quality_meter *qm = NULL;
+    uint8_t *payload = NULL;
+    pthread_mutex_lock(&m->cmd_lock);
+    int ripe = m->retire[i].seq <= m->cmd_applied_seq;
+    if (ripe && pending_state(m, p) == FB_MEDIA_LISTEN && !p->live && !p->measured) {
+      up = p->uplink, own = p->own, qm = p->qm;
+      p->uplink = NULL, p->own = NULL, p->qm = NULL;
+      if (!m->cfg.per_participant_encode) {
+        enc = p->enc, payload = p->payload;
+        p->enc = NULL, p->payload = NULL;
+      }
+    }
+    pthread_mutex_unlock(&m->cmd_lock);
+    if (!ripe) m->retire[keep++] = m->retire[i];
+    if (up && m->release_fn) m->release_fn(m->release_ud, p);
+    fb_encoder_free(enc);
+    fb_uplink_free(up);
+    free(own);
+    free(qm);
+    free(payload);
+  }
+  m->nretire = keep;
+}
+
+/* decode_lock held: p is about to be decoded again, so its decode state
+ * stays (freeing it now would only allocate it again). */
+static void unretire(fb_mixer *m, fb_participant *p) {
+  for (int i = 0; i < m->nretire; i++)
+    if (m->retire[i].p == p) m->retire[i--] = m->retire[--m->nretire];
+}
+
+/* decode_lock held: p's decode state may go once command seq is applied. */
+static void retire_later(fb_mixer *m, fb_participant *p, uint64_t seq) {
+  for (int i = 0; i < m->nretire; i++)
+    if (m->retire[i].p == p) {
+      m->retire[i].seq = seq;
+      return;
+    }
+  if (m->nretire == m->capretire) {
+    int cap = m->capretire ? 2 * m->capretire : 16;
+    struct retiree *r = realloc(m->retire, (size_t)cap * sizeof *r);
+    if (!r) return; /* kept until p leaves */
+    m->retire = r;
+    m->capretire = cap;
+  }
+  m->retire[m->nretire++] = (struct retiree){p, seq};
+}
+
+void fb_mixer_set_release_hook(fb_mixer *m, void (*fn)(void *ud, fb_participant *p), void *ud) {
+  pthread_mutex_lock(&m->decode_lock);
+  m->release_fn = fn;
+  m->release_ud = ud;
+  pthread_mutex_unlock(&m->decode_lock);
+}
+
+void fb_mixer_reclaim(fb_mixer *m) {
+  pthread_mutex_lock(&m->decode_lock);
+  reclaim(m);
+  pthread_mutex_unlock(&m->decode_lock);
 }
 
 static uint64_t post(fb_mixer *m, cmd_type type, fb_participant *p, fb_media_state state) {
@@ -188,19 +282,25 @@ int fb_mixer_add(fb_mixer *m, fb_participant *p, int live) {
   p->ts = random_u32();
   p->marker_next = 1;
   fb_limiter_init(&p->lim, m->cfg.limiter_threshold);
-  if (m->cfg.per_participant_encode && !p->enc)
-    p->enc = fb_encoder_new(m->cfg.bitrate, m->cfg.complexity, 1, 0);
-  if (live && prepare_decode(m, p) < 0) return -1;
+  pthread_mutex_lock(&m->decode_lock);
+  reclaim(m);
+  if (m->cfg.per_participant_encode) {
+    if (!p->enc) p->enc = fb_encoder_new(m->cfg.bitrate, m->cfg.complexity, 1, 0);
+    if (!p->payload) p->payload = malloc(FB_MAX_OPUS);
+  }
+  int rc = live ? prepare_decode(m, p) : 0;
   pthread_mutex_lock(&m->cmd_lock);
-  if (m->added_requested >= m->cfg.max_participants ||
+  if (rc < 0 || m->added_requested >= m->cfg.max_participants ||
       (live && m->live_requested >= m->cfg.max_live)) {
     pthread_mutex_unlock(&m->cmd_lock);
+    pthread_mutex_unlock(&m->decode_lock);
     return -1;
   }
   m->added_requested++;
   if (live) m->live_requested++;
   post(m, CMD_ADD, p, live ? FB_MEDIA_LIVE : FB_MEDIA_LISTEN);
   pthread_mutex_unlock(&m->cmd_lock);
+  pthread_mutex_unlock(&m->decode_lock);
   return 0;
 }
 
@@ -214,19 +314,28 @@ static fb_media_state pending_state(fb_mixer *m, fb_participant *p) {
 }
 
 int fb_mixer_set_state(fb_mixer *m, fb_participant *p, fb_media_state state) {
-  if (state != FB_MEDIA_LISTEN && prepare_decode(m, p) < 0) return -1;
+  pthread_mutex_lock(&m->decode_lock);
+  if (state != FB_MEDIA_LISTEN) unretire(m, p);
+  reclaim(m);
+  if (state != FB_MEDIA_LISTEN && prepare_decode(m, p) < 0) {
+    pthread_mutex_unlock(&m->decode_lock);
+    return -1;
+  }
   pthread_mutex_lock(&m->cmd_lock);
   fb_media_state was = pending_state(m, p);
   if ((state == FB_MEDIA_LIVE && was != FB_MEDIA_LIVE && m->live_requested >= m->cfg.max_live) ||
       (state == FB_MEDIA_MEASURE && was != FB_MEDIA_MEASURE &&
        m->measure_requested >= FB_MIXER_MAX_MEASURED)) {
     pthread_mutex_unlock(&m->cmd_lock);
+    pthread_mutex_unlock(&m->decode_lock);
     return -1;
   }
   m->live_requested += (state == FB_MEDIA_LIVE) - (was == FB_MEDIA_LIVE);
   m->measure_requested += (state == FB_MEDIA_MEASURE) - (was == FB_MEDIA_MEASURE);
-  post(m, CMD_SET_STATE, p, state);
+  uint64_t seq = post(m, CMD_SET_STATE, p, state);
   pthread_mutex_unlock(&m->cmd_lock);
+  if (state == FB_MEDIA_LISTEN && p->uplink) retire_later(m, p, seq);
+  pthread_mutex_unlock(&m->decode_lock);
   return 0;
 }
 
@@ -237,6 +346,10 @@ int fb_mixer_set_live(fb_mixer *m, fb_participant *p, int live) {
 static void apply(fb_mixer *m, const mixer_cmd *c);
 
 void fb_mixer_remove(fb_mixer *m, fb_participant *p) {
+  pthread_mutex_lock(&m->decode_lock);
+  unretire(m, p);
+  reclaim(m);
+  pthread_mutex_unlock(&m->decode_lock);
   pthread_mutex_lock(&m->cmd_lock);
   uint64_t seq = post(m, CMD_REMOVE, p, FB_MEDIA_LISTEN);
   if (!atomic_load(&m->running)) {
@@ -382,7 +495,7 @@ static void mix_and_send(fb_mixer *m) {
     fb_participant *p = m->live[k];
     fb_mix_minus(m->acc, p->own, m->work, FB_FRAME);
     fb_limiter_process(&p->lim, m->work, m->work, FB_FRAME);
-    p->payload_len = fb_encoder_encode(p->enc, m->work, p->payload, sizeof p->payload);
+    p->payload_len = fb_encoder_encode(p->enc, m->work, p->payload, FB_MAX_OPUS);
     st->encodes++;
     if (p->payload_len > 0) fb_fanout_send(&m->fan, p, p->payload, p->payload_len);
   }
@@ -396,9 +509,9 @@ static void mix_and_send(fb_mixer *m) {
   for (int j = 0; j < m->nall; j++) {
     fb_participant *p = m->all[j];
     if (!p->live) {
-      if (m->cfg.per_participant_encode && p->enc) {
+      if (m->cfg.per_participant_encode && p->enc && p->payload) {
         /* comparison mode: what a per-participant-encode bridge pays */
-        p->payload_len = fb_encoder_encode(p->enc, ch->out, p->payload, sizeof p->payload);
+        p->payload_len = fb_encoder_encode(p->enc, ch->out, p->payload, FB_MAX_OPUS);
         st->encodes++;
         if (p->payload_len > 0) fb_fanout_send(&m->fan, p, p->payload, p->payload_len);
       } else if (ch->payload_len > 0) {

@@ -97,14 +97,29 @@ typedef enum {
                             shared encode */
 } fb_media_state;
 
-/* Any thread: set p's media state. Returns 0, or -1 when going live would
- * exceed max_live or measuring would exceed FB_MIXER_MAX_MEASURED. The
- * caller also tells the transport whether to queue the uplink (it must for
- * LIVE and MEASURE). Moving between LIVE and MEASURE keeps the uplink's
- * jitter buffer and score; coming from LISTEN starts them afresh. */
+/* Any thread except the mixer: set p's media state. Returns 0, or -1 when
+ * going live would exceed max_live or measuring would exceed
+ * FB_MIXER_MAX_MEASURED (or out of memory). The caller also tells the
+ * transport whether to queue the uplink (it must for LIVE and MEASURE).
+ * Moving between LIVE and MEASURE keeps the uplink's jitter buffer and
+ * score; coming from LISTEN starts them afresh. Decoding allocates p's
+ * encoder, jitter buffer and decoder here, on the caller's thread; back to
+ * LISTEN they are freed once the tick has applied it, by the next
+ * fb_mixer_add/set_state/remove/reclaim call (never by the tick). */
 int fb_mixer_set_state(fb_mixer *m, fb_participant *p, fb_media_state state);
 
 #define FB_MIXER_MAX_MEASURED 64
+
+/* Any thread except the mixer: free the decode state of participants whose
+ * return to listening the tick has applied (see fb_mixer_set_state). */
+void fb_mixer_reclaim(fb_mixer *m);
+
+/* Any thread, before participants are decoded: fn(ud, p) is called when p's
+ * decode state is freed (on the thread freeing it, under the mixer's decode
+ * lock; never the tick), so the owner of p's uplink queue can release it
+ * too. The mixer no longer pops p's queue then, and it will not be decoded
+ * again before fn returns. fn must not call the mixer. */
+void fb_mixer_set_release_hook(fb_mixer *m, void (*fn)(void *ud, fb_participant *p), void *ud);
 
 /* Any thread: shorthand for fb_mixer_set_state LIVE (1) or LISTEN (0). */
 int fb_mixer_set_live(fb_mixer *m, fb_participant *p, int live);

@@ -240,6 +240,15 @@ void fb_net_want_uplink(fb_participant *p, int want) {
   atomic_store(&p->want_uplink, want);
 }
 
+void fb_net_release_uplink(fb_net *n, fb_participant *p) {
+  fb_pktring *q = atomic_exchange(&p->inq, NULL);
+  if (!q) return;
+  /* the net thread pushes only inside route(), under n->lock */
+  pthread_mutex_lock(&n->lock);
+  pthread_mutex_unlock(&n->lock);
+  fb_pktring_free(q);
+}
+
 /* Route one received datagram. Caller holds n->lock. */
 static void route(fb_net *n, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
                   socklen_t fromlen, uint64_t now) {

@@ -101,6 +101,12 @@ int fb_net_fd(const fb_net *n);
 void fb_net_deliver_rtp(fb_participant *p, uint8_t pt, uint16_t seq, uint32_t ts,
                         const uint8_t *payload, size_t len, uint64_t now);
 
+/* Control thread, once the mixer no longer pops p's uplink queue (p is not
+ * decoded, see fb_mixer_set_release_hook): detach the queue (later uplink is
+ * dropped, as for a listener) and free it once the net thread has finished
+ * any push in progress. fb_net_want_uplink allocates a new one when needed. */
+void fb_net_release_uplink(fb_net *n, fb_participant *p);
+
 /* Any thread: register p (with p->rtc set) with no address yet; datagrams
  * reach it once fb_net_rebind_locked gives it one. */
 void fb_net_add_unbound(fb_net *n, fb_participant *p);

@@ -26,6 +26,7 @@ void fb_participant_free(fb_participant *p) {
   fb_uplink_free(p->uplink);
   free(p->own);
   free(p->qm);
+  free(p->payload);
   fb_pktring_free(atomic_load(&p->inq));
   free(p);
 }

@@ -6,8 +6,9 @@
  *   - identity and transport address: set before the participant is published,
  *     then read-only;
  *   - mixer-owned: the downlink RTP state, the floor state the mixer acts on,
- *     the encoder/uplink decoder (only while live); only the mixer thread
- *     touches them;
+ *     the encoder/uplink decoder (only while decoded: the mixer's control
+ *     side allocates them before and frees them after, see mixer.c); only the
+ *     mixer thread touches them in between;
  *   - net -> mixer: the uplink queue `inq` (SPSC ring; allocated once, the first
  *     time the participant needs its uplink consumed) and `want_uplink`, which
  *     tells the net thread whether to queue uplink packets at all (listeners'
@@ -73,13 +74,14 @@ typedef struct fb_participant {
   uint16_t seq;                      /* next downlink sequence number */
   uint32_t ts;                       /* next downlink timestamp */
   int marker_next;                   /* set the marker bit on the next packet */
-  fb_encoder *enc;                   /* own (mix-minus) encoder while live */
-  fb_uplink *uplink;                 /* jitter buffer + decoder while live */
+  fb_encoder *enc;                   /* own (mix-minus) encoder while decoded */
+  fb_uplink *uplink;                 /* jitter buffer + decoder while decoded */
   fb_limiter lim;                    /* limiter for this participant's own output */
   float *own;                        /* decoded frame this tick (FB_FRAME), while live */
   int own_active;                    /* own frame carries sender audio this tick */
   uint64_t own_arrival_ns;           /* arrival of the packet behind this tick's frame */
-  uint8_t payload[FB_MAX_OPUS];      /* own encode this tick (mix-minus) */
+  uint8_t *payload;                  /* own encode this tick (mix-minus), FB_MAX_OPUS
+                                      * bytes, while decoded (or in comparison mode) */
   int payload_len;
   uint64_t tx_packets;
 } fb_participant;

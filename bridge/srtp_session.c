@@ -1,41 +1,34 @@
 /*
- * srtp_session.c — libsrtp2 sessions for one participant.
+ * srtp_session.c — the SRTP and SRTCP directions of one participant.
  *
- * RTP goes through the hand-written fast path (srtp_fast.h: libsrtp on
+ * Everything goes through the hand-written path (srtp_fast.h): libsrtp on
  * Debian's NSS backend costs tens of microseconds a packet across many
- * sessions, which the per-listener fan-out cannot afford), one instance per
- * direction. RTCP, at about one packet a second, stays on libsrtp: two srtp_t,
- * outbound RTCP keyed with keys->local and the SSRC wildcard
- * ssrc_any_outbound, and inbound keyed with keys->remote and ssrc_any_inbound. Wildcards mean any SSRC we send or the browser sends is
- * accepted without configuration; libsrtp clones a per-SSRC stream from the
- * template on first use. The outbound RTCP session uses the same master key
- * as outbound RTP: RFC 3711 derives separate SRTCP keys from it, and since
- * only RTCP ever goes through that session the result is byte-identical to a
- * combined session.
+ * sessions, which the per-listener fan-out cannot afford, and a libsrtp
+ * session with its stream template, NSS cipher contexts and locks is 38-64
+ * KiB, which thousands of listeners cannot afford either (it was the largest
+ * part of a listener's memory while RTCP still used it). Four directions:
+ * outbound RTP (keys->local), inbound RTP (keys->remote), and the same two
+ * for SRTCP, whose keys RFC 3711 derives from the same master keys with
+ * other labels. Any SSRC is accepted on either side (a direction keeps
+ * per-SSRC state for a few SSRCs), as libsrtp's ssrc_any wildcards did.
+ * libsrtp stays as the tests' oracle (tests/unit/test_srtp_fast.c).
  */
 #include "bridge/srtp_session.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <srtp2/srtp.h>
-
 #include "bridge/srtp_fast.h"
 
-_Static_assert(FB_SRTP_TRAILER_MAX >= SRTP_MAX_TRAILER_LEN + 4,
-               "FB_SRTP_TRAILER_MAX must cover libsrtp's SRTCP trailer");
-
-#define FB_SRTP_REPLAY_WINDOW 1024
 #define FB_RTP_MIN_LEN  12   /* fixed RTP header */
 #define FB_RTCP_MIN_LEN 8    /* RTCP header + sender SSRC */
 
 struct fb_srtp {
-  fb_srtp_fast *out_rtp; /* protect: mixer thread */
-  fb_srtp_fast *in_rtp;  /* unprotect: net thread */
-  srtp_t out_rtcp;  /* protect_rtcp: whichever thread sends reports */
-  srtp_t in;        /* unprotect_rtcp: net thread */
+  fb_srtp_fast *out_rtp;    /* protect: mixer thread */
+  fb_srtp_fast *in_rtp;     /* unprotect: net thread */
+  fb_srtcp_fast *out_rtcp;  /* protect_rtcp: whichever thread sends reports */
+  fb_srtcp_fast *in_rtcp;   /* unprotect_rtcp: net thread */
   atomic_uint_fast64_t protect_ok;
   atomic_uint_fast64_t unprotect_ok;
   atomic_uint_fast64_t auth_fail;
@@ -43,63 +36,10 @@ struct fb_srtp {
   atomic_uint_fast64_t other_fail;
 };
 
-static pthread_once_t g_init_once = PTHREAD_ONCE_INIT;
-static int g_init_status = -1;
-
-static void global_init_once(void) {
-  g_init_status = srtp_init() == srtp_err_status_ok ? 0 : -1;
-}
-
-int fb_srtp_global_init(void) {
-  pthread_once(&g_init_once, global_init_once);
-  return g_init_status;
-}
+int fb_srtp_global_init(void) { return fb_srtp_fast_global_init(); }
 
 static void count(atomic_uint_fast64_t *c) {
   atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-}
-
-/* Set both crypto policies for profile; 0, or -1 when key sizes do not fit. */
-static int set_policy(srtp_policy_t *p, const fb_srtp_keys *k) {
-  switch (k->profile) {
-  case FB_SRTP_PROFILE_AES128_CM_SHA1_80:
-    if (k->key_len != 16 || k->salt_len != 14)
-      return -1;
-    srtp_crypto_policy_set_rtp_default(&p->rtp);
-    srtp_crypto_policy_set_rtcp_default(&p->rtcp);
-    return 0;
-  case FB_SRTP_PROFILE_AEAD_AES_128_GCM:
-    if (k->key_len != 16 || k->salt_len != 12)
-      return -1;
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtcp);
-    return 0;
-  default:
-    return -1;
-  }
-}
-
-/* Create one session; 0 or -1. key is key || salt (libsrtp's layout). */
-static int make_session(srtp_t *out, const fb_srtp_keys *k, const uint8_t *key,
-                        srtp_ssrc_type_t type) {
-  uint8_t keybuf[FB_SRTP_MASTER_MAX];
-  srtp_policy_t p;
-  memset(&p, 0, sizeof p);
-  if (set_policy(&p, k) < 0)
-    return -1;
-  memcpy(keybuf, key, (size_t)(k->key_len + k->salt_len));
-  p.ssrc.type = type;
-  p.key = keybuf;
-  p.window_size = FB_SRTP_REPLAY_WINDOW;
-  p.allow_repeat_tx = type == ssrc_any_outbound;
-  p.next = NULL;
-  srtp_err_status_t st = srtp_create(out, &p);
-  memset(keybuf, 0, sizeof keybuf);
-  if (st != srtp_err_status_ok) {
-    *out = NULL;
-    return -1;
-  }
-  return 0;
 }
 
 fb_srtp *fb_srtp_new(const fb_srtp_keys *keys) {
@@ -111,45 +51,31 @@ fb_srtp *fb_srtp_new(const fb_srtp_keys *keys) {
   fb_srtp *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
-  s->out_rtp = fb_srtp_fast_new(keys->profile, keys->local, keys->key_len,
-                                keys->local + keys->key_len, keys->salt_len);
-  s->in_rtp = fb_srtp_fast_new(keys->profile, keys->remote, keys->key_len,
-                               keys->remote + keys->key_len, keys->salt_len);
-  if (!s->out_rtp || !s->in_rtp ||
-      make_session(&s->out_rtcp, keys, keys->local, ssrc_any_outbound) < 0 ||
-      make_session(&s->in, keys, keys->remote, ssrc_any_inbound) < 0) {
+  const uint8_t *lk = keys->local, *ls = keys->local + keys->key_len;
+  const uint8_t *rk = keys->remote, *rs = keys->remote + keys->key_len;
+  s->out_rtp = fb_srtp_fast_new(keys->profile, lk, keys->key_len, ls, keys->salt_len);
+  s->in_rtp = fb_srtp_fast_new(keys->profile, rk, keys->key_len, rs, keys->salt_len);
+  s->out_rtcp = fb_srtcp_fast_new(keys->profile, lk, keys->key_len, ls, keys->salt_len);
+  s->in_rtcp = fb_srtcp_fast_new(keys->profile, rk, keys->key_len, rs, keys->salt_len);
+  if (!s->out_rtp || !s->in_rtp || !s->out_rtcp || !s->in_rtcp) {
     fb_srtp_free(s);
     return NULL;
   }
   return s;
 }
 
-/* Map a libsrtp status of an unprotect call to our code, counting it. */
-static int unprotect_result(fb_srtp *s, srtp_err_status_t st) {
-  switch (st) {
-  case srtp_err_status_ok:
-    count(&s->unprotect_ok);
-    return FB_SRTP_OK;
-  case srtp_err_status_auth_fail:
-    count(&s->auth_fail);
-    return FB_SRTP_ERR_AUTH;
-  case srtp_err_status_replay_fail:
-  case srtp_err_status_replay_old:
-    count(&s->replay_fail);
-    return FB_SRTP_ERR_REPLAY;
-  default:
-    count(&s->other_fail);
-    return FB_SRTP_ERR_OTHER;
-  }
+/* Count the result of an unprotect call. */
+static int unprotect_result(fb_srtp *s, int rc) {
+  count(rc == FB_SRTP_OK            ? &s->unprotect_ok
+        : rc == FB_SRTP_ERR_AUTH    ? &s->auth_fail
+        : rc == FB_SRTP_ERR_REPLAY  ? &s->replay_fail
+                                    : &s->other_fail);
+  return rc;
 }
 
-static int protect_result(fb_srtp *s, srtp_err_status_t st) {
-  if (st == srtp_err_status_ok) {
-    count(&s->protect_ok);
-    return FB_SRTP_OK;
-  }
-  count(&s->other_fail);
-  return FB_SRTP_ERR_OTHER;
+static int protect_result(fb_srtp *s, int rc) {
+  count(rc == FB_SRTP_OK ? &s->protect_ok : &s->other_fail);
+  return rc;
 }
 
 /* Common argument checks; 0 when the call may go ahead. */
@@ -168,9 +94,7 @@ int fb_srtp_protect(fb_srtp *s, uint8_t *pkt, int *len, int cap) {
       count(&s->other_fail);
     return FB_SRTP_ERR_ARG;
   }
-  int rc = fb_srtp_fast_protect(s->out_rtp, pkt, len, cap);
-  count(rc == FB_SRTP_OK ? &s->protect_ok : &s->other_fail);
-  return rc;
+  return protect_result(s, fb_srtp_fast_protect(s->out_rtp, pkt, len, cap));
 }
 
 int fb_srtp_protect_rtcp(fb_srtp *s, uint8_t *pkt, int *len, int cap) {
@@ -179,7 +103,7 @@ int fb_srtp_protect_rtcp(fb_srtp *s, uint8_t *pkt, int *len, int cap) {
       count(&s->other_fail);
     return FB_SRTP_ERR_ARG;
   }
-  return protect_result(s, srtp_protect_rtcp(s->out_rtcp, pkt, len));
+  return protect_result(s, fb_srtcp_fast_protect(s->out_rtcp, pkt, len, cap));
 }
 
 int fb_srtp_unprotect(fb_srtp *s, uint8_t *pkt, int *len) {
@@ -188,12 +112,7 @@ int fb_srtp_unprotect(fb_srtp *s, uint8_t *pkt, int *len) {
       count(&s->other_fail);
     return FB_SRTP_ERR_ARG;
   }
-  int rc = fb_srtp_fast_unprotect(s->in_rtp, pkt, len);
-  count(rc == FB_SRTP_OK            ? &s->unprotect_ok
-        : rc == FB_SRTP_ERR_AUTH    ? &s->auth_fail
-        : rc == FB_SRTP_ERR_REPLAY  ? &s->replay_fail
-                                    : &s->other_fail);
-  return rc;
+  return unprotect_result(s, fb_srtp_fast_unprotect(s->in_rtp, pkt, len));
 }
 
 int fb_srtp_unprotect_rtcp(fb_srtp *s, uint8_t *pkt, int *len) {
@@ -202,7 +121,7 @@ int fb_srtp_unprotect_rtcp(fb_srtp *s, uint8_t *pkt, int *len) {
       count(&s->other_fail);
     return FB_SRTP_ERR_ARG;
   }
-  return unprotect_result(s, srtp_unprotect_rtcp(s->in, pkt, len));
+  return unprotect_result(s, fb_srtcp_fast_unprotect(s->in_rtcp, pkt, len));
 }
 
 void fb_srtp_get_stats(const fb_srtp *s, fb_srtp_stats *out) {
@@ -221,12 +140,10 @@ void fb_srtp_get_stats(const fb_srtp *s, fb_srtp_stats *out) {
 void fb_srtp_free(fb_srtp *s) {
   if (!s)
     return;
-  /* both free functions wipe their key material */
+  /* the free functions wipe their key material */
   fb_srtp_fast_free(s->out_rtp);
   fb_srtp_fast_free(s->in_rtp);
-  if (s->out_rtcp)
-    srtp_dealloc(s->out_rtcp);
-  if (s->in)
-    srtp_dealloc(s->in);
+  fb_srtcp_fast_free(s->out_rtcp);
+  fb_srtcp_fast_free(s->in_rtcp);
   free(s);
 }

@@ -1,14 +1,15 @@
 /*
- * srtp_session.h — SRTP/SRTCP protection for one participant (libsrtp2 wrapper).
+ * srtp_session.h — SRTP/SRTCP protection for one participant.
  *
- * An fb_srtp owns the libsrtp sessions keyed from one DTLS-SRTP handshake
- * (bridge/dtls.h produces the fb_srtp_keys). It does not know about sockets,
+ * An fb_srtp owns the four directions (RTP and SRTCP, in and out; written
+ * on OpenSSL in srtp_fast.h, byte-identical to libsrtp) keyed from one
+ * DTLS-SRTP handshake (bridge/dtls.h produces the fb_srtp_keys). It does not know about sockets,
  * RTP parsing or participants: callers hand it whole packets in their own
  * buffers and it encrypts/authenticates (protect) or checks/decrypts
  * (unprotect) them in place.
  *
- * Threading: an fb_srtp holds three independent libsrtp sessions so that the
- * two threads of the media path never share one:
+ * Threading: an fb_srtp holds independent directions so that the two
+ * threads of the media path never share one:
  *   - outbound RTP   (fb_srtp_protect)        — the mixer thread sends audio;
  *   - outbound RTCP  (fb_srtp_protect_rtcp)   — reports may come from another
  *                                               thread (e.g. the net thread);
@@ -20,9 +21,8 @@
  * fb_srtp_new and fb_srtp_free must not race with any other call.
  *
  * Buffers: protect grows the packet by the authentication tag (and the SRTCP
- * index), and libsrtp requires room for its largest trailer after the packet:
- * cap must be at least *len + FB_SRTP_TRAILER_MAX. Packets should be 4-byte
- * aligned (libsrtp reads the header as 32-bit words).
+ * index); cap must be at least *len + FB_SRTP_TRAILER_MAX, libsrtp's bound,
+ * kept so that buffers sized for it stay valid.
  */
 #ifndef FB_SRTP_SESSION_H
 #define FB_SRTP_SESSION_H
@@ -37,9 +37,9 @@
 #define FB_SRTP_MASTER_MAX 46
 
 /* Free space protect/protect_rtcp need after the packet (libsrtp's
- * SRTP_MAX_TRAILER_LEN + 4 for the SRTCP index; checked in srtp_session.c).
- * The packet actually grows by 16 bytes (RTP) or 20 bytes (RTCP) with the
- * profiles above. */
+ * SRTP_MAX_TRAILER_LEN + 4 for the SRTCP index, as when libsrtp did the
+ * work). The packet actually grows by at most 16 bytes (RTP) or 20 bytes
+ * (RTCP) with the profiles above. */
 #define FB_SRTP_TRAILER_MAX 148
 
 /* Keys for one participant as seen from this side of the DTLS association.
@@ -67,19 +67,20 @@ typedef struct {
 #define FB_SRTP_ERR_AUTH   -1   /* authentication failed (unprotect) */
 #define FB_SRTP_ERR_REPLAY -2   /* replayed or too old (unprotect) */
 #define FB_SRTP_ERR_ARG    -3   /* packet too short, no room for the trailer */
-#define FB_SRTP_ERR_OTHER  -4   /* any other libsrtp error */
+#define FB_SRTP_ERR_OTHER  -4   /* any other error (OpenSSL failed, ...) */
 
 typedef struct fb_srtp fb_srtp;
 
-/* Initialise libsrtp once per process (pthread_once; safe from any thread,
- * any number of times). Returns 0, or -1 when srtp_init failed. fb_srtp_new
- * calls it too; call it at start-up to fail early. */
+/* Prepare the shared crypto state once per process (pthread_once; safe from
+ * any thread, any number of times). Returns 0, or -1 when OpenSSL lacks what
+ * the profiles need. fb_srtp_new calls it too; call it at start-up to fail
+ * early. */
 int fb_srtp_global_init(void);
 
-/* Create the sessions for keys (copied; the caller may wipe its copy).
- * Replay window 1024 packets; outbound allows repeated sequence numbers
- * (we may resend a packet). Returns NULL on an unknown profile, key lengths
- * that do not match the profile, or a libsrtp failure. */
+/* Create the directions for keys (derived; the caller may wipe its copy).
+ * Replay window 128 packets per SSRC; outbound allows repeated sequence
+ * numbers (we may resend a packet). Returns NULL on an unknown profile, key
+ * lengths that do not match the profile, or an OpenSSL failure. */
 fb_srtp *fb_srtp_new(const fb_srtp_keys *keys);
 
 /* Protect the RTP packet pkt[0..*len) in place. On success *len is the SRTP

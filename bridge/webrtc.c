@@ -31,8 +31,12 @@
 #define DTLS_DEADLINE_NS (20ull * 1000000000ull) /* ICE ok but no DTLS for 20 s */
 /* After the handshake the DTLS association is only needed to resend our
  * final flight if the browser's Finished is retransmitted (its copy of ours
- * was lost). Past this, the SSL object and its record buffers (tens of KiB a
- * participant) are released; later DTLS records are ignored. */
+ * was lost). The browser sends SRTP/SRTCP only once it has our Finished, so
+ * the first packet from it that authenticates releases the SSL object and
+ * its record buffers (~70 KiB a participant, most of a listener's peak
+ * memory: held 30 s, a join rate of 100/s kept 3000 of them alive); a peer
+ * that sends nothing keeps them for DTLS_KEEP_NS. Later DTLS records are
+ * ignored. */
 #define DTLS_KEEP_NS (30ull * 1000000000ull)
 #define RTCP_INTERVAL_NS 1000000000ull /* at most one report a second per peer */
 
@@ -64,7 +68,7 @@ fb_webrtc *fb_webrtc_new(fb_net *net, int consent_timeout_s, fb_webrtc_event_cb 
   w->stun = fb_stun_new();
   w->dtls_ctx = fb_dtls_ctx_new(err, errlen);
   if (!w->stun || !w->dtls_ctx || fb_srtp_global_init() != 0) {
-    if (w->stun && w->dtls_ctx) snprintf(err, errlen, "libsrtp could not initialise");
+    if (w->stun && w->dtls_ctx) snprintf(err, errlen, "SRTP could not initialise (OpenSSL lacks AES or HMAC-SHA1)");
     fb_webrtc_free(w);
     return NULL;
   }
@@ -119,6 +123,7 @@ int fb_webrtc_attach(fb_webrtc *w, fb_participant *p, const char *remote_ufrag,
     free(peer);
     return -1;
   }
+  atomic_fetch_add_explicit(&w->dtls_states, 1, memory_order_relaxed);
   p->rtc = peer;
   fb_net_add_unbound(w->net, p);
   pthread_mutex_lock(&w->lock);
@@ -139,6 +144,19 @@ static void on_peer_removed(void *ud, fb_participant *p) {
   fb_stun_remove_user(w->stun, p->rtc->ufrag);
 }
 
+/* Drop peer's DTLS state (the net thread, or detach once the net thread can
+ * no longer reach the peer). */
+static void release_dtls(fb_webrtc *w, fb_webrtc_peer *peer) {
+  if (!peer->dtls) return;
+  fb_dtls_free(peer->dtls);
+  peer->dtls = NULL;
+  atomic_fetch_sub_explicit(&w->dtls_states, 1, memory_order_relaxed);
+}
+
+int fb_webrtc_dtls_states(fb_webrtc *w) {
+  return atomic_load_explicit(&w->dtls_states, memory_order_relaxed);
+}
+
 void fb_webrtc_detach(fb_webrtc *w, fb_participant *p) {
   fb_webrtc_peer *peer = p->rtc;
   if (!peer) return;
@@ -150,7 +168,7 @@ void fb_webrtc_detach(fb_webrtc *w, fb_participant *p) {
     }
   pthread_mutex_unlock(&w->lock);
   fb_srtp_free(atomic_load(&peer->srtp));
-  fb_dtls_free(peer->dtls);
+  release_dtls(w, peer);
   memset(peer->pwd, 0, sizeof peer->pwd);
   free(peer);
   p->rtc = NULL;
@@ -204,7 +222,7 @@ static void handle_stun(fb_webrtc *w, uint8_t *buf, size_t len,
 static void handle_dtls(fb_webrtc *w, fb_participant *p, const uint8_t *buf, size_t len,
                         const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
   fb_webrtc_peer *peer = p->rtc;
-  if (!peer->dtls) return; /* released after the handshake (DTLS_KEEP_NS) */
+  if (!peer->dtls) return; /* released after the handshake (release_dtls) */
   int rc = fb_dtls_feed(peer->dtls, buf, len);
   send_dtls_out(w, peer, from, fromlen);
   if (rc == FB_DTLS_CONNECTED) {
@@ -249,10 +267,15 @@ static void handle_srtp(fb_webrtc *w, fb_participant *p, uint8_t *buf, size_t le
   if (fb_is_rtcp(buf, len)) {
     /* The browser's reports only feed the RTT of a score, and only decoded
      * participants (live, mic check) are scored: a listener's reports are
-     * dropped unread, which keeps SRTCP (libsrtp) off the net thread's
-     * profile at thousands of listeners. */
-    if (!atomic_load_explicit(&p->want_uplink, memory_order_relaxed)) return;
+     * dropped unread, which keeps SRTCP off the net thread's
+     * profile at thousands of listeners. Until the DTLS state is released,
+     * one is read to learn that the browser has finished the handshake. */
+    if (!atomic_load_explicit(&p->want_uplink, memory_order_relaxed)) {
+      if (peer->dtls && fb_srtp_unprotect_rtcp(s, buf, &n) == FB_SRTP_OK) release_dtls(w, peer);
+      return;
+    }
     if (fb_srtp_unprotect_rtcp(s, buf, &n) != FB_SRTP_OK) return;
+    release_dtls(w, peer);
     fb_rtcp_info info;
     if (fb_rtcp_parse(buf, (size_t)n, p->ssrc, &info) < 0) return;
     if (info.has_sr) {
@@ -271,13 +294,13 @@ static void handle_srtp(fb_webrtc *w, fb_participant *p, uint8_t *buf, size_t le
     else if (rc == FB_SRTP_ERR_REPLAY) atomic_fetch_add(&peer->replay, 1);
     return;
   }
+  release_dtls(w, peer);
   fb_rtp r;
   if (fb_rtp_parse(buf, (size_t)n, &r) < 0 || r.payload_len == 0) return;
   fb_rtcp_rx_update(&peer->rx, r.ssrc, r.seq, r.ts, now, 48000);
   int lvl = audio_level(&r, peer->audio_level_ext);
   if (lvl >= 0) atomic_store_explicit(&peer->audio_level, lvl, memory_order_relaxed);
   fb_net_deliver_rtp(p, r.pt, r.seq, r.ts, r.payload, r.payload_len, now);
-  (void)w;
 }
 
 static void on_datagram(void *ud, fb_participant *p, uint8_t *buf, size_t len,
@@ -340,10 +363,8 @@ static void on_timer(void *ud, uint64_t now) {
            peer->last_consent_ns ? "no connectivity checks from the browser"
                                  : "the browser never completed ICE");
     }
-    if (s && peer->dtls && peer->connected_ns && now - peer->connected_ns > DTLS_KEEP_NS) {
-      fb_dtls_free(peer->dtls);
-      peer->dtls = NULL;
-    }
+    if (s && peer->dtls && peer->connected_ns && now - peer->connected_ns > DTLS_KEEP_NS)
+      release_dtls(w, peer);
     if (s && bound && atomic_load(&peer->consent_ok) && now >= peer->next_rtcp_ns) {
       send_rtcp(w, p, peer, s, now, &to, tolen);
       peer->next_rtcp_ns = now + rtcp_interval_ns(w->npeers);

@@ -70,6 +70,11 @@ typedef struct {
   double uplink_jitter_ms;  /* RFC 3550 interarrival jitter */
 } fb_webrtc_peer_stats;
 
+/* Participants still holding DTLS handshake state (any thread): it is
+ * released once the browser's first SRTP/SRTCP packet authenticates, or 30 s
+ * after the handshake for a browser that sends nothing. */
+int fb_webrtc_dtls_states(fb_webrtc *w);
+
 /* Snapshot of p's transport-level counters (any thread; values may be a
  * moment old). */
 void fb_webrtc_get_peer_stats(fb_participant *p, fb_webrtc_peer_stats *out);

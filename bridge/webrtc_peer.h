@@ -6,7 +6,7 @@
  * mixer thread (webrtc_tx.c) — writes the sent_* counters, read by the net
  * thread's RTCP; srtp is published once by the net thread (release) and then
  * used by both: outbound RTP by the mixer, inbound and RTCP by the net thread,
- * which are separate libsrtp sessions inside fb_srtp.
+ * which are separate directions inside fb_srtp.
  */
 #ifndef FB_WEBRTC_PEER_H
 #define FB_WEBRTC_PEER_H
@@ -69,6 +69,7 @@ struct fb_webrtc {
   fb_webrtc_event_cb cb;
   void *cb_ud;
   pthread_mutex_t lock;      /* guards peers[] against attach/detach */
+  atomic_int dtls_states;    /* peers still holding their fb_dtls */
   fb_webrtc_peer **peers;
   int npeers, cappeers;
   fb_webrtc_tx tx;

@@ -82,7 +82,7 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store) {
 fb_rtc_client_ctx *fb_rtc_client_ctx_new(char *err, int errlen) {
   if (err && errlen > 0) err[0] = 0;
   ERR_clear_error();
-  const char *what = "libsrtp initialisation";
+  const char *what = "SRTP initialisation";
   fb_rtc_client_ctx *c = calloc(1, sizeof *c);
   if (!c) {
     if (err && errlen > 0) snprintf(err, (size_t)errlen, "out of memory");

@@ -69,7 +69,7 @@ typedef struct fb_rtc_client fb_rtc_client;
 /* Create the shared context: an ECDSA P-256 key, a self-signed certificate
  * (CN "fbclient", SHA-256, valid 30 days), and a DTLS 1.2 client SSL_CTX
  * offering use_srtp "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80". Also
- * initialises libsrtp (once per process). Returns NULL on failure with a
+ * initialises SRTP (once per process). Returns NULL on failure with a
  * message in err (errlen bytes; err may be NULL). */
 fb_rtc_client_ctx *fb_rtc_client_ctx_new(char *err, int errlen);
 

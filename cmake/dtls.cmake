@@ -1,7 +1,8 @@
 # DTLS-SRTP (issue: browsers join): the DTLS 1.2 server per participant
-# (bridge/dtls.c, OpenSSL) and the SRTP sessions keyed from it
-# (bridge/srtp_session.c, libsrtp2). Built as its own library so that it does
-# not depend on fbbridge; the bridge links fbdtls when it uses it.
+# (bridge/dtls.c, OpenSSL) and the SRTP/SRTCP directions keyed from it
+# (bridge/srtp_session.c, srtp_fast.c, OpenSSL). Built as its own library so
+# that it does not depend on fbbridge; the bridge links fbdtls when it uses
+# it. libsrtp2 is only the tests' oracle.
 pkg_check_modules(SSL REQUIRED IMPORTED_TARGET openssl)
 pkg_check_modules(SRTP REQUIRED IMPORTED_TARGET libsrtp2)
 
@@ -12,7 +13,7 @@ add_library(fbdtls STATIC
   bridge/srtp_fast.c
 )
 target_include_directories(fbdtls PUBLIC ${CMAKE_SOURCE_DIR})
-target_link_libraries(fbdtls PUBLIC PkgConfig::SSL PkgConfig::SRTP Threads::Threads)
+target_link_libraries(fbdtls PUBLIC PkgConfig::SSL Threads::Threads)
 
 # In-memory handshake against an OpenSSL DTLS client, key export, SRTP/SRTCP
 # round trips, random-datagram robustness.
@@ -23,10 +24,10 @@ set_target_properties(test_dtls_srtp PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE
 add_test(NAME test_dtls_srtp COMMAND test_dtls_srtp)
 set_tests_properties(test_dtls_srtp PROPERTIES TIMEOUT 60)
 
-# The hand-written SRTP hot path against libsrtp: identical bytes both ways.
+# The hand-written SRTP and SRTCP against libsrtp: identical bytes both ways.
 add_executable(test_srtp_fast tests/unit/test_srtp_fast.c)
 target_include_directories(test_srtp_fast PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR})
-target_link_libraries(test_srtp_fast PRIVATE fbdtls)
+target_link_libraries(test_srtp_fast PRIVATE fbdtls PkgConfig::SRTP)
 set_target_properties(test_srtp_fast PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 add_test(NAME test_srtp_fast COMMAND test_srtp_fast)
 set_tests_properties(test_srtp_fast PROPERTIES TIMEOUT 120)

@@ -531,11 +531,14 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
   if (!cfg->token_secret[0] && !cfg->token_secret_file[0])
     fb_log(FB_LOG_WARN, "signalling", "no [meeting] token_secret: every join will be refused");
 
-  /* rx_buffer_size is allocated per connection: 4 KiB holds most messages
-   * whole and larger ones (SDP offers) arrive in pieces that are gathered
-   * anyway; 16 KiB cost 12 KiB more per participant for nothing. */
-  s->protocols[0] = (struct lws_protocols){PROTOCOL_NAME, callback, sizeof(pss), 4096, 0, NULL,
-                                           0};
+  /* rx_buffer_size is allocated per connection (it was most of a
+   * listener's signalling memory): 1 KiB holds the usual client message
+   * whole (floor requests, media changes) and larger ones (SDP offers)
+   * arrive in pieces that on_receive gathers anyway. tx_packet_size is a
+   * limit, not a buffer: how much lws hands the socket per write, which
+   * would otherwise follow rx_buffer_size; 4 KiB as before. */
+  s->protocols[0] = (struct lws_protocols){PROTOCOL_NAME, callback, sizeof(pss), 1024, 0, NULL,
+                                           4096};
   s->retry.secs_since_valid_ping = 30;
   s->retry.secs_since_valid_hangup = 75;
   lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);

@@ -15,7 +15,9 @@
  *   b) mix-minus by tone detection: L hears A+B+C, B hears A+C not B, C hears
  *      A+B not C; O's tone reaches nobody; (after the bridge is freed) the PA
  *      file has B and C, not A, not O.
- *   g) every client received an SRTCP sender report from the bridge.
+ *   g) every client received an SRTCP sender report from the bridge, and
+ *      the bridge has released every client's DTLS state (its SRTCP
+ *      authenticated), long before the 30 s fallback.
  *   c) B sends 200 junk datagrams (first byte 0x80) and 50 replays of one of
  *      its real packets on its own 5-tuple: nobody's downlink skips a beat, L
  *      still hears B, the bridge counted the datagrams.
@@ -356,6 +358,20 @@ int main(void) {
            (unsigned long long)st.srtp_fail);
     CHECK(st.rtcp_sr_rx >= 1, "%s received a sender report", peers[i].name);
     CHECK(st.srtp_fail == 0 && st.seq_gaps == 0, "%s: clean downlink", peers[i].name);
+  }
+  {
+    /* clients report every second; allow three */
+    static char m[16384];
+    int states = -1;
+    uint64_t end = fb_now_ns() + 3000000000ull;
+    do {
+      fb_bridge_metrics(b, m, sizeof m);
+      const char *g = strstr(m, "\nfloorbridge_dtls_states ");
+      states = g ? atoi(g + strlen("\nfloorbridge_dtls_states ")) : -1;
+      if (states != 0) usleep(20000);
+    } while (states != 0 && fb_now_ns() < end);
+    printf("g) DTLS states still held: %d\n", states);
+    CHECK(states == 0, "every client's DTLS state released once its SRTCP arrived (%d held)", states);
   }
 
   /* ---- c) junk and replays on B's 5-tuple ---- */

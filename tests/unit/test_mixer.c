@@ -4,7 +4,9 @@
  * Checks mix-minus exactness, who hears which tone (decoded and measured with
  * Goertzel), that listeners share one encode byte for byte with their own RTP
  * headers, RTP continuity across listening<->live, the live limit, and the
- * per-participant-encode comparison mode.
+ * per-participant-encode comparison mode. A participant's decode state
+ * (encoder, jitter buffer, decoder) exists only while it is decoded: freed
+ * after it goes back to listening, allocated again when it is decoded again.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -125,6 +127,14 @@ static double tone_db(listener_audio *a, double hz) {
   return fb_tone_dbfs(a->pcm + skip, a->n - skip, hz, 48000);
 }
 
+/* release hook: who had its decode state freed */
+static fb_participant *released[16];
+static int nreleased;
+static void on_release(void *ud, fb_participant *p) {
+  (void)ud;
+  if (nreleased < 16) released[nreleased++] = p;
+}
+
 static void test_tick(int per_participant) {
   capture cap = {.base = {.send = cap_send, .flush = cap_flush}};
   fb_mixer_config cfg = {.bitrate = 32000, .complexity = 5, .max_live = 2, .max_participants = MAXP,
@@ -221,6 +231,10 @@ static void test_tick(int per_participant) {
   if (!per_participant)
     CHECK(rb.payload_len == r1.payload_len && memcmp(rb.payload, r1.payload, r1.payload_len) == 0,
           "listening B receives the shared encode");
+  fb_mixer_reclaim(m);
+  CHECK(!b->uplink && !b->own && !b->qm &&
+            (per_participant ? b->enc && b->payload : !b->enc && !b->payload),
+        "B's decode state is freed once the tick has applied its return to listening");
   fb_mixer_get_stats(m, &st);
   CHECK(st.live == 2 && st.participants == 5, "live %d participants %d", st.live, st.participants);
   CHECK(st.latency_ns.count > 0, "arrival->send latency recorded");
@@ -250,6 +264,40 @@ static void test_tick(int per_participant) {
           "C's mic check measures its level (%.1f dBFS)", qc.level_dbfs);
     fb_mixer_get_stats(m, &st);
     CHECK(st.live == 1, "only X is live now (%d)", st.live);
+  }
+
+  /* C leaves the mic check and comes back: freed, then allocated again */
+  if (!per_participant) {
+    fb_mixer_set_release_hook(m, on_release, NULL);
+    nreleased = 0;
+    CHECK(fb_mixer_set_state(m, c, FB_MEDIA_LISTEN) == 0, "C back to listening");
+    fb_mixer_reclaim(m);
+    CHECK(c->uplink && nreleased == 0, "nothing freed before the tick applies it");
+    fb_mixer_tick(m, now);
+    now += FB_TICK_NS;
+    fb_mixer_reclaim(m);
+    CHECK(!c->uplink && !c->enc, "C's decode state freed");
+    CHECK(nreleased == 1 && released[0] == c, "the release hook was told (%d)", nreleased);
+    CHECK(fb_mixer_set_state(m, c, FB_MEDIA_MEASURE) == 0 && c->uplink && c->enc && c->own,
+          "C measured again: decode state allocated before the tick sees it");
+    for (int t = 0; t < 40; t++) {
+      send_frame(&sc, c, now);
+      fb_mixer_tick(m, now);
+      now += FB_TICK_NS;
+    }
+    fb_quality qc;
+    fb_participant_quality(c, &qc);
+    CHECK(qc.valid && qc.level_dbfs > -16, "C scored again after the round trip (%.1f dBFS)",
+          qc.level_dbfs);
+    /* to listening and straight back before a tick: nothing is freed */
+    CHECK(fb_mixer_set_state(m, c, FB_MEDIA_LISTEN) == 0 &&
+              fb_mixer_set_state(m, c, FB_MEDIA_MEASURE) == 0,
+          "C listening and measured again within a tick");
+    fb_mixer_tick(m, now);
+    now += FB_TICK_NS;
+    fb_mixer_reclaim(m);
+    CHECK(c->uplink && c->enc && c->own && c->qm, "decoded again: its state is kept");
+    CHECK(nreleased == 1, "and the hook was not called for it (%d)", nreleased);
   }
 
   fb_mixer_remove(m, l2);

@@ -4,7 +4,10 @@
  * wrap, so the rollover counter is exercised), libsrtp accepts ours and we
  * accept libsrtp's; a flipped bit is an auth failure that leaves the packet
  * untouched; a replay and a packet older than the window are refused; and the
- * speed ratio on 1000 sessions is printed (not asserted).
+ * speed ratio on 1000 sessions is printed (not asserted). The same for SRTCP
+ * (fb_srtcp_fast): identical bytes with the E flag and per-SSRC index, both
+ * ways, tampering (payload, index, E flag) and replays refused, and libsrtp's
+ * authenticated-only SRTCP (E flag clear) accepted.
  */
 #include <srtp2/srtp.h>
 #include <stdio.h>
@@ -15,7 +18,8 @@
 #include "bridge/srtp_session.h"
 #include "check.h"
 
-static srtp_t lib_session(int gcm, const uint8_t *keysalt, int outbound) {
+/* rtcp_auth_only: SRTCP authenticated, not encrypted (E flag clear). */
+static srtp_t lib_session_ex(int gcm, const uint8_t *keysalt, int outbound, int rtcp_auth_only) {
   srtp_policy_t p;
   memset(&p, 0, sizeof p);
   if (gcm) {
@@ -25,12 +29,17 @@ static srtp_t lib_session(int gcm, const uint8_t *keysalt, int outbound) {
     srtp_crypto_policy_set_rtp_default(&p.rtp);
     srtp_crypto_policy_set_rtcp_default(&p.rtcp);
   }
+  if (rtcp_auth_only) p.rtcp.sec_serv = sec_serv_auth;
   p.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
   p.key = (unsigned char *)keysalt;
   p.window_size = 1024;
   p.allow_repeat_tx = 0;
   srtp_t s = NULL;
   return srtp_create(&s, &p) == srtp_err_status_ok ? s : NULL;
+}
+
+static srtp_t lib_session(int gcm, const uint8_t *keysalt, int outbound) {
+  return lib_session_ex(gcm, keysalt, outbound, 0);
 }
 
 static int make_rtp(uint8_t *pkt, uint16_t seq, uint32_t ts, int ext) {
@@ -50,6 +59,116 @@ static int make_rtp(uint8_t *pkt, uint16_t seq, uint32_t ts, int ext) {
   return n;
 }
 
+/* An RTCP packet: V=2, PT 200 (SR), sender ssrc, then words of filler. */
+static int make_rtcp(uint8_t *pkt, uint32_t ssrc, int words, int salt) {
+  int n = 8 + 4 * words;
+  pkt[0] = 0x80;
+  pkt[1] = 200;
+  pkt[2] = (uint8_t)((n / 4 - 1) >> 8);
+  pkt[3] = (uint8_t)(n / 4 - 1);
+  for (int i = 0; i < 4; i++) pkt[4 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
+  for (int i = 8; i < n; i++) pkt[i] = (uint8_t)(salt * 13 + i);
+  return n;
+}
+
+/* SRTCP both ways against libsrtp for one profile. */
+static void srtcp_checks(int gcm, int profile, const uint8_t *keysalt, int salt_len) {
+  const char *name = gcm ? "GCM SRTCP" : "CM SRTCP";
+  fb_srtcp_fast *ours = fb_srtcp_fast_new(profile, keysalt, 16, keysalt + 16, salt_len);
+  fb_srtcp_fast *ours_in = fb_srtcp_fast_new(profile, keysalt, 16, keysalt + 16, salt_len);
+  srtp_t lib_out = lib_session(gcm, keysalt, 1), lib_in = lib_session(gcm, keysalt, 0);
+  CHECK(ours && ours_in && lib_out && lib_in, "%s sessions created", name);
+  if (!ours || !ours_in || !lib_out || !lib_in) return;
+  int same = 0, lib_accepts = 0, we_accept = 0, total = 0;
+  for (int i = 0; i < 300; i++) {
+    uint32_t ssrc = i % 3 ? 0x11223344u : 0x55667788u; /* two senders, own indexes */
+    uint8_t a[1600], b[1600], c[1600], clear[1600];
+    int n = make_rtcp(a, ssrc, i % 40, i);
+    memcpy(b, a, (size_t)n);
+    memcpy(clear, a, (size_t)n);
+    int na = n, nb = n;
+    int ra = fb_srtcp_fast_protect(ours, a, &na, sizeof a);
+    int rb = srtp_protect_rtcp(lib_out, b, &nb);
+    total++;
+    if (ra == FB_SRTP_OK && rb == srtp_err_status_ok && na == nb && memcmp(a, b, (size_t)na) == 0)
+      same++;
+    memcpy(c, a, (size_t)na);
+    int nc = na;
+    if (srtp_unprotect_rtcp(lib_in, c, &nc) == srtp_err_status_ok && nc == n &&
+        memcmp(c, clear, (size_t)n) == 0)
+      lib_accepts++;
+    int nd = nb;
+    if (fb_srtcp_fast_unprotect(ours_in, b, &nd) == FB_SRTP_OK && nd == n &&
+        memcmp(b, clear, (size_t)n) == 0)
+      we_accept++;
+  }
+  CHECK(same == total, "%s: protect byte-identical to libsrtp %d/%d", name, same, total);
+  CHECK(lib_accepts == total, "%s: libsrtp accepts ours %d/%d", name, lib_accepts, total);
+  CHECK(we_accept == total, "%s: we accept libsrtp's %d/%d", name, we_accept, total);
+
+  /* tampering: payload, index, E flag; each refused with the packet left as it was */
+  uint8_t p[1600], saved[1600];
+  int n = make_rtcp(p, 0x11223344u, 10, 7), np = n;
+  CHECK(fb_srtcp_fast_protect(ours, p, &np, sizeof p) == FB_SRTP_OK, "%s: protect", name);
+  memcpy(saved, p, (size_t)np);
+  int trailer = gcm ? np - 4 : np - 14;
+  int spots[3] = {20, trailer + 2, trailer}; /* index + 256: fresh, so only the tag can refuse it */
+  const char *what[3] = {"payload", "index", "E flag"};
+  for (int k = 0; k < 3; k++) {
+    p[spots[k]] ^= k == 2 ? 0x80 : 1;
+    int nt = np;
+    CHECK(fb_srtcp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_ERR_AUTH, "%s: tampered %s refused",
+          name, what[k]);
+    p[spots[k]] ^= k == 2 ? 0x80 : 1;
+    CHECK(memcmp(p, saved, (size_t)np) == 0, "%s: refused packet untouched (%s)", name, what[k]);
+  }
+  int nt = np;
+  CHECK(fb_srtcp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_OK && nt == n, "%s: the real one passes",
+        name);
+  memcpy(p, saved, (size_t)np);
+  nt = np;
+  CHECK(fb_srtcp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_ERR_REPLAY, "%s: replay refused", name);
+  /* an old packet from before the window: keep one, send 200 more */
+  uint8_t old[1600];
+  int nold = make_rtcp(old, 0x11223344u, 2, 1);
+  fb_srtcp_fast_protect(ours, old, &nold, sizeof old);
+  for (int i = 0; i < 200; i++) {
+    uint8_t x[1600];
+    int nx = make_rtcp(x, 0x11223344u, 2, i);
+    fb_srtcp_fast_protect(ours, x, &nx, sizeof x);
+    if (i == 199) {
+      int nxx = nx;
+      CHECK(fb_srtcp_fast_unprotect(ours_in, x, &nxx) == FB_SRTP_OK, "%s: jump ahead accepted", name);
+    }
+  }
+  nt = nold;
+  CHECK(fb_srtcp_fast_unprotect(ours_in, old, &nt) == FB_SRTP_ERR_REPLAY,
+        "%s: older than the window refused", name);
+  int small = 12;
+  CHECK(fb_srtcp_fast_unprotect(ours_in, p, &small) == FB_SRTP_ERR_ARG, "%s: runt refused", name);
+  uint8_t tight[40];
+  int ntight = make_rtcp(tight, 1, 5, 0);
+  CHECK(fb_srtcp_fast_protect(ours, tight, &ntight, ntight + 13) == FB_SRTP_ERR_ARG,
+        "%s: no room for the trailer refused", name);
+
+  /* libsrtp's authenticated-only SRTCP (E flag clear) is accepted, in the clear */
+  srtp_t lib_auth = lib_session_ex(gcm, keysalt, 1, 1);
+  uint8_t q[1600], qclear[1600];
+  int nq = make_rtcp(q, 0x99999999u, 6, 3), nq0 = nq;
+  memcpy(qclear, q, (size_t)nq);
+  int ok = lib_auth && srtp_protect_rtcp(lib_auth, q, &nq) == srtp_err_status_ok;
+  ok = ok && !(q[nq - (gcm ? 4 : 14)] & 0x80) && memcmp(q + 8, qclear + 8, (size_t)(nq0 - 8)) == 0;
+  CHECK(ok, "%s: libsrtp sends authenticated-only SRTCP in the clear", name);
+  CHECK(ok && fb_srtcp_fast_unprotect(ours_in, q, &nq) == FB_SRTP_OK && nq == nq0 &&
+            memcmp(q, qclear, (size_t)nq0) == 0,
+        "%s: we accept it", name);
+  if (lib_auth) srtp_dealloc(lib_auth);
+  fb_srtcp_fast_free(ours);
+  fb_srtcp_fast_free(ours_in);
+  srtp_dealloc(lib_out);
+  srtp_dealloc(lib_in);
+}
+
 static double now_s(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -57,7 +176,7 @@ static double now_s(void) {
 }
 
 int main(void) {
-  CHECK(fb_srtp_global_init() == 0, "libsrtp initialised");
+  CHECK(srtp_init() == srtp_err_status_ok && fb_srtp_global_init() == 0, "libsrtp initialised");
   for (int gcm = 0; gcm <= 1; gcm++) {
     const char *name = gcm ? "GCM" : "CM";
     int salt_len = gcm ? 12 : 14, profile = gcm ? FB_SRTP_PROFILE_AEAD_AES_128_GCM
@@ -69,6 +188,7 @@ int main(void) {
     srtp_t lib_out = lib_session(gcm, keysalt, 1), lib_in = lib_session(gcm, keysalt, 0);
     CHECK(ours && ours_in && lib_out && lib_in, "%s sessions created", name);
     if (!ours || !ours_in || !lib_out || !lib_in) continue;
+    srtcp_checks(gcm, profile, keysalt, salt_len);
 
     int same = 0, lib_accepts = 0, we_accept = 0, total = 0;
     for (int i = 0; i < 300; i++) {
