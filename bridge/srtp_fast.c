@@ -5,7 +5,11 @@
  * Per stream (SSRC) state: the highest index (RTP: rollover counter and
  * sequence number; SRTCP: the 31-bit SRTCP index) and a 128-bit replay
  * bitmap below it. A direction keeps a few streams (a browser sends one audio
- * SSRC; we send one) and recycles the least recently used.
+ * SSRC; we send one). A receiving direction recycles the least recently used
+ * one for a new authentic SSRC; a sending direction never does, and refuses
+ * a new SSRC when full: a recycled stream would start its index again and
+ * encrypt new packets under IVs (key, SSRC, index) already used — keystream
+ * reuse. (fuzz_srtp found this with more SSRCs than slots.)
  *
  * RTP directions own their EVP contexts, keyed once. SRTCP directions own
  * only their keys; the contexts are per thread (a pthread key whose
@@ -189,6 +193,11 @@ static int header_len(const uint8_t *p, int len) {
   return h <= len ? h : -1;
 }
 
+enum { FIND, CREATE_RECYCLE, CREATE_FREE };
+
+/* The stream of ssrc. Not there: FIND gives NULL, CREATE_RECYCLE takes a free
+ * slot or the least recently used one, CREATE_FREE takes a free slot or
+ * gives NULL. */
 static stream *find_stream(stream_table *t, uint32_t ssrc, int create) {
   stream *lru = &t->s[0];
   for (int i = 0; i < MAX_STREAMS; i++) {
@@ -200,7 +209,7 @@ static stream *find_stream(stream_table *t, uint32_t ssrc, int create) {
     if (!st->used || st->last_use < lru->last_use) lru = st;
     if (!st->used) break;
   }
-  if (!create) return NULL;
+  if (create == FIND || (create == CREATE_FREE && lru->used)) return NULL;
   memset(lru, 0, sizeof *lru);
   lru->ssrc = ssrc;
   lru->last_use = ++t->clock;
@@ -299,7 +308,8 @@ int fb_srtp_fast_protect(fb_srtp_fast *s, uint8_t *pkt, int *len, int cap) {
   if (h < 0 || n + taglen > cap) return FB_SRTP_ERR_ARG;
   uint16_t seq = (uint16_t)((pkt[2] << 8) | pkt[3]);
   uint32_t ssrc = rd32(pkt + 8);
-  stream *st = find_stream(&s->streams, ssrc, 1);
+  stream *st = find_stream(&s->streams, ssrc, CREATE_FREE);
+  if (!st) return FB_SRTP_ERR_OTHER; /* more SSRCs than a sender has slots */
   uint32_t roc = guess_roc(st, seq);
   int outl = 0;
   if (s->gcm) {
@@ -332,7 +342,7 @@ int fb_srtp_fast_unprotect(fb_srtp_fast *s, uint8_t *pkt, int *len) {
   if (n < 12 || h < 0) return FB_SRTP_ERR_ARG;
   uint16_t seq = (uint16_t)((pkt[2] << 8) | pkt[3]);
   uint32_t ssrc = rd32(pkt + 8);
-  stream *st = find_stream(&s->streams, ssrc, 0);
+  stream *st = find_stream(&s->streams, ssrc, FIND);
   stream fresh = {0};
   uint32_t roc = guess_roc(st ? st : &fresh, seq);
   if (st && replayed(st, index_of(roc, seq))) return FB_SRTP_ERR_REPLAY;
@@ -359,7 +369,7 @@ int fb_srtp_fast_unprotect(fb_srtp_fast *s, uint8_t *pkt, int *len) {
         EVP_EncryptUpdate(s->cipher, pkt + h, &outl, pkt + h, n - h) != 1)
       return FB_SRTP_ERR_OTHER;
   }
-  if (!st) st = find_stream(&s->streams, ssrc, 1);
+  if (!st) st = find_stream(&s->streams, ssrc, CREATE_RECYCLE);
   accept_index(st, index_of(roc, seq));
   *len = n;
   return FB_SRTP_OK;
@@ -416,7 +426,8 @@ int fb_srtcp_fast_protect(fb_srtcp_fast *s, uint8_t *pkt, int *len, int cap) {
   scratch *sc = thread_scratch();
   if (!sc) return FB_SRTP_ERR_OTHER;
   uint32_t ssrc = rd32(pkt + 4);
-  stream *st = find_stream(&s->streams, ssrc, 1);
+  stream *st = find_stream(&s->streams, ssrc, CREATE_FREE);
+  if (!st) return FB_SRTP_ERR_OTHER; /* more SSRCs than a sender has slots */
   int64_t idx = st->used ? st->top + 1 : 1; /* libsrtp's first index is 1 */
   if (idx > SRTCP_MAX_INDEX) return FB_SRTP_ERR_OTHER;
   uint8_t trailer[SRTCP_TRAILER];
@@ -483,7 +494,7 @@ int fb_srtcp_fast_unprotect(fb_srtcp_fast *s, uint8_t *pkt, int *len) {
   uint32_t word = rd32(pkt + n + (s->gcm ? GCM_TAG : 0));
   int encrypted = (int)(word >> 31);
   int64_t idx = word & SRTCP_MAX_INDEX;
-  stream *st = find_stream(&s->streams, ssrc, 0);
+  stream *st = find_stream(&s->streams, ssrc, FIND);
   if (st && replayed(st, idx)) return FB_SRTP_ERR_REPLAY;
   if (s->gcm) {
     int rc = srtcp_gcm_open(s, sc, pkt, n, ssrc, idx, encrypted);
@@ -500,7 +511,7 @@ int fb_srtcp_fast_unprotect(fb_srtcp_fast *s, uint8_t *pkt, int *len) {
                            n - SRTCP_HEADER) != 1))
       return FB_SRTP_ERR_OTHER;
   }
-  if (!st) st = find_stream(&s->streams, ssrc, 1);
+  if (!st) st = find_stream(&s->streams, ssrc, CREATE_RECYCLE);
   accept_index(st, idx);
   *len = n;
   return FB_SRTP_OK;

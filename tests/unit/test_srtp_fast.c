@@ -71,6 +71,45 @@ static int make_rtcp(uint8_t *pkt, uint32_t ssrc, int words, int salt) {
   return n;
 }
 
+/* A sender never recycles a stream: a new SSRC beyond its slots is refused,
+ * and the streams it has keep counting, so no (SSRC, index) pair, and so no
+ * IV, is ever used twice under one key. (fuzz_srtp found SRTCP restarting an
+ * evicted stream's index at 1.) */
+static void sender_never_recycles(int profile, const uint8_t *keysalt, int salt_len) {
+  fb_srtcp_fast *rtcp = fb_srtcp_fast_new(profile, keysalt, 16, keysalt + 16, salt_len);
+  fb_srtp_fast *rtp = fb_srtp_fast_new(profile, keysalt, 16, keysalt + 16, salt_len);
+  CHECK(rtcp && rtp, "sessions for the slot test");
+  if (!rtcp || !rtp) return;
+  int refused_rtcp = 0, refused_rtp = 0, first_again = 0;
+  uint32_t first_index = 0;
+  for (int i = 0; i < 40; i++) {
+    uint32_t ssrc = 0x1000u + (uint32_t)(i % 10); /* ten senders, more than the slots */
+    uint8_t a[1600];
+    int n = make_rtcp(a, ssrc, 4, i), na = n;
+    if (fb_srtcp_fast_protect(rtcp, a, &na, sizeof a) != FB_SRTP_OK) {
+      refused_rtcp++;
+    } else if (ssrc == 0x1000u) {
+      uint32_t idx = ((uint32_t)a[na - 14] << 24 | (uint32_t)a[na - 13] << 16 |
+                      (uint32_t)a[na - 12] << 8 | a[na - 11]) & 0x7fffffffu;
+      if (salt_len == 12) /* GCM: the index word is last */
+        idx = ((uint32_t)a[na - 4] << 24 | (uint32_t)a[na - 3] << 16 | (uint32_t)a[na - 2] << 8 |
+               a[na - 1]) & 0x7fffffffu;
+      first_again += i > 0 && idx <= first_index;
+      first_index = idx;
+    }
+    uint8_t b[1600];
+    int nb = make_rtp(b, (uint16_t)i, 960u * (uint32_t)i, 0);
+    b[8] = (uint8_t)(ssrc >> 24), b[9] = (uint8_t)(ssrc >> 16), b[10] = (uint8_t)(ssrc >> 8),
+    b[11] = (uint8_t)ssrc;
+    if (fb_srtp_fast_protect(rtp, b, &nb, sizeof b) != FB_SRTP_OK) refused_rtp++;
+  }
+  CHECK(refused_rtcp > 0 && refused_rtp > 0, "a sender refuses SSRCs beyond its slots (%d, %d)",
+        refused_rtcp, refused_rtp);
+  CHECK(first_again == 0, "a kept stream's SRTCP index only grows (%d repeats)", first_again);
+  fb_srtcp_fast_free(rtcp);
+  fb_srtp_fast_free(rtp);
+}
+
 /* SRTCP both ways against libsrtp for one profile. */
 static void srtcp_checks(int gcm, int profile, const uint8_t *keysalt, int salt_len) {
   const char *name = gcm ? "GCM SRTCP" : "CM SRTCP";
@@ -189,6 +228,7 @@ int main(void) {
     CHECK(ours && ours_in && lib_out && lib_in, "%s sessions created", name);
     if (!ours || !ours_in || !lib_out || !lib_in) continue;
     srtcp_checks(gcm, profile, keysalt, salt_len);
+    sender_never_recycles(profile, keysalt, salt_len);
 
     int same = 0, lib_accepts = 0, we_accept = 0, total = 0;
     for (int i = 0; i < 300; i++) {
