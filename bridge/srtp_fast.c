@@ -348,18 +348,25 @@ int fb_srtp_fast_unprotect(fb_srtp_fast *s, uint8_t *pkt, int *len) {
   if (st && replayed(st, index_of(roc, seq))) return FB_SRTP_ERR_REPLAY;
   int outl = 0;
   if (s->gcm) {
-    uint8_t iv[12], tag[GCM_TAG], work[1500];
-    if (n - h > (int)sizeof work) return FB_SRTP_ERR_ARG;
+    uint8_t iv[12], tag[GCM_TAG], stack_work[1500];
+    /* decrypt into a scratch buffer so a forged packet leaves pkt untouched
+     * (a datagram bigger than an MTU, never seen from a browser: the heap) */
+    uint8_t *work = n - h <= (int)sizeof stack_work ? stack_work : malloc((size_t)(n - h));
+    if (!work) return FB_SRTP_ERR_OTHER;
     gcm_iv(s->salt, ssrc, index_of(roc, seq), iv);
     memcpy(tag, pkt + n, GCM_TAG);
-    /* decrypt into a scratch buffer so a forged packet leaves pkt untouched */
+    int rc = FB_SRTP_OK;
     if (EVP_DecryptInit_ex(s->cipher, NULL, NULL, NULL, iv) != 1 ||
         EVP_DecryptUpdate(s->cipher, NULL, &outl, pkt, h) != 1 ||
         EVP_DecryptUpdate(s->cipher, work, &outl, pkt + h, n - h) != 1 ||
         EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, GCM_TAG, tag) != 1)
-      return FB_SRTP_ERR_OTHER;
-    if (EVP_DecryptFinal_ex(s->cipher, work + outl, &outl) != 1) return FB_SRTP_ERR_AUTH;
-    memcpy(pkt + h, work, (size_t)(n - h));
+      rc = FB_SRTP_ERR_OTHER;
+    else if (EVP_DecryptFinal_ex(s->cipher, work + outl, &outl) != 1)
+      rc = FB_SRTP_ERR_AUTH;
+    else
+      memcpy(pkt + h, work, (size_t)(n - h));
+    if (work != stack_work) free(work);
+    if (rc != FB_SRTP_OK) return rc;
   } else {
     uint8_t iv[16], tag[20];
     if (cm_tag(s, pkt, n, roc, tag) != 0) return FB_SRTP_ERR_OTHER;
@@ -468,20 +475,26 @@ int fb_srtcp_fast_protect(fb_srtcp_fast *s, uint8_t *pkt, int *len, int cap) {
  * the tag verifies. 0 ok, 1 auth failure, -1 error. */
 static int srtcp_gcm_open(const fb_srtcp_fast *s, scratch *sc, uint8_t *pkt, int n,
                           uint32_t ssrc, int64_t idx, int encrypted) {
-  uint8_t iv[12], tag[GCM_TAG], work[1500];
+  uint8_t iv[12], tag[GCM_TAG], stack_work[1500];
   int body = encrypted ? n - SRTCP_HEADER : 0, aad = n - body, outl = 0;
-  if (body > (int)sizeof work) return -1;
+  /* a datagram bigger than an MTU (never seen from a browser): the heap */
+  uint8_t *work = body <= (int)sizeof stack_work ? stack_work : malloc((size_t)body);
+  if (!work) return -1;
   gcm_iv(s->salt, ssrc, idx, iv);
   memcpy(tag, pkt + n, GCM_TAG);
+  int rc = 0;
   if (EVP_DecryptInit_ex(sc->gcm, EVP_aes_128_gcm(), NULL, s->k_e, iv) != 1 ||
       EVP_DecryptUpdate(sc->gcm, NULL, &outl, pkt, aad) != 1 ||
       EVP_DecryptUpdate(sc->gcm, NULL, &outl, pkt + n + GCM_TAG, SRTCP_TRAILER) != 1 ||
       EVP_DecryptUpdate(sc->gcm, work, &outl, pkt + aad, body) != 1 ||
       EVP_CIPHER_CTX_ctrl(sc->gcm, EVP_CTRL_GCM_SET_TAG, GCM_TAG, tag) != 1)
-    return -1;
-  if (EVP_DecryptFinal_ex(sc->gcm, work + outl, &outl) != 1) return 1;
-  memcpy(pkt + aad, work, (size_t)body);
-  return 0;
+    rc = -1;
+  else if (EVP_DecryptFinal_ex(sc->gcm, work + outl, &outl) != 1)
+    rc = 1;
+  else
+    memcpy(pkt + aad, work, (size_t)body);
+  if (work != stack_work) free(work);
+  return rc;
 }
 
 int fb_srtcp_fast_unprotect(fb_srtcp_fast *s, uint8_t *pkt, int *len) {
