@@ -210,11 +210,18 @@ def main():
     expect = 100.0 * (down.get("rtp_lost", 0) + down.get("rtp_late", 0)) / down["rtp_in"] \
         if down.get("rtp_in") else None
     got = lj_d.get("loss_pct")
+    # What the bridge could add is loss on top of the path's, so the check is
+    # one-sided: at least what the path dropped (the counting works), at most
+    # drops + out-of-order + 1 point. The load tool takes some out-of-order
+    # packets in time, so it measures less than drops + out-of-order; a
+    # two-sided "within 1 point" failed a clean hour on 12.68 vs 11.66.
+    dropped = 100.0 * down.get("rtp_lost", 0) / down["rtp_in"] if down.get("rtp_in") else None
     check("impaired path: loss the participants measured = what the path did to their RTP",
-          got is not None and expect is not None and abs(got - expect) <= 1.0,
+          got is not None and expect is not None and dropped is not None
+          and dropped - 0.5 <= got <= expect + 1.0,
           f"{fmt(got, 2)} % measured; path: {fmt(100.0 * down.get('rtp_lost', 0) / max(1, down.get('rtp_in', 1)), 2)} % "
           f"dropped + {fmt(100.0 * down.get('rtp_late', 0) / max(1, down.get('rtp_in', 1)), 2)} % delivered out of "
-          f"order = {fmt(expect, 2)} %", "within 1 point")
+          f"order = {fmt(expect, 2)} %", "dropped - 0.5 .. dropped + out of order + 1")
     note("impaired path, load tool's gap counter: gaps > 60 ms / max gap (network holes, not judged)",
          f"{lj_d.get('gaps')} on {lj_d.get('listeners_with_gaps')} of {lj_d.get('listeners')} "
          f"listener sessions / {fmt(lj_d.get('max_gap_ms'), 0)} ms")
