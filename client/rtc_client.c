@@ -383,41 +383,7 @@ static void start_dtls(fb_rtc_client *c, uint64_t now) {
 /* Downlink RTP counted from its clear header, as fb_rtc_on_rtp (rtc_media.c)
  * counts it, minus the SRTP check, payload length and decode. */
 static void light_rtp(fb_rtc_client *c, const uint8_t *buf, uint64_t now) {
-  uint16_t seq = fb_rtc_r16(buf + 2);
-  uint32_t ts = fb_rtc_r32(buf + 4), ssrc = fb_rtc_r32(buf + 8);
-  c->st.rtp_packets_rx++;
-  c->st.last_rtp_ns = now;
-  if (!c->st.first_audio_ns) c->st.first_audio_ns = now;
-  if (!c->have_seq || ssrc != c->st.rx_ssrc) {
-    c->have_seq = 1;
-    c->st.rx_ssrc = ssrc;
-    c->last_seq = seq;
-    c->cycles = 0;
-    c->base_ext = seq;
-    c->received = c->expected_prior = c->received_prior = 0;
-    c->have_transit = 0;
-    c->jitter = 0;
-  } else {
-    uint16_t d = (uint16_t)(seq - c->last_seq);
-    if (d == 0 || d >= 0x8000) {
-      c->st.late_packets++;
-      return;
-    }
-    if (d > 1) {
-      c->st.seq_gaps++;
-      c->st.lost_packets += d - 1u;
-    }
-    if (seq < c->last_seq) c->cycles += 65536;
-    c->last_seq = seq;
-  }
-  c->received++;
-  int64_t transit = (int64_t)(now / 1000 * 48 / 1000) - (int64_t)ts; /* RFC 3550 A.8 */
-  if (c->have_transit) {
-    int64_t dd = transit - c->last_transit;
-    c->jitter += ((double)(dd < 0 ? -dd : dd) - c->jitter) / 16.0;
-  }
-  c->last_transit = transit;
-  c->have_transit = 1;
+  fb_rtc_count_rtp(c, fb_rtc_r16(buf + 2), fb_rtc_r32(buf + 4), fb_rtc_r32(buf + 8), now);
 }
 
 /* ---- the event entry points --------------------------------------------------------- */

@@ -174,6 +174,18 @@ int fb_rtc_raw_send(fb_rtc_client *c, const uint8_t *buf, size_t len);
 void fb_rtc_on_rtp(fb_rtc_client *c, uint8_t *buf, int n, uint64_t now);
 void fb_rtc_on_rtcp(fb_rtc_client *c, uint8_t *buf, int n, uint64_t now);
 
+/* rtc_media.c: count one downlink RTP packet (receive stats, RFC 3550
+ * sequence extension and interarrival jitter). Returns how many packets
+ * before it were lost (0 or more), or -1 for a duplicate or late one. */
+int fb_rtc_count_rtp(fb_rtc_client *c, uint16_t seq, uint32_t ts, uint32_t ssrc, uint64_t now);
+
+/* rtc_media.c: one Opus frame as a protected RTP packet in c->txbuf (marker
+ * on the first, the audio-level extension when negotiated). The stream
+ * advances (seq, ts, counters, last_pkt) only when the packet fits cap.
+ * Its length, or -1. */
+int fb_rtc_protect_opus(fb_rtc_client *c, const uint8_t *opus, int len, int level_dbov,
+                       size_t cap);
+
 /* rtc_media.c: send an SRTCP SR/RR + SDES now. */
 void fb_rtc_send_rtcp(fb_rtc_client *c, uint64_t now);
 

@@ -157,6 +157,46 @@ static void pcm_commit(fb_rtc_client *c, int got) {
   c->pcm_total += got;
 }
 
+int fb_rtc_count_rtp(fb_rtc_client *c, uint16_t seq, uint32_t ts, uint32_t ssrc, uint64_t now) {
+  c->st.rtp_packets_rx++;
+  c->st.last_rtp_ns = now;
+  if (!c->st.first_audio_ns) c->st.first_audio_ns = now;
+  int lost = 0;
+  if (!c->have_seq || ssrc != c->st.rx_ssrc) {
+    c->have_seq = 1;
+    c->st.rx_ssrc = ssrc;
+    c->last_seq = seq;
+    c->cycles = 0;
+    c->base_ext = seq;
+    c->received = c->expected_prior = c->received_prior = 0;
+    c->have_transit = 0;
+    c->jitter = 0;
+  } else {
+    uint16_t d = (uint16_t)(seq - c->last_seq);
+    if (d == 0 || d >= 0x8000) {
+      c->st.late_packets++;
+      return -1;
+    }
+    if (d > 1) {
+      c->st.seq_gaps++;
+      c->st.lost_packets += d - 1u;
+      lost = d - 1;
+    }
+    if (seq < c->last_seq) c->cycles += 65536;
+    c->last_seq = seq;
+  }
+  c->received++;
+  /* RFC 3550 A.8 interarrival jitter, in timestamp units */
+  int64_t transit = (int64_t)(now / 1000 * 48 / 1000) - (int64_t)ts;
+  if (c->have_transit) {
+    int64_t dd = transit - c->last_transit;
+    c->jitter += ((double)(dd < 0 ? -dd : dd) - c->jitter) / 16.0;
+  }
+  c->last_transit = transit;
+  c->have_transit = 1;
+  return lost;
+}
+
 void fb_rtc_on_rtp(fb_rtc_client *c, uint8_t *buf, int n, uint64_t now) {
   int rc = fb_srtp_unprotect(c->srtp, buf, &n);
   if (rc != FB_SRTP_OK) {
@@ -171,46 +211,9 @@ void fb_rtc_on_rtp(fb_rtc_client *c, uint8_t *buf, int n, uint64_t now) {
     c->st.rx_other++;
     return;
   }
-  c->st.rtp_packets_rx++;
   c->st.rtp_bytes_rx += plen;
-  c->st.last_rtp_ns = now;
-  if (!c->st.first_audio_ns) c->st.first_audio_ns = now;
-
-  int lost = 0;
-  if (!c->have_seq || ssrc != c->st.rx_ssrc) {
-    c->have_seq = 1;
-    c->st.rx_ssrc = ssrc;
-    c->last_seq = seq;
-    c->cycles = 0;
-    c->base_ext = seq;
-    c->received = c->expected_prior = c->received_prior = 0;
-    c->have_transit = 0;
-    c->jitter = 0;
-  } else {
-    uint16_t d = (uint16_t)(seq - c->last_seq);
-    if (d == 0 || d >= 0x8000) {
-      c->st.late_packets++; /* duplicate or older than what we played */
-      return;
-    }
-    if (d > 1) {
-      c->st.seq_gaps++;
-      c->st.lost_packets += d - 1u;
-      lost = d - 1;
-    }
-    if (seq < c->last_seq) c->cycles += 65536;
-    c->last_seq = seq;
-  }
-  c->received++;
-  /* RFC 3550 A.8 interarrival jitter, in timestamp units */
-  int64_t arrival = (int64_t)(now / 1000 * 48 / 1000);
-  int64_t transit = arrival - (int64_t)ts;
-  if (c->have_transit) {
-    int64_t dd = transit - c->last_transit;
-    if (dd < 0) dd = -dd;
-    c->jitter += ((double)dd - c->jitter) / 16.0;
-  }
-  c->last_transit = transit;
-  c->have_transit = 1;
+  int lost = fb_rtc_count_rtp(c, seq, ts, ssrc, now);
+  if (lost < 0) return; /* duplicate or older than what we played */
 
   if (!c->decode || plen == 0) return;
   if (!c->dec && !(c->dec = fb_decoder_new())) return;
@@ -231,12 +234,11 @@ void fb_rtc_on_rtp(fb_rtc_client *c, uint8_t *buf, int n, uint64_t now) {
 
 /* ---- sending ------------------------------------------------------------------------- */
 
-int fb_rtc_client_send_opus(fb_rtc_client *c, const uint8_t *opus, int len, int level_dbov,
-                            uint64_t now) {
-  (void)now;
+int fb_rtc_protect_opus(fb_rtc_client *c, const uint8_t *opus, int len, int level_dbov,
+                       size_t cap) {
   if (c->state != FB_RTC_CONNECTED || !c->srtp || !opus || len <= 0 || len > FB_MAX_OPUS)
     return -1;
-  uint8_t *p = (uint8_t *)c->txbuf;
+  uint8_t *p = (uint8_t *)c->txbuf; /* 4-byte aligned */
   int ext = c->level_ext > 0;
   p[0] = (uint8_t)(0x80 | (ext ? 0x10 : 0));
   p[1] = (uint8_t)((c->sent_first ? 0 : 0x80) | c->pt);
@@ -258,6 +260,7 @@ int fb_rtc_client_send_opus(fb_rtc_client *c, const uint8_t *opus, int len, int 
   memcpy(p + hl, opus, (size_t)len);
   int n = (int)hl + len;
   if (fb_srtp_protect(c->srtp, p, &n, (int)sizeof c->txbuf) != FB_SRTP_OK) return -1;
+  if ((size_t)n > cap) return -1;
   c->sent_first = 1;
   c->seq++;
   c->ts += FB_FRAME;
@@ -265,7 +268,15 @@ int fb_rtc_client_send_opus(fb_rtc_client *c, const uint8_t *opus, int len, int 
   c->st.rtp_bytes_tx += (uint64_t)len;
   memcpy(c->last_pkt, p, (size_t)n);
   c->last_len = (size_t)n;
-  return fb_rtc_raw_send(c, p, (size_t)n) == 0 ? n : -1;
+  return n;
+}
+
+int fb_rtc_client_send_opus(fb_rtc_client *c, const uint8_t *opus, int len, int level_dbov,
+                            uint64_t now) {
+  (void)now;
+  int n = fb_rtc_protect_opus(c, opus, len, level_dbov, SIZE_MAX);
+  if (n < 0) return -1;
+  return fb_rtc_raw_send(c, (const uint8_t *)c->txbuf, (size_t)n) == 0 ? n : -1;
 }
 
 int fb_rtc_client_send_audio(fb_rtc_client *c, const float *pcm960, uint64_t now) {
