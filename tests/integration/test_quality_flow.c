@@ -29,6 +29,7 @@
 #include "signalling/token.h"
 #include "ws_client.h"
 #include "chair_client.h"
+#include "test_config.h"
 
 #define SECRET "quality-flow-secret-0123456789"
 #define MEETING "qf"
@@ -151,14 +152,7 @@ int main(void) {
   char db[128];
   snprintf(db, sizeof db, "%s/meeting.db", dir);
   fb_log_set_level(FB_LOG_WARN);
-  fb_config *cfg = malloc(sizeof *cfg);
-  fb_config_defaults(cfg);
-  cfg->media_port = 0;
-  cfg->sig_port = 0;
-  snprintf(cfg->floor_pipeline, sizeof cfg->floor_pipeline, "builtin:tone:440");
-  snprintf(cfg->sig_www, sizeof cfg->sig_www, "%s", dir);
-  snprintf(cfg->token_secret, sizeof cfg->token_secret, "%s", SECRET);
-  snprintf(cfg->meeting_id, sizeof cfg->meeting_id, "%s", MEETING);
+  fb_config *cfg = test_config_new(dir, MEETING, SECRET);
   snprintf(cfg->store_path, sizeof cfg->store_path, "%s", db);
   cfg->floor_min_mos = 3.6;
   cfg->floor_max_loss_pct = 8;

@@ -40,6 +40,7 @@
 #include "signalling/token.h"
 #include "ws_client.h"
 #include "chair_client.h"
+#include "test_config.h"
 
 #define SECRET "chair-test-secret-0123456789abcdef"
 #define MEETING "sg12-wp1"
@@ -618,14 +619,8 @@ int main(void) {
   write_file(path, "SECRET-MARKER\n");
 
   fb_log_set_level(getenv("FB_TEST_DEBUG") ? FB_LOG_DEBUG : FB_LOG_WARN);
-  fb_config *cfg = malloc(sizeof *cfg);
-  fb_config_defaults(cfg);
-  cfg->media_port = 0;
-  strcpy(cfg->floor_pipeline, "builtin:tone:440");
-  cfg->sig_port = 0;
-  snprintf(cfg->sig_www, sizeof cfg->sig_www, "%s/no-www", dir);
-  snprintf(cfg->token_secret, sizeof cfg->token_secret, "%s", SECRET);
-  snprintf(cfg->meeting_id, sizeof cfg->meeting_id, "%s", MEETING);
+  snprintf(path, sizeof path, "%s/no-www", dir);
+  fb_config *cfg = test_config_new(path, MEETING, SECRET);
   snprintf(cfg->floor_sessions, sizeof cfg->floor_sessions,
            "Opening plenary:webcast, Working party 1:interactive, Closing plenary:webcast");
   cfg->floor_start_session = 1;

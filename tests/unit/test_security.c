@@ -25,6 +25,7 @@
 #include "check.h"
 #include "signalling/server.h"
 #include "signalling/token.h"
+#include "test_config.h"
 #include "ws_client.h"
 
 #define SECRET "security-test-secret-0123456789"
@@ -128,14 +129,7 @@ int main(void) {
   CHECK(fb_config_validate(&c, err, sizeof err) == 0, "the demo on loopback stays allowed: %s", err);
 
   /* revocation, live */
-  fb_config *cfg = malloc(sizeof *cfg);
-  fb_config_defaults(cfg);
-  cfg->media_port = 0;
-  cfg->sig_port = 0;
-  snprintf(cfg->floor_pipeline, sizeof cfg->floor_pipeline, "builtin:tone:440");
-  snprintf(cfg->sig_www, sizeof cfg->sig_www, "%s", dir);
-  snprintf(cfg->token_secret, sizeof cfg->token_secret, "%s", SECRET);
-  snprintf(cfg->meeting_id, sizeof cfg->meeting_id, "%s", MEETING);
+  fb_config *cfg = test_config_new(dir, MEETING, SECRET);
   snprintf(cfg->revoked_file, sizeof cfg->revoked_file, "%s", revoked);
   cfg->webrtc_consent_timeout_s = 5;
   fb_bridge *b = fb_bridge_new(cfg, err, sizeof err);

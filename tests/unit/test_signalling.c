@@ -33,6 +33,7 @@
 #include "bridge/bridge.h"
 #include "bridge/log.h"
 #include "check.h"
+#include "test_config.h"
 #include "ws_client.h"
 #include "signalling/meeting.h"
 #include "signalling/server.h"
@@ -538,14 +539,9 @@ int main(void) {
   snprintf(path, sizeof path, "%s/secret-file", dir);
   write_file(path, SECRET "\n");
 
-  fb_config *cfg = malloc(sizeof *cfg);
-  fb_config_defaults(cfg);
-  cfg->media_port = 0;
-  strcpy(cfg->floor_pipeline, "builtin:tone:440");
-  cfg->sig_port = 0;
-  snprintf(cfg->sig_www, sizeof cfg->sig_www, "%s/www", dir);
+  snprintf(path, sizeof path, "%s/www", dir);
+  fb_config *cfg = test_config_new(path, MEETING, NULL);
   snprintf(cfg->token_secret_file, sizeof cfg->token_secret_file, "%s/secret-file", dir);
-  snprintf(cfg->meeting_id, sizeof cfg->meeting_id, "%s", MEETING);
   cfg->sig_max_message_bytes = MAX_MSG;
   cfg->sig_max_conns_per_ip = PER_IP;
   strcpy(cfg->turn_urls, "turn:127.0.0.1:3478?transport=udp");
