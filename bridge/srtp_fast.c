@@ -301,6 +301,34 @@ static uint32_t rd32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+/* AES-GCM open: authenticate aad (aad2 follows it: SRTCP's trailer) and
+ * body under tag, and decrypt body in place only when the tag verifies, so a
+ * forged packet leaves the buffer untouched. key NULL: ctx is already keyed.
+ * 0 ok, 1 authentication failure, -1 error. The scratch buffer is on the
+ * stack for an MTU-sized body, on the heap for a bigger datagram (never seen
+ * from a browser). */
+static int gcm_open(EVP_CIPHER_CTX *ctx, const uint8_t *key, const uint8_t iv[12],
+                    const uint8_t *aad, int aad_len, const uint8_t *aad2, int aad2_len,
+                    uint8_t *body, int body_len, const uint8_t *tag_in) {
+  uint8_t tag[GCM_TAG], stack_work[1500];
+  uint8_t *work = body_len <= (int)sizeof stack_work ? stack_work : malloc((size_t)body_len);
+  if (!work) return -1;
+  memcpy(tag, tag_in, GCM_TAG);
+  int outl = 0, rc = 0;
+  if (EVP_DecryptInit_ex(ctx, key ? EVP_aes_128_gcm() : NULL, NULL, key, iv) != 1 ||
+      EVP_DecryptUpdate(ctx, NULL, &outl, aad, aad_len) != 1 ||
+      (aad2_len && EVP_DecryptUpdate(ctx, NULL, &outl, aad2, aad2_len) != 1) ||
+      EVP_DecryptUpdate(ctx, work, &outl, body, body_len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG, tag) != 1)
+    rc = -1;
+  else if (EVP_DecryptFinal_ex(ctx, work + outl, &outl) != 1)
+    rc = 1;
+  else
+    memcpy(body, work, (size_t)body_len);
+  if (work != stack_work) free(work);
+  return rc;
+}
+
 int fb_srtp_fast_protect(fb_srtp_fast *s, uint8_t *pkt, int *len, int cap) {
   int n = *len;
   int h = header_len(pkt, n);
@@ -348,25 +376,10 @@ int fb_srtp_fast_unprotect(fb_srtp_fast *s, uint8_t *pkt, int *len) {
   if (st && replayed(st, index_of(roc, seq))) return FB_SRTP_ERR_REPLAY;
   int outl = 0;
   if (s->gcm) {
-    uint8_t iv[12], tag[GCM_TAG], stack_work[1500];
-    /* decrypt into a scratch buffer so a forged packet leaves pkt untouched
-     * (a datagram bigger than an MTU, never seen from a browser: the heap) */
-    uint8_t *work = n - h <= (int)sizeof stack_work ? stack_work : malloc((size_t)(n - h));
-    if (!work) return FB_SRTP_ERR_OTHER;
+    uint8_t iv[12];
     gcm_iv(s->salt, ssrc, index_of(roc, seq), iv);
-    memcpy(tag, pkt + n, GCM_TAG);
-    int rc = FB_SRTP_OK;
-    if (EVP_DecryptInit_ex(s->cipher, NULL, NULL, NULL, iv) != 1 ||
-        EVP_DecryptUpdate(s->cipher, NULL, &outl, pkt, h) != 1 ||
-        EVP_DecryptUpdate(s->cipher, work, &outl, pkt + h, n - h) != 1 ||
-        EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, GCM_TAG, tag) != 1)
-      rc = FB_SRTP_ERR_OTHER;
-    else if (EVP_DecryptFinal_ex(s->cipher, work + outl, &outl) != 1)
-      rc = FB_SRTP_ERR_AUTH;
-    else
-      memcpy(pkt + h, work, (size_t)(n - h));
-    if (work != stack_work) free(work);
-    if (rc != FB_SRTP_OK) return rc;
+    int rc = gcm_open(s->cipher, NULL, iv, pkt, h, NULL, 0, pkt + h, n - h, pkt + n);
+    if (rc != 0) return rc > 0 ? FB_SRTP_ERR_AUTH : FB_SRTP_ERR_OTHER;
   } else {
     uint8_t iv[16], tag[20];
     if (cm_tag(s, pkt, n, roc, tag) != 0) return FB_SRTP_ERR_OTHER;
@@ -471,30 +484,15 @@ int fb_srtcp_fast_protect(fb_srtcp_fast *s, uint8_t *pkt, int *len, int cap) {
   return FB_SRTP_OK;
 }
 
-/* AES-GCM open of pkt[0..n) followed by tag and trailer, in place only when
- * the tag verifies. 0 ok, 1 auth failure, -1 error. */
+/* AES-GCM open of pkt[0..n) followed by tag and trailer (AAD: the header,
+ * or all of pkt when not encrypted, then the trailer). As gcm_open. */
 static int srtcp_gcm_open(const fb_srtcp_fast *s, scratch *sc, uint8_t *pkt, int n,
                           uint32_t ssrc, int64_t idx, int encrypted) {
-  uint8_t iv[12], tag[GCM_TAG], stack_work[1500];
-  int body = encrypted ? n - SRTCP_HEADER : 0, aad = n - body, outl = 0;
-  /* a datagram bigger than an MTU (never seen from a browser): the heap */
-  uint8_t *work = body <= (int)sizeof stack_work ? stack_work : malloc((size_t)body);
-  if (!work) return -1;
+  uint8_t iv[12];
+  int body = encrypted ? n - SRTCP_HEADER : 0, aad = n - body;
   gcm_iv(s->salt, ssrc, idx, iv);
-  memcpy(tag, pkt + n, GCM_TAG);
-  int rc = 0;
-  if (EVP_DecryptInit_ex(sc->gcm, EVP_aes_128_gcm(), NULL, s->k_e, iv) != 1 ||
-      EVP_DecryptUpdate(sc->gcm, NULL, &outl, pkt, aad) != 1 ||
-      EVP_DecryptUpdate(sc->gcm, NULL, &outl, pkt + n + GCM_TAG, SRTCP_TRAILER) != 1 ||
-      EVP_DecryptUpdate(sc->gcm, work, &outl, pkt + aad, body) != 1 ||
-      EVP_CIPHER_CTX_ctrl(sc->gcm, EVP_CTRL_GCM_SET_TAG, GCM_TAG, tag) != 1)
-    rc = -1;
-  else if (EVP_DecryptFinal_ex(sc->gcm, work + outl, &outl) != 1)
-    rc = 1;
-  else
-    memcpy(pkt + aad, work, (size_t)body);
-  if (work != stack_work) free(work);
-  return rc;
+  return gcm_open(sc->gcm, s->k_e, iv, pkt, aad, pkt + n + GCM_TAG, SRTCP_TRAILER, pkt + aad,
+                  body, pkt + n);
 }
 
 int fb_srtcp_fast_unprotect(fb_srtcp_fast *s, uint8_t *pkt, int *len) {
