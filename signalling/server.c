@@ -130,6 +130,9 @@ struct fb_signalling {
   /* per-IP WebSocket counts (signalling thread only) */
   ip_count *ips;
   int nips, capips;
+  /* refused upgrades: at most one log line a second (signalling thread) */
+  time_t refused_logged_at;
+  int refused_suppressed;
   /* what lws keeps pointers to */
   struct lws_protocols protocols[2];
   fb_http_mounts mounts;
@@ -407,6 +410,24 @@ static int http_request(fb_signalling *s, struct lws *wsi, pss *p, const char *u
 
 /* ---- the protocol callback ----------------------------------------------- */
 
+/* A refused WebSocket upgrade leaves a line in the log with its reason, but
+ * at most one a second: a scanner or a looping client must not flood it. */
+static void log_refused(fb_signalling *s, const char *ip, const char *why) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (s->refused_logged_at == now.tv_sec) {
+    s->refused_suppressed++;
+    return;
+  }
+  if (s->refused_suppressed)
+    fb_log(FB_LOG_WARN, "signalling", "WebSocket upgrade refused: %s: %s (and %d more refused "
+           "since the last line)", ip, why, s->refused_suppressed);
+  else
+    fb_log(FB_LOG_WARN, "signalling", "WebSocket upgrade refused: %s: %s", ip, why);
+  s->refused_logged_at = now.tv_sec;
+  s->refused_suppressed = 0;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len) {
   fb_signalling *s = lws_context_user(lws_get_context(wsi));
@@ -422,13 +443,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     break;
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
     char uri[64] = "", ip[64] = "";
-    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0)
-      return 1; /* WebSocket only on /ws */
     lws_get_peer_simple(wsi, ip, sizeof ip);
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0) {
+      log_refused(s, ip, "not on /ws (the only WebSocket path)");
+      return 1;
+    }
     ip_count *c = ip_find(s, ip);
     if (c && c->n >= s->max_per_ip) {
-      fb_log(FB_LOG_WARN, "signalling", "%s: connection refused: %d open from this address", ip,
-             c->n);
+      char why[96];
+      snprintf(why, sizeof why, "%d open from this address ([signalling] max_connections_per_ip)",
+               c->n);
+      log_refused(s, ip, why);
       return 1;
     }
     return 0;
@@ -560,6 +585,16 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
   if (tls) {
     info.ssl_cert_filepath = s->cert;
     info.ssl_private_key_filepath = s->key;
+    /* ALPN offers only http/1.1, never h2. With h2 on offer Chromium sends
+     * each page's WebSocket over the origin's existing HTTP/2 connection
+     * (RFC 8441 extended CONNECT), and libwebsockets 4.2 (Debian 12) fails
+     * that stream: net::ERR_HTTP2_PROTOCOL_ERROR, pages stuck reconnecting.
+     * Its h2 server also truncates dynamic bodies (/metrics stopped at
+     * 4,107 of 4,253 bytes, then a 10 s hang and a reset). HTTP/2 buys a
+     * meeting nothing here: a page loads a handful of files once and then
+     * lives on one WebSocket, so one TLS connection per WebSocket is the
+     * cost, and every browser and scraper speaks HTTP/1.1 over TLS. */
+    info.alpn = "http/1.1";
   }
   s->ctx = lws_create_context(&info);
   if (!s->ctx) {

@@ -215,8 +215,9 @@ export class Harness {
   async startBridge(opts = {}) {
     const bin = findBinary();
     const paWav = path.join(this.tmp, 'pa.wav');
-    const conf = path.join(this.tmp, 'bridge.conf');
-    await writeFile(conf, [
+    let conf = path.join(this.tmp, 'bridge.conf');
+    if (opts.config) conf = path.resolve(REPO, opts.config);
+    else await writeFile(conf, [
       '# written by tests/e2e/harness.mjs',
       '[bridge]', 'bind = 127.0.0.1', 'media_port = 0',
       `control_socket = ${path.join(this.tmp, 'control.sock')}`,
@@ -226,7 +227,20 @@ export class Harness {
       '[meeting]', `id = ${MEETING}`, `token_secret = ${this.secret}`,
       '',
     ].join('\n'));
-    const sets = [...(opts.sets || [])];
+    const sets = [];
+    if (opts.config) {
+      // A shipped configuration as is, but on ephemeral ports, serving this
+      // checkout's pages, with its files in the temp dir and our secret.
+      sets.push('bridge.media_port=0', 'signalling.port=0', `signalling.www=${WEB_DIR}`,
+        `bridge.control_socket=${path.join(this.tmp, 'control.sock')}`,
+        `pa.pipeline=wavenc ! filesink location="${paWav}"`, `meeting.token_secret=${this.secret}`);
+    }
+    if (opts.tls) {
+      const { cert, key } = await this.selfSignedCert();
+      sets.push(`signalling.tls_cert=${cert}`, `signalling.tls_key=${key}`);
+      this.tls = true;
+    }
+    sets.push(...(opts.sets || []));
     if (opts.turn) sets.push(`turn.urls=${opts.turn.url}`, `turn.secret=${opts.turn.secret}`);
     const args = ['--config', conf, ...sets.flatMap((s) => ['--set', s])];
     const proc = spawn(bin, args, {
@@ -260,6 +274,18 @@ export class Harness {
     }
     b.url = res.url.replace(/\/$/, '');
     return b;
+  }
+
+  /** The self-signed certificate scripts/demo makes (same openssl command):
+   * P-256, CN=localhost, SAN localhost and 127.0.0.1. */
+  async selfSignedCert() {
+    const cert = path.join(this.tmp, 'cert.pem'), key = path.join(this.tmp, 'key.pem');
+    if (!existsSync(cert)) {
+      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+        '-days', '30', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout', key, '-out', cert]);
+    }
+    return { cert, key };
   }
 
   /** Stop the bridge and start a new one with the same options on the same
@@ -374,6 +400,9 @@ export class Harness {
     const ctx = await withTimeout(chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM, headless: true, args, timeout: 30000,
       viewport,
+      // the self-signed certificate, accepted as a person does once in the
+      // browser (scripts/demo's flow); a real deployment has a real one
+      ignoreHTTPSErrors: true,
     }), 40000, 'Chromium to start');
     this.contexts.push(ctx);
     return ctx;
