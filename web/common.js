@@ -167,6 +167,7 @@
       errors: [],           // {code, message, request} shown, oldest first (bounded)
       messages: [],         // other server messages (you, queue, roster, ...), oldest first (bounded)
       messagesDropped: 0,   // how many the bound has dropped from the front
+      failure: null,        // why connecting fails: {kind, reason, since, help} (null once joined)
       received: null, stats: null, send: null, // filled in below
     };
     window.floorbridge = fb;
@@ -361,6 +362,54 @@
     let gaveUp = false;
     let pingSeq = 0;
 
+    // Why a WebSocket that never opened failed. The browser's WebSocket API
+    // gives no reason (always close code 1006), so ask the same origin over
+    // plain HTTP: unreachable there too means the network, a firewall or the
+    // TLS certificate; reachable means the server or something in between
+    // (a proxy, an HTTP/2 or TLS protocol error) refused the WebSocket itself.
+    async function diagnose() {
+      try {
+        const ctl = new AbortController();
+        const t = setTimeout(() => ctl.abort(), 4000);
+        const r = await fetch(`${location.protocol}//${location.host}/healthz`, { cache: 'no-store', signal: ctl.signal });
+        clearTimeout(t);
+        return { kind: 'refused', reason: `the server answers (HTTP ${r.status}) but the WebSocket to it failed ` +
+          '(a proxy or firewall blocking WebSockets, or a TLS/HTTP protocol error)' };
+      } catch (e) {
+        // navigator.onLine alone is no proof (it is false on a loopback-only
+        // machine that still reaches the server), so only after a failed fetch
+        if (navigator.onLine === false) {
+          return { kind: 'offline', reason: `cannot reach ${location.host}: this device reports no network connection` };
+        }
+        return { kind: 'unreachable', reason: `cannot reach ${location.host} (network, firewall, or its TLS certificate)` };
+      }
+    }
+    const HELP_AFTER_MS = 10000;
+    const HELP_TEXT = 'Check that this device is online, that this page\'s address opens in a new tab ' +
+      '(accept the certificate if asked), and that no VPN, proxy or firewall blocks secure WebSockets to ' +
+      `${location.host}. If it still fails, tell the meeting secretariat what this message says.`;
+    let helpTimer = null;
+    // Record a failed attempt; after HELP_AFTER_MS of failing, add what to check.
+    function failed(kind, reason) {
+      const since = fb.failure ? fb.failure.since : (fb.timings.wsStart || performance.now());
+      const help = performance.now() - since >= HELP_AFTER_MS;
+      fb.failure = { kind, reason, since, help };
+      if (!helpTimer && !help) {
+        helpTimer = setTimeout(() => {
+          helpTimer = null;
+          if (fb.failure && !fb.failure.help) { fb.failure.help = true; showNotice(noticeText()); }
+        }, Math.max(0, since + HELP_AFTER_MS - performance.now()));
+      }
+      return reason;
+    }
+    function noticeText() {
+      const f = fb.failure;
+      if (!f) return '';
+      const r = `${f.reason[0].toUpperCase()}${f.reason.slice(1)}.`;
+      if (!f.help) return r;
+      return `${r} Still not connected after ${Math.round((performance.now() - f.since) / 1000)} s. ${HELP_TEXT}`;
+    }
+
     function wsUrl() {
       return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
     }
@@ -390,12 +439,13 @@
       try {
         s.ws = new WebSocket(wsUrl());
       } catch (e) {
-        retryLater('could not open the connection');
+        retryLater(failed('unreachable', `could not open the connection (${e && e.name ? e.name : e})`));
         return;
       }
       fb.connects++;
       s.ws.onopen = () => {
         if (s !== cur) return;
+        s.opened = true;
         fb.timings.wsOpen = performance.now();
         send(s, { type: 'join', token: cfg.token });
         later(s, JOIN_TIMEOUT_MS, () => { if (!s.joined) retryLater('the server did not answer in time'); });
@@ -412,8 +462,14 @@
       s.ws.onerror = () => { /* a close follows */ };
       s.ws.onclose = (ev) => {
         if (s !== cur) return;
-        retryLater(ev.code === 1000 || ev.code === 1005 ? 'the server closed the connection'
-          : `connection lost (${ev.code})`);
+        if (!s.opened) {
+          // never connected: not "connection lost"; find out what we can
+          s.ws.onclose = null;
+          diagnose().then((d) => { if (s === cur) retryLater(failed(d.kind, d.reason)); });
+          return;
+        }
+        retryLater(failed('lost', ev.code === 1000 || ev.code === 1005 ? 'the server closed the connection'
+          : `connection lost (${ev.code})`));
       };
     }
 
@@ -448,6 +504,8 @@
       if (s.joined) return;
       s.joined = true;
       fb.timings.joined = performance.now();
+      fb.failure = null;
+      clearTimeout(helpTimer); helpTimer = null;
       fb.pid = msg.pid;
       fb.role = msg.role;
       fb.meeting = msg.meeting; fb.delegate = msg.delegate; fb.name = msg.name;
@@ -608,7 +666,8 @@
       const delayMs = Math.round(Math.min(BACKOFF_MAX_S, base * (0.75 + Math.random() * 0.5)) * 1000);
       fb.attempt++;
       fb.nextRetryMs = delayMs;
-      showNotice(reason ? `${reason[0].toUpperCase()}${reason.slice(1)}.` : '');
+      if (!fb.failure || fb.failure.reason !== reason) failed('lost', reason || 'the connection failed');
+      showNotice(noticeText());
       const due = Date.now() + delayMs;
       const tick = () => {
         const left = Math.max(1, Math.ceil((due - Date.now()) / 1000));
