@@ -30,6 +30,12 @@ set(FB_E2E_TESTS
   chat
   console_screenshot
   listen_page
+  # the demo's configuration over TLS, three pages in one browser context
+  tls_demo_pages
+  tls_http
+  page_failure_reason
+  # the README's first command: scripts/demo started and its links opened
+  demo_script
 )
 
 foreach(name IN LISTS FB_E2E_TESTS)
