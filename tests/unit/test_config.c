@@ -87,7 +87,7 @@ static void test_demo(void) {
   CHECK(strcmp(c.bind, "127.0.0.1") == 0 && c.media_port == 40000, "demo media address");
   CHECK(strcmp(c.control_socket, "floorbridge.sock") == 0, "demo socket '%s'", c.control_socket);
   CHECK(strcmp(c.floor_pipeline, "builtin:speech") == 0, "demo floor '%s'", c.floor_pipeline);
-  CHECK(strcmp(c.pa_pipeline, "wavenc ! filesink location=floorbridge-pa.wav") == 0, "demo pa '%s'",
+  CHECK(strcmp(c.pa_pipeline, "opusenc bitrate=32000 ! oggmux ! filesink location=floorbridge-pa.ogg") == 0, "demo pa '%s'",
         c.pa_pipeline);
   CHECK(strcmp(c.rec_pipeline,
                "opusenc bitrate=64000 ! oggmux ! filesink location=floorbridge-recording.ogg") == 0,
