@@ -355,9 +355,10 @@ void fb_bridge_list(fb_bridge *b, char *buf, size_t len) {
   pthread_mutex_lock(&b->lock);
   for (int i = 0; i < b->nparts && off + 1 < len; i++) {
     fb_participant *p = b->parts[i];
-    int n = snprintf(buf + off, len - off, "%s%s %s rx=%llu", off ? "\n" : "", p->name,
+    int n = snprintf(buf + off, len - off, "%s%s %s rx=%llu tx=%llu", off ? "\n" : "", p->name,
                      atomic_load(&p->want_uplink) ? "live" : "listening",
-                     (unsigned long long)atomic_load(&p->rx_packets));
+                     (unsigned long long)atomic_load(&p->rx_packets),
+                     (unsigned long long)__atomic_load_n(&p->tx_packets, __ATOMIC_RELAXED));
     if (n < 0) break;
     off += (size_t)n;
   }

@@ -94,11 +94,17 @@ void fb_control_exec(struct fb_bridge *b, const char *line, char *reply, int rep
       snprintf(reply, replylen, "ok %s %s", argv[1], on ? "live" : "listening");
     }
   } else if (strcmp(argv[0], "list") == 0 && argc == 1) {
+    /* "ok N" then, after ": ", one "name live|listening rx=N tx=N" per
+     * participant separated by ";" (the protocol is one line a reply) */
     char list[FB_CTL_LINE * 4];
     fb_bridge_list(b, list, sizeof list);
+    int n = list[0] ? 1 : 0;
     for (char *c = list; *c; c++)
-      if (*c == '\n') *c = ';';
-    snprintf(reply, replylen, "ok %s", list);
+      if (*c == '\n') *c = ';', n++;
+    if (n)
+      snprintf(reply, replylen, "ok %d: %s", n, list);
+    else
+      snprintf(reply, replylen, "ok 0");
   } else if (strcmp(argv[0], "status") == 0 && argc == 1) {
     char json[1024];
     fb_bridge_status_json(b, json, sizeof json);

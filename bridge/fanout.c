@@ -29,7 +29,8 @@ void fb_fanout_send(fb_fanout *f, fb_participant *p, const uint8_t *payload, int
   fb_rtp_write_header(hdr, p->marker_next, p->pt, p->seq, p->ts, p->ssrc);
   p->marker_next = 0;
   p->seq++;
-  p->tx_packets++;
+  /* relaxed: the control thread reads it for `list` (a plain store on x86) */
+  __atomic_store_n(&p->tx_packets, p->tx_packets + 1, __ATOMIC_RELAXED);
   t->send(t, p, hdr, sizeof hdr, payload, (size_t)len);
   f->packets++;
 }

@@ -83,7 +83,7 @@ typedef struct fb_participant {
   uint8_t *payload;                  /* own encode this tick (mix-minus), FB_MAX_OPUS
                                       * bytes, while decoded (or in comparison mode) */
   int payload_len;
-  uint64_t tx_packets;
+  uint64_t tx_packets;               /* tick thread writes, others read (relaxed) */
 } fb_participant;
 
 /* Allocate a participant with its identity set (name truncated to

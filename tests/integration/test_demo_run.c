@@ -90,7 +90,8 @@ int main(void) {
   ctl(sock, "frobnicate", reply, sizeof reply);
   CHECK(strncmp(reply, "error bad_command", 17) == 0, "bad command refused: %s", reply);
   ctl(sock, "list", reply, sizeof reply);
-  CHECK(strstr(reply, "gw1 listening") != NULL, "listed: %s", reply);
+  CHECK(strncmp(reply, "ok 1: gw1 listening rx=", 23) == 0 && strstr(reply, " tx=") != NULL, "listed: %s",
+        reply);
   ctl(sock, "remove gw1", reply, sizeof reply);
   CHECK(strncmp(reply, "ok removed", 10) == 0, "removed: %s", reply);
 
