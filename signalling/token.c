@@ -64,6 +64,7 @@ const char *fb_token_error_code(fb_token_error err) {
   case FB_TOKEN_WRONG_MEETING: return "token_wrong_meeting";
   case FB_TOKEN_MISSING_CLAIM: return "token_missing_claim";
   case FB_TOKEN_BAD_ROLE: return "token_bad_role";
+  case FB_TOKEN_NOT_YET_VALID: return "token_not_yet_valid";
   }
   return "token_unknown";
 }
@@ -78,6 +79,7 @@ const char *fb_token_error_message(fb_token_error err) {
   case FB_TOKEN_WRONG_MEETING: return "token is for another meeting";
   case FB_TOKEN_MISSING_CLAIM: return "token lacks a required claim";
   case FB_TOKEN_BAD_ROLE: return "token role is not chair, delegate or observer";
+  case FB_TOKEN_NOT_YET_VALID: return "this invitation is not valid yet: it opens with the meeting";
   }
   return "unknown token error";
 }
@@ -180,6 +182,7 @@ int fb_token_mint(const char *secret, const fb_token *t, char *out, size_t outle
   if ((int)t->role < 0 || (int)t->role > FB_ROLE_OBSERVER) return -1;
   long long iat = t->iat ? t->iat : (long long)time(NULL);
   if (t->exp <= 0 || t->exp > LONG_MAX || iat < 0 || iat > LONG_MAX) return -1;
+  if (t->nbf < 0 || (t->nbf && t->nbf >= t->exp)) return -1;
 
   jwt_t *jwt = NULL;
   char *enc = NULL;
@@ -190,6 +193,7 @@ int fb_token_mint(const char *secret, const fb_token *t, char *out, size_t outle
       jwt_add_grant_int(jwt, "exp", (long)t->exp) || jwt_add_grant_int(jwt, "iat", (long)iat))
     goto done;  /* e.g. invalid UTF-8 in name: jansson refuses the string */
   if (t->speak && jwt_add_grant_bool(jwt, "speak", 1)) goto done;
+  if (t->nbf && jwt_add_grant_int(jwt, "nbf", (long)t->nbf)) goto done;
   if (has_jti && jwt_add_grant(jwt, "jti", t->jti)) goto done;
   if (jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)secret, (int)keylen)) goto done;
   enc = jwt_encode_str(jwt);
@@ -262,6 +266,9 @@ static fb_token_error read_claims(json_t *c, fb_token *t) {
       (err = get_string(c, "jti", t->jti, sizeof t->jti, 0)) ||
       (err = get_int(c, "exp", &t->exp)) || (err = get_int(c, "iat", &t->iat)))
     return err;
+  json_t *nbf = json_object_get(c, "nbf");
+  if (nbf && (!json_is_integer(nbf) || json_integer_value(nbf) < 0)) return FB_TOKEN_MALFORMED;
+  t->nbf = nbf ? (long long)json_integer_value(nbf) : 0;
   json_t *speak = json_object_get(c, "speak");
   if (json_is_boolean(speak))
     t->speak = json_is_true(speak);
@@ -294,6 +301,7 @@ fb_token_error fb_token_verify(const char *secret, const char *meeting, const ch
   if (err != FB_TOKEN_OK) return err;
   if (!meeting || strcmp(meeting, t.meeting) != 0) return FB_TOKEN_WRONG_MEETING;
   if (now - FB_TOKEN_SKEW > t.exp) return FB_TOKEN_EXPIRED;
+  if (t.nbf && now + FB_TOKEN_SKEW < t.nbf) return FB_TOKEN_NOT_YET_VALID;
   if (out) *out = t;
   return FB_TOKEN_OK;
 }
@@ -310,12 +318,12 @@ static void cli_usage(FILE *f) {
           DEFAULT_TTL, FB_TOKEN_MIN_SECRET);
 }
 
-/* Read the secret file (at most 4096 bytes) into buf, trailing whitespace
+/* Read the secret file (at most cap - 1 bytes) into buf, trailing whitespace
  * stripped. Returns 0 or -1 with a message printed. */
-static int read_secret_file(const char *path, char *buf, size_t cap) {
+static int read_secret_file(const char *who, const char *path, char *buf, size_t cap) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    fprintf(stderr, "token: cannot open secret file %s: %s\n", path, strerror(errno));
+    fprintf(stderr, "%s: cannot open secret file %s: %s\n", who, path, strerror(errno));
     return -1;
   }
   size_t len = 0;
@@ -323,14 +331,14 @@ static int read_secret_file(const char *path, char *buf, size_t cap) {
     ssize_t r = read(fd, buf + len, cap - 1 - len);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
-      fprintf(stderr, "token: cannot read secret file %s: %s\n", path, strerror(errno));
+      fprintf(stderr, "%s: cannot read secret file %s: %s\n", who, path, strerror(errno));
       close(fd);
       return -1;
     }
     if (r == 0) break;
     len += (size_t)r;
     if (len == cap - 1) {
-      fprintf(stderr, "token: secret file %s is too large\n", path);
+      fprintf(stderr, "%s: secret file %s is too large\n", who, path);
       close(fd);
       return -1;
     }
@@ -341,9 +349,40 @@ static int read_secret_file(const char *path, char *buf, size_t cap) {
                      buf[len - 1] == '\t'))
     buf[--len] = '\0';
   if (strlen(buf) != len) {
-    fprintf(stderr, "token: secret file %s contains a NUL byte\n", path);
+    fprintf(stderr, "%s: secret file %s contains a NUL byte\n", who, path);
     return -1;
   }
+  return 0;
+}
+
+int fb_token_secret_load(const char *who, const char *secret_file, char *buf, size_t cap) {
+  buf[0] = '\0';
+  if (secret_file) {
+    if (read_secret_file(who, secret_file, buf, cap)) return -1;
+  } else {
+    const char *env = getenv("FLOORBRIDGE_TOKEN_SECRET");
+    if (!env || !env[0]) {
+      fprintf(stderr, "%s: no secret: use --secret-file or set FLOORBRIDGE_TOKEN_SECRET\n", who);
+      return -1;
+    }
+    if (strlen(env) >= cap) {
+      fprintf(stderr, "%s: FLOORBRIDGE_TOKEN_SECRET is too long\n", who);
+      return -1;
+    }
+    memcpy(buf, env, strlen(env) + 1);
+  }
+  if (strlen(buf) < FB_TOKEN_MIN_SECRET) {
+    fprintf(stderr, "%s: the secret must be at least %d bytes\n", who, FB_TOKEN_MIN_SECRET);
+    OPENSSL_cleanse(buf, cap);
+    return -1;
+  }
+  return 0;
+}
+
+int fb_token_new_jti(char out[17]) {
+  unsigned char rnd[8];
+  if (RAND_bytes(rnd, sizeof rnd) != 1) return -1;
+  for (size_t i = 0; i < sizeof rnd; i++) snprintf(out + 2 * i, 3, "%02x", rnd[i]);
   return 0;
 }
 
@@ -434,31 +473,12 @@ int fb_token_cli(int argc, char **argv) {
     }
   }
 
-  if (secret_file) {
-    if (read_secret_file(secret_file, secret, sizeof secret)) goto out;
-  } else {
-    const char *env = getenv("FLOORBRIDGE_TOKEN_SECRET");
-    if (!env || !env[0]) {
-      fprintf(stderr, "token: no secret: use --secret-file or set FLOORBRIDGE_TOKEN_SECRET\n");
-      goto out;
-    }
-    if (strlen(env) >= sizeof secret) {
-      fprintf(stderr, "token: FLOORBRIDGE_TOKEN_SECRET is too long\n");
-      goto out;
-    }
-    memcpy(secret, env, strlen(env) + 1);
-  }
-  if (strlen(secret) < FB_TOKEN_MIN_SECRET) {
-    fprintf(stderr, "token: the secret must be at least %d bytes\n", FB_TOKEN_MIN_SECRET);
-    goto out;
-  }
+  if (fb_token_secret_load("token", secret_file, secret, sizeof secret)) goto out;
 
-  unsigned char rnd[8];
-  if (RAND_bytes(rnd, sizeof rnd) != 1) {
+  if (fb_token_new_jti(t.jti)) {
     fprintf(stderr, "token: no randomness for jti\n");
     goto out;
   }
-  for (size_t i = 0; i < sizeof rnd; i++) snprintf(t.jti + 2 * i, 3, "%02x", rnd[i]);
   t.iat = (long long)time(NULL);
   t.exp = t.iat + ttl;
 

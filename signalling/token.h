@@ -10,6 +10,9 @@
  *   "speak" may speak (bool or integer, optional; default 0 — used until floor
  *           control exists)
  *   "jti"   token id (string, optional)
+ *   "nbf"   not before, seconds since the epoch (integer, optional: the
+ *           meeting's first day, so an invitation sent weeks ahead cannot be
+ *           used before the meeting; given FB_TOKEN_SKEW of clock skew too)
  *
  * Verification is strict: only HS256 is accepted ("none" and every other alg
  * are refused before the signature is looked at), tokens longer than
@@ -42,6 +45,7 @@ typedef struct {
   long long iat;      /* "iat", seconds since the epoch */
   int speak;          /* "speak", 0 or 1 */
   char jti[64];       /* "jti", "" when absent */
+  long long nbf;      /* "nbf", seconds since the epoch; 0 when absent */
 } fb_token;
 
 typedef enum fb_token_error {
@@ -52,14 +56,17 @@ typedef enum fb_token_error {
   FB_TOKEN_EXPIRED,        /* now > exp + FB_TOKEN_SKEW */
   FB_TOKEN_WRONG_MEETING,  /* "mtg" is not the meeting being joined */
   FB_TOKEN_MISSING_CLAIM,  /* a required claim is absent, empty or of the wrong type */
-  FB_TOKEN_BAD_ROLE        /* "role" is not chair|delegate|observer */
+  FB_TOKEN_BAD_ROLE,       /* "role" is not chair|delegate|observer */
+  FB_TOKEN_NOT_YET_VALID   /* now < nbf - FB_TOKEN_SKEW */
 } fb_token_error;
+#define FB_TOKEN_ERROR_LAST FB_TOKEN_NOT_YET_VALID
 
 /* Mint an HS256 token for t into out (capacity outlen, NUL-terminated).
  * secret must be at least FB_TOKEN_MIN_SECRET bytes. t->meeting, t->delegate
  * and t->name must be non-empty and free of control characters, t->role valid,
  * t->exp > 0; t->iat == 0 means "now"; t->jti == "" omits "jti"; "speak" is
- * written only when t->speak != 0. Returns 0, or -1 when an argument is
+ * written only when t->speak != 0, "nbf" only when t->nbf != 0 (and then it
+ * must be below t->exp). Returns 0, or -1 when an argument is
  * invalid or out is too small (a token is at most FB_TOKEN_MAX bytes; a
  * buffer of FB_TOKEN_MAX + 1 is always enough). */
 int fb_token_mint(const char *secret, const fb_token *t, char *out, size_t outlen);
@@ -69,7 +76,7 @@ int fb_token_mint(const char *secret, const fb_token *t, char *out, size_t outle
  * claims; on any error *out is zeroed. A NULL or too-short secret yields
  * FB_TOKEN_BAD_SIGNATURE; a NULL meeting yields FB_TOKEN_WRONG_MEETING.
  * Checks run in this order: shape and size, alg, signature, claims, role,
- * meeting, expiry. */
+ * meeting, expiry, not-before. */
 fb_token_error fb_token_verify(const char *secret, const char *meeting, const char *jwt,
                                long long now, fb_token *out);
 
@@ -86,6 +93,17 @@ const char *fb_role_name(fb_role role);
 
 /* Parse a role name (exact, lower case). Returns FB_ROLE_* or -1. */
 int fb_role_parse(const char *s);
+
+/* The signing secret for a command-line tool: from secret_file (trailing
+ * newline stripped) when it is not NULL, else from the environment variable
+ * FLOORBRIDGE_TOKEN_SECRET, into buf (capacity cap). At least
+ * FB_TOKEN_MIN_SECRET bytes. Returns 0, or -1 with a message on stderr that
+ * starts with who (the command's name). */
+int fb_token_secret_load(const char *who, const char *secret_file, char *buf, size_t cap);
+
+/* A random token id: 16 lower-case hex digits and a NUL. 0, or -1 when the
+ * system has no randomness. */
+int fb_token_new_jti(char out[17]);
 
 /* The `floorbridge token` command; argv[0] is "token".
  *   token --meeting M --delegate D --name N --role R [--ttl SECONDS] [--speak]
