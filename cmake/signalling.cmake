@@ -51,8 +51,15 @@ add_library(fbsignalling STATIC
   signalling/server.c
   signalling/http.c
   signalling/revoke.c
+  signalling/registration.c
+  signalling/invite.c
 )
 target_include_directories(fbsignalling PUBLIC ${CMAKE_SOURCE_DIR})
+# libcsv (RFC 4180) reads the registration list; Debian ships no .pc for it.
+find_library(FB_SIG_CSV csv REQUIRED)
+find_path(FB_SIG_CSV_INCLUDE csv.h REQUIRED)
+target_include_directories(fbsignalling PRIVATE ${FB_SIG_CSV_INCLUDE})
+target_link_libraries(fbsignalling PUBLIC ${FB_SIG_CSV})
 target_link_libraries(fbsignalling PUBLIC fbbridge fbtoken PkgConfig::FB_SIG_LWS
   PkgConfig::FB_SIG_JANSSON PkgConfig::FB_SIG_GSTSDP PkgConfig::FB_SIG_CRYPTO Threads::Threads)
 target_link_libraries(floorbridge PRIVATE fbsignalling fbtoken)
@@ -68,7 +75,10 @@ fb_signalling_test(test_chair_protocol tests/unit/test_chair_protocol.c fbsignal
   PkgConfig::FB_SIG_SQLITE)
 # Revoked tokens refused live; production configs refused without TLS or with
 # the demo's published secret.
-fb_signalling_test(test_security tests/unit/test_security.c fbsignalling)
+fb_signalling_test(test_security tests/unit/test_security.c fbsignalling PkgConfig::FB_SIG_SQLITE)
+# The registration list (every bad-row code, names in four scripts) and
+# floorbridge invite run in-process: links, nbf/exp, re-import revocations.
+fb_signalling_test(test_invite tests/unit/test_invite.c fbsignalling)
 
 # Floor control and its memory (issue: meeting rules): the rules engine
 # (signalling/floor.c + floor_chair.c, a pure state machine: no sockets, no
