@@ -367,6 +367,7 @@ static json_t *quality_entry(const fb_delegate *d, const fb_quality *q) {
 }
 
 void fb_meeting_tick(fb_meeting *m) {
+  fb_meeting_revocations(m);
   int64_t now = fb_meeting_now_ms(m);
   m->dirty |= FB_DIRTY_COUNT; /* a count held back by its rate limit goes now */
   json_t *arr = json_array();

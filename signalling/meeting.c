@@ -370,6 +370,29 @@ static void replace(fb_session *old) {
   close_session(old, 1000, "replaced");
 }
 
+/* The revoked file changed: everyone it now names is told why, taken out of
+ * the mix and the floor at once (not when the socket finally closes), audited
+ * and disconnected. */
+void fb_meeting_revocations(fb_meeting *m) {
+  if (!fb_revoked_refresh(m->revoked)) return;
+  int64_t now = fb_meeting_now_ms(m);
+  for (fb_session *s = m->sessions; s; s = s->next) {
+    if (!s->joined || s->closing || !fb_revoked_check(m->revoked, &s->tok)) continue;
+    fb_log(FB_LOG_WARN, "signalling", "%s#%d revoked while connected: disconnecting",
+           s->tok.delegate, s->pid);
+    fb_meeting_send(s, fb_msg_error("token_revoked", "the secretariat has withdrawn this "
+                                    "invitation: you have been disconnected", NULL));
+    fb_bc_count_error(m, "token_revoked");
+    fb_meeting_audit(m, now, "secretariat", "revoke", s->tok.delegate,
+                     s->tok.jti[0] ? s->tok.jti : "revoked_file");
+    leave_bridge(s);
+    leave_floor(s);
+    s->joined = 0;
+    m->dirty |= FB_DIRTY_ROSTER;
+    close_session(s, 1008, "token revoked");
+  }
+}
+
 static void on_join(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   if (s->joined) {
     fb_meeting_reply_error(s, "already_joined", "this connection has joined already (send leave "

@@ -8,7 +8,8 @@
  * The meeting owns the floor (signalling/floor.h: the rules) and the store
  * (signalling/store.h: what survives a restart). Floor changes are broadcast
  * coalesced: the transport calls fb_meeting_flush once per service-loop
- * iteration, and fb_meeting_tick once a second (quality scores to chairs).
+ * iteration, and fb_meeting_tick once a second (quality scores to chairs;
+ * the revoked file, re-read when it changed, disconnects whom it names).
  *
  * Not thread-safe: every call happens on the signalling (lws) thread. The
  * transport (server.c) gives each session an opaque conn and two hooks; the

@@ -116,6 +116,7 @@ void fb_meeting_reply_error(fb_session *s, const char *code, const char *message
 void fb_meeting_audit(fb_meeting *m, int64_t ms, const char *actor, const char *action,
                       const char *target, const char *detail);
 void fb_meeting_persist(fb_meeting *m, int write); /* write=0: only remember */
+void fb_meeting_revocations(fb_meeting *m); /* the revoked file changed: disconnect whom it names */
 
 /* chair.c: a floor-control or chat message from s (type >= FB_MSG_REQUEST_FLOOR). */
 void fb_chair_message(fb_meeting *m, fb_session *s, const fb_msg *msg);

@@ -18,8 +18,9 @@ typedef struct {
 
 struct fb_revoked {
   char path[512];
-  time_t mtime;
+  struct timespec mtime;
   off_t size;
+  ino_t ino;          /* a file renamed into place is a new inode */
   int loaded;
   entry *e;
   int n, cap;
@@ -37,17 +38,21 @@ void fb_revoked_free(fb_revoked *r) {
   free(r);
 }
 
-static void reload(fb_revoked *r) {
+/* Read the file again if it changed: 1 when it did (or went away), else 0. */
+static int reload(fb_revoked *r) {
   struct stat st;
   if (stat(r->path, &st) < 0) {
+    int had = r->loaded;
     if (r->n) fb_log(FB_LOG_WARN, "signalling", "revoked_file %s is gone: nothing revoked", r->path);
     r->n = 0;
     r->loaded = 0;
-    return;
+    return had;
   }
-  if (r->loaded && st.st_mtime == r->mtime && st.st_size == r->size) return;
+  if (r->loaded && st.st_mtim.tv_sec == r->mtime.tv_sec && st.st_mtim.tv_nsec == r->mtime.tv_nsec &&
+      st.st_size == r->size && st.st_ino == r->ino)
+    return 0;
   FILE *f = fopen(r->path, "r");
-  if (!f) return;
+  if (!f) return 0;
   r->n = 0;
   char line[512];
   while (fgets(line, sizeof line, f)) {
@@ -76,10 +81,17 @@ static void reload(fb_revoked *r) {
     r->e[r->n++] = e;
   }
   fclose(f);
-  r->mtime = st.st_mtime;
+  r->mtime = st.st_mtim;
   r->size = st.st_size;
+  r->ino = st.st_ino;
   r->loaded = 1;
   fb_log(FB_LOG_INFO, "signalling", "revoked_file %s: %d entries", r->path, r->n);
+  return 1;
+}
+
+int fb_revoked_refresh(fb_revoked *r) {
+  if (!r || !r->path[0]) return 0;
+  return reload(r);
 }
 
 int fb_revoked_check(fb_revoked *r, const fb_token *t) {

@@ -3,6 +3,10 @@
  *  - a token revoked by the secretariat (by its id, or every token of a
  *    delegate) cannot join, even before it expires, and the list is re-read
  *    while the bridge runs; other delegates are unaffected;
+ *  - a delegate revoked while connected is told why (token_revoked),
+ *    disconnected within seconds and audited; the others stay;
+ *  - a token whose "nbf" is ahead (an invitation for next week) is refused
+ *    with token_not_yet_valid;
  *  - a config that listens beyond loopback is refused without TLS, or with
  *    the demo's published token secret;
  *  - a client that vanishes (never completes ICE, or stops its consent
@@ -14,6 +18,7 @@
  */
 #define _GNU_SOURCE /* strcasestr in ws_client.h */
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +43,12 @@ static const char *OFFER =
     "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:"
     "43:F0:A1:58:D0:A1:2C:19:08\r\n"
     "a=setup:actpass\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n";
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
 
 static ws *join_open(const char *delegate, fb_role role) {
   fb_token t;
@@ -68,7 +79,7 @@ static json_t *wait_msg(ws *w, const char *type, const char *event, int ms) {
   return NULL;
 }
 
-static const char *join(const char *delegate, const char *jti) {
+static const char *join_nbf(const char *delegate, const char *jti, long long nbf) {
   static char code[64];
   fb_token t;
   memset(&t, 0, sizeof t);
@@ -77,7 +88,8 @@ static const char *join(const char *delegate, const char *jti) {
   snprintf(t.name, sizeof t.name, "Delegate %s", delegate);
   snprintf(t.jti, sizeof t.jti, "%s", jti);
   t.role = FB_ROLE_DELEGATE;
-  t.exp = time(NULL) + 600;
+  t.exp = time(NULL) + 7 * 86400;
+  t.nbf = nbf;
   char tok[FB_TOKEN_MAX + 1], msg[FB_TOKEN_MAX + 64];
   if (fb_token_mint(SECRET, &t, tok, sizeof tok) < 0) return "mint failed";
   ws *w = ws_open();
@@ -94,6 +106,39 @@ static const char *join(const char *delegate, const char *jti) {
   return code;
 }
 
+static const char *join(const char *delegate, const char *jti) {
+  return join_nbf(delegate, jti, 0);
+}
+
+/* Count of audit rows matching action and target in the store at db. */
+static int audit_count(const char *db, const char *action, const char *target) {
+  sqlite3 *h;
+  int n = -1;
+  if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) return -1;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(h, "SELECT count(*) FROM audit WHERE action = ?1 AND target = ?2", -1,
+                         &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(h);
+  return n;
+}
+
+/* Replace path's content the way floorbridge invite does: beside, then rename. */
+static void replace_file(const char *path, const char *text) {
+  char tmp[256];
+  snprintf(tmp, sizeof tmp, "%s.new", path);
+  FILE *f = fopen(tmp, "w");
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+    rename(tmp, path);
+  }
+}
+
 static void write_file(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
   if (f) {
@@ -105,8 +150,9 @@ static void write_file(const char *path, const char *text) {
 int main(void) {
   char dir[] = "/tmp/fb-security-XXXXXX";
   if (!mkdtemp(dir)) return 1;
-  char revoked[128];
+  char revoked[128], db[128];
   snprintf(revoked, sizeof revoked, "%s/revoked.txt", dir);
+  snprintf(db, sizeof db, "%s/store.db", dir);
   fb_log_set_level(FB_LOG_WARN);
 
   /* production refusals */
@@ -131,6 +177,7 @@ int main(void) {
   /* revocation, live */
   fb_config *cfg = test_config_new(dir, MEETING, SECRET);
   snprintf(cfg->revoked_file, sizeof cfg->revoked_file, "%s", revoked);
+  snprintf(cfg->store_path, sizeof cfg->store_path, "%s", db);
   cfg->webrtc_consent_timeout_s = 5;
   fb_bridge *b = fb_bridge_new(cfg, err, sizeof err);
   fb_signalling *sg = b ? fb_signalling_start(cfg, b, err, sizeof err) : NULL;
@@ -148,6 +195,46 @@ int main(void) {
     CHECK(strcmp(join("alice", "tok-a3"), "joined") == 0, "alice still fine");
     unlink(revoked);
     CHECK(strcmp(join("bob", "tok-b3"), "joined") == 0, "list removed: nothing revoked");
+
+    /* not before: an invitation for next week */
+    CHECK(strcmp(join_nbf("erin", "tok-e1", time(NULL) + 86400), "token_not_yet_valid") == 0,
+          "a token that opens tomorrow is refused today");
+    CHECK(strcmp(join_nbf("erin", "tok-e2", time(NULL) - 60), "joined") == 0,
+          "a token that opened a minute ago joins");
+
+    /* revoked while connected: carol is told and disconnected, dave stays */
+    ws *carol = join_open("carol", FB_ROLE_DELEGATE);
+    ws *dave = join_open("dave", FB_ROLE_DELEGATE);
+    json_t *jc = carol ? wait_msg(carol, "joined", NULL, 3000) : NULL;
+    json_t *jd = dave ? wait_msg(dave, "joined", NULL, 3000) : NULL;
+    CHECK(jc && jd, "carol and dave are in");
+    if (jc) json_decref(jc);
+    if (jd) json_decref(jd);
+    double t_rev = now_s();
+    replace_file(revoked, "delegate:carol  # dropped from the registration list\n");
+    json_t *e = carol ? wait_msg(carol, "error", NULL, 5000) : NULL;
+    double took = now_s() - t_rev;
+    CHECK(e && strcmp(str(e, "code"), "token_revoked") == 0, "carol is told: %s",
+          e ? str(e, "code") : "(nothing)");
+    CHECK(took < 3.0, "within seconds (%.1f s; the meeting looks once a second)", took);
+    if (e) json_decref(e);
+    json_t *after = carol ? ws_json_any(carol, 3000) : NULL;
+    CHECK(!after && carol && carol->close_code == 1008, "then her connection is closed (code %d)",
+          carol ? carol->close_code : -1);
+    if (after) json_decref(after);
+    CHECK(audit_count(db, "revoke", "carol") == 1, "the revocation is audited");
+    /* dave is undisturbed: his connection still answers */
+    json_t *o = json_pack("{s:i, s:s}", "v", 1, "type", "ping");
+    char *ping = json_dumps(o, 0);
+    if (dave) ws_send(dave, ping);
+    free(ping);
+    json_decref(o);
+    json_t *pong = dave ? wait_msg(dave, "pong", NULL, 3000) : NULL;
+    CHECK(pong != NULL, "dave's connection still answers");
+    if (pong) json_decref(pong);
+    if (carol) ws_close(carol);
+    if (dave) ws_close(dave);
+    unlink(revoked);
 
     /* a delegate whose browser vanishes after the offer (no ICE ever) */
     ws *chair = join_open("chair-1", FB_ROLE_CHAIR);
@@ -180,6 +267,7 @@ int main(void) {
   }
   fb_bridge_free(b);
   free(cfg);
+  unlink(db);
   rmdir(dir);
   return CHECK_DONE();
 }
