@@ -34,6 +34,8 @@ set(FB_E2E_TESTS
   tls_demo_pages
   tls_http
   page_failure_reason
+  # the registration list to links, names intact, revocation while connected
+  invite_links
   # the README's first command: scripts/demo started and its links opened
   demo_script
 )

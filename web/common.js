@@ -631,7 +631,10 @@
       const message = String(msg.message || '');
       const request = typeof msg.request === 'string' ? msg.request : null;
       if (/^token_/.test(code)) {
-        stop('failed', `Failed: ${code}`, code, message, 'Cannot join:');
+        // token_revoked after joining: the secretariat withdrew the invitation
+        // during the meeting; say so, do not call it a failed join
+        if (s.joined) stop('failed', `Disconnected: ${code}`, code, message, 'Disconnected:');
+        else stop('failed', `Failed: ${code}`, code, message, 'Cannot join:');
         return;
       }
       showError(code, message, undefined, request);

@@ -31,7 +31,7 @@
 // FB_E2E_VERBOSE=1 echoes the bridge's and the pages' logs as they come.
 import { spawn, execFile } from 'node:child_process';
 import { existsSync, createWriteStream } from 'node:fs';
-import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -188,6 +188,7 @@ export class Harness {
     this.secret = crypto.randomBytes(32).toString('hex');
     this.nBrowsers = 0;
     this.nPages = 0;
+    this.nInvites = 0;
   }
 
   static async create(name) {
@@ -328,6 +329,33 @@ export class Harness {
     const jwt = stdout.trim();
     if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(jwt)) throw new Error(`floorbridge token printed no JWT: ${JSON.stringify(stdout)}`);
     return jwt;
+  }
+
+  /** Run `floorbridge invite` on a registration list (CSV text) for the
+   * running bridge's URL, same secret. Resolves to { code, stdout, stderr,
+   * rows } where rows are the mail-merge CSV's records as objects (empty
+   * when nothing was written). opts: revoked (path), from/to (dates),
+   * meeting, out (folder name in the temp dir). */
+  async invite(csvText, { revoked = null, from, to, meeting = MEETING, out = 'invitations' } = {}) {
+    const csv = path.join(this.tmp, `registrations-${++this.nInvites}.csv`);
+    await writeFile(csv, csvText);
+    const dir = path.join(this.tmp, out);
+    const args = ['invite', '--meeting', meeting, '--csv', csv, '--url', this.bridge.url,
+      '--from', from, '--to', to, '--out', dir, ...(revoked ? ['--revoked-file', revoked] : [])];
+    const res = await new Promise((resolve) => {
+      execFile(findBinary(), args, { timeout: 30000, env: { ...process.env, FLOORBRIDGE_TOKEN_SECRET: this.secret } },
+        (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr }));
+    });
+    let text = '';
+    try { text = await readFile(path.join(dir, 'invitations.csv'), 'utf8'); } catch (e) { /* none yet */ }
+    const records = [...text.matchAll(/^(.*)$/gm)].map((m) => m[1]).filter(Boolean);
+    const header = (records.shift() || '').split(',');
+    // every field is quoted by the writer: "a","b" with "" for a quote
+    const rows = records.map((line) => {
+      const fields = [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => m[1].replace(/""/g, '"'));
+      return Object.fromEntries(header.map((k, i) => [k, fields[i]]));
+    });
+    return { ...res, rows };
   }
 
   /** Start coturn (turnserver) on 127.0.0.1 with an ephemeral port and the
