@@ -99,6 +99,8 @@ if(TARGET fbsignalling)
   # the meeting (meeting.c, chair.c, broadcast.c, floor*.c, store.c) on a fake
   # bridge: several sessions, every message type, the clock, a restart
   fb_fuzz(meeting fbsignalling)
+  # the registration list floorbridge invite reads (libcsv + the row checks)
+  fb_fuzz(registration fbsignalling)
 endif()
 
 # Seed generator (a normal program, not a fuzzer): writes the binary seeds

@@ -40,6 +40,7 @@ typedef struct {
   field *f;         /* the current record's fields */
   int nf, capf;
   int header_done;
+  int header_bad;   /* a required column is missing: rows are not read */
   int nheader;      /* fields in the header row */
   int col[NCOLS];   /* header position of each column, -1 when absent */
   int nproblem_rows;
@@ -268,15 +269,19 @@ static void check_header(parse_state *p, int line) {
     snprintf(name, sizeof name, "%s", p->f[i].s);
     for (int c = 0; c < NCOLS; c++)
       if (same_word(name, col_names[c]) || (c == COL_EMAIL && same_word(name, "e-mail"))) {
-        if (p->col[c] >= 0)
+        if (p->col[c] >= 0) {
           problem(p, line, "missing_header", "column '%s' appears twice", col_names[c]);
+          p->header_bad = 1;
+        }
         p->col[c] = i;
       }
   }
   for (int c = 0; c < REQUIRED_COLS; c++)
-    if (p->col[c] < 0)
+    if (p->col[c] < 0) {
       problem(p, line, "missing_header", "no '%s' column (the header needs delegate_id, name, "
               "role, email, participation)", col_names[c]);
+      p->header_bad = 1;
+    }
 }
 
 /* ---- libcsv callbacks ---------------------------------------------------- */
@@ -324,7 +329,7 @@ static void on_record(int term, void *data) {
   if (!p->oom) {
     int line = p->in_record ? p->rec_line : p->line;
     if (!p->header_done) check_header(p, line);
-    else check_row(p, line);
+    else if (!p->header_bad) check_row(p, line); /* without the columns, rows mean nothing */
   }
   clear_fields(p);
   p->in_record = 0;
