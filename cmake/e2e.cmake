@@ -36,6 +36,8 @@ set(FB_E2E_TESTS
   page_failure_reason
   # the registration list to links, names intact, revocation while connected
   invite_links
+  # a renewed certificate on SIGHUP (systemctl reload), nobody dropped
+  tls_reload
   # the README's first command: scripts/demo started and its links opened
   demo_script
 )

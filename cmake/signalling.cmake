@@ -53,6 +53,7 @@ add_library(fbsignalling STATIC
   signalling/revoke.c
   signalling/registration.c
   signalling/invite.c
+  signalling/tls.c
 )
 target_include_directories(fbsignalling PUBLIC ${CMAKE_SOURCE_DIR})
 # libcsv (RFC 4180) reads the registration list; Debian ships no .pc for it.
@@ -61,7 +62,8 @@ find_path(FB_SIG_CSV_INCLUDE csv.h REQUIRED)
 target_include_directories(fbsignalling PRIVATE ${FB_SIG_CSV_INCLUDE})
 target_link_libraries(fbsignalling PUBLIC ${FB_SIG_CSV})
 target_link_libraries(fbsignalling PUBLIC fbbridge fbtoken PkgConfig::FB_SIG_LWS
-  PkgConfig::FB_SIG_JANSSON PkgConfig::FB_SIG_GSTSDP PkgConfig::FB_SIG_CRYPTO Threads::Threads)
+  PkgConfig::FB_SIG_JANSSON PkgConfig::FB_SIG_GSTSDP PkgConfig::FB_SIG_CRYPTO PkgConfig::FB_SIG_SSL
+  Threads::Threads)
 target_link_libraries(floorbridge PRIVATE fbsignalling fbtoken)
 
 # SDP: a hand-written Chromium 120+ offer, audio+video+data, answer re-parsed,

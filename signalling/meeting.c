@@ -393,6 +393,8 @@ void fb_meeting_revocations(fb_meeting *m) {
   }
 }
 
+void fb_meeting_reload(fb_meeting *m) { fb_meeting_revocations(m); }
+
 static void on_join(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   if (s->joined) {
     fb_meeting_reply_error(s, "already_joined", "this connection has joined already (send leave "

@@ -123,6 +123,10 @@ const struct fb_floor *fb_meeting_floor(const fb_meeting *m);
  * store. Cheap when nothing changed. */
 void fb_meeting_flush(fb_meeting *m);
 
+/* Re-read the revoked file now (reload): whoever it newly names is
+ * disconnected as fb_meeting_tick would a second later. */
+void fb_meeting_reload(fb_meeting *m);
+
 /* Once a second: fresh quality scores of the decoded delegates (live, muted,
  * barred on mic check) to the floor (flags, auto-cut) and to the chairs. */
 void fb_meeting_tick(fb_meeting *m);

@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "bridge/bridge.h"
+#include "signalling/tls.h"
 #include "bridge/log.h"
 #include "signalling/http.h"
 #include "signalling/meeting.h"
@@ -117,6 +118,8 @@ struct fb_signalling {
   pthread_t thread;
   int started;
   atomic_int stop;
+  atomic_int reload;          /* fb_signalling_reload asked; done on the signalling thread */
+  void *ssl_ctx;              /* the vhost's OpenSSL SSL_CTX (TLS only), for tls.c */
   int port;
   size_t max_msg;
   int max_per_ip;
@@ -408,6 +411,32 @@ static int http_request(fb_signalling *s, struct lws *wsi, pss *p, const char *u
                              "text/plain; version=0.0.4; charset=utf-8", body, n);
 }
 
+/* ---- reload (SIGHUP, systemctl reload) -------------------------------------- */
+
+/* What can change without dropping anyone: the TLS certificate (a renewal)
+ * and the revoked file (re-read now rather than at the next second). */
+static void reload(fb_signalling *s) {
+  fb_log(FB_LOG_INFO, "signalling", "reload: re-reading the TLS certificate and the revoked file");
+  if (s->cert[0]) {
+    char err[256], fp[128];
+    if (fb_tls_reload(s->ssl_ctx, s->cert, s->key, err, sizeof err) == 0) {
+      fb_tls_fingerprint(s->ssl_ctx, fp, sizeof fp);
+      fb_log(FB_LOG_INFO, "signalling", "TLS certificate reloaded from %s (SHA-256 %s): new "
+             "connections get it, open ones keep theirs", s->cert, fp);
+    } else {
+      fb_log(FB_LOG_ALERT, "signalling", "TLS certificate NOT reloaded, the old one stays: %s",
+             err);
+    }
+  }
+  fb_meeting_reload(s->meeting);
+}
+
+void fb_signalling_reload(fb_signalling *s) {
+  if (!s) return;
+  atomic_store(&s->reload, 1);
+  lws_cancel_service(s->ctx);
+}
+
 /* ---- the protocol callback ----------------------------------------------- */
 
 /* A refused WebSocket upgrade leaves a line in the log with its reason, but
@@ -475,7 +504,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     conn_free(s, p);
     return 0;
   case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+    if (s && atomic_exchange(&s->reload, 0)) reload(s);
     if (s) deliver_events(s);
+    return 0;
+  case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+    if (s) s->ssl_ctx = user; /* lws's server SSL_CTX: reload() swaps its certificate */
     return 0;
   default:
     break;

@@ -34,6 +34,13 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
  * thread, free. Safe with NULL. Call before fb_bridge_free. */
 void fb_signalling_stop(fb_signalling *s);
 
+/* Re-read what can change while the meeting runs, without dropping anyone:
+ * the TLS certificate and key (a renewed certificate: a chain and key that
+ * do not load or match are refused, logged as an alert, and the old ones
+ * stay) and the revoked file. Thread-safe (main calls it on SIGHUP); the
+ * work happens on the signalling thread. Safe with NULL. */
+void fb_signalling_reload(fb_signalling *s);
+
 /* Hand an event to the signalling thread, exactly as the bridge's event
  * callback does (thread-safe): to the session owning bridge participant pid,
  * or to every joined session when pid is 0. */
