@@ -81,10 +81,21 @@ static int read_all(const char *path, char **out, size_t *len) {
   return 0;
 }
 
-/* A temporary file beside path, mode 0600. NULL on error (printed). */
-static FILE *open_beside(const char *path, char *tmp, size_t cap) {
+/* A temporary file beside path. mode 0600, or (like != 0) the mode, owner
+ * and group of path itself when it exists (else 0644): the revoked file is
+ * read by the service's user, and replacing it must not lock that user out.
+ * NULL on error (printed). */
+static FILE *open_beside(const char *path, char *tmp, size_t cap, int like) {
   snprintf(tmp, cap, "%s.tmp%ld", path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  struct stat st;
+  int have = like && stat(path, &st) == 0;
+  mode_t mode = have ? st.st_mode & 07777 : like ? 0644 : 0600;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd >= 0 && have) {
+    if (fchown(fd, st.st_uid, st.st_gid) < 0 && geteuid() == 0)
+      fprintf(stderr, "invite: cannot keep the owner of %s: %s\n", path, strerror(errno));
+    fchmod(fd, mode); /* open() applied the umask */
+  }
   FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (!f) {
     fprintf(stderr, "invite: cannot write %s: %s\n", tmp, strerror(errno));
@@ -496,13 +507,13 @@ int fb_invite_cli(int argc, char **argv) {
   FILE *f;
   int added = 0;
   if (o.revoked) {
-    if (!(f = open_beside(o.revoked, rtmp, sizeof rtmp))) goto out;
+    if (!(f = open_beside(o.revoked, rtmp, sizeof rtmp, 1))) goto out;
     if ((added = write_revoked(&o, old_revoked, inv, reg.nrows, &prev, rtmp, f)) < 0) goto out;
   }
-  if (!(f = open_beside(state, stmp, sizeof stmp)) ||
+  if (!(f = open_beside(state, stmp, sizeof stmp, 0)) ||
       write_issued(&o, inv, reg.nrows, &prev, f, stmp) < 0)
     goto out;
-  if (!(f = open_beside(mails, mtmp, sizeof mtmp)) ||
+  if (!(f = open_beside(mails, mtmp, sizeof mtmp, 0)) ||
       write_invitations(&o, inv, reg.nrows, f, mtmp) < 0)
     goto out;
 

@@ -22,6 +22,7 @@ struct fb_revoked {
   off_t size;
   ino_t ino;          /* a file renamed into place is a new inode */
   int loaded;
+  int unreadable;     /* the last open failed (logged once) */
   entry *e;
   int n, cap;
 };
@@ -52,7 +53,15 @@ static int reload(fb_revoked *r) {
       st.st_size == r->size && st.st_ino == r->ino)
     return 0;
   FILE *f = fopen(r->path, "r");
-  if (!f) return 0;
+  if (!f) {
+    /* a file the bridge cannot read revokes nothing: say so loudly, once */
+    if (!r->unreadable)
+      fb_log(FB_LOG_ALERT, "signalling", "revoked_file %s cannot be read (%m): revocations in "
+             "it are NOT applied; make it readable by the bridge's user", r->path);
+    r->unreadable = 1;
+    return 0;
+  }
+  r->unreadable = 0;
   r->n = 0;
   char line[512];
   while (fgets(line, sizeof line, f)) {
