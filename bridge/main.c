@@ -5,6 +5,7 @@
  *   floorbridge --check-config FILE [--set S.K=V ...]             validate, exit
  *   floorbridge COMMAND ...                                        subcommands
  *   floorbridge token --meeting M --delegate D --name N --role R  mint a join token
+ *   floorbridge invite --meeting M --csv FILE ...                   links from a registration list
  *   floorbridge report --db FILE [--csv OUT] [--audit] ...          speaking time, audit
  *
  * The configuration is built in one order everywhere: defaults, then FILE, then
@@ -12,11 +13,12 @@
  * validation. --check-config runs exactly that and stops, so what it accepts
  * is what --config would start with.
  *
- * Signals: SIGINT and SIGTERM are blocked before the bridge creates any thread,
- * so every thread inherits the mask and only main receives them, synchronously,
- * in sigwait. Shutdown therefore runs in ordinary code (not a handler) and can
- * take its time to finalise the recording. SIGPIPE is ignored: a control client
- * that hangs up must not kill the bridge.
+ * Signals: SIGINT, SIGTERM and SIGHUP are blocked before the bridge creates any
+ * thread, so every thread inherits the mask and only main receives them,
+ * synchronously, in sigtimedwait. Shutdown therefore runs in ordinary code (not
+ * a handler) and can take its time to finalise the recording. SIGHUP is a
+ * reload request and never stops the bridge. SIGPIPE is ignored: a control
+ * client that hangs up must not kill the bridge.
  *
  * Exit status: 0 ok, 1 the bridge failed to start, 2 usage or config error.
  */
@@ -26,10 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bridge/bridge.h"
+#include "bridge/clock.h"
 #include "bridge/config.h"
 #include "bridge/log.h"
+#include "bridge/service.h"
+#include "signalling/invite.h"
 #include "signalling/server.h"
 #include "signalling/store.h"
 #include "signalling/token.h"
@@ -46,6 +52,7 @@ typedef struct {
 
 static const command commands[] = {
   {"token", "mint a join token (floorbridge token --help)", fb_token_cli},
+  {"invite", "personal links from the registration list (invite --help)", fb_invite_cli},
   {"report", "speaking time per delegate and session, audit log (report --help)",
    fb_store_report_cli},
   {NULL, NULL, NULL},
@@ -56,6 +63,7 @@ static void usage(FILE *f) {
           "usage: floorbridge --config FILE [--set SECTION.KEY=VALUE ...] [--log-level LEVEL]\n"
           "       floorbridge --check-config FILE [--set SECTION.KEY=VALUE ...]\n"
           "       floorbridge token --meeting M --delegate D --name N --role R [--speak] ...\n"
+          "       floorbridge invite --meeting M --csv FILE --url URL --from DATE --to DATE ...\n"
           "       floorbridge report --db FILE [--meeting ID] [--session N] [--csv OUT] [--audit]\n"
           "       floorbridge --help | --version\n"
           "\n"
@@ -103,14 +111,18 @@ static int build_config(fb_config *cfg, const char *path, char **sets, int nsets
   return 0;
 }
 
-/* Start the bridge and run until SIGINT/SIGTERM. */
+/* Start the bridge and run until SIGINT/SIGTERM. SIGHUP asks for a reload and
+ * the bridge keeps running. Under systemd (bridge/service.h) it reports ready
+ * once media and signalling listen, pings the watchdog while the mixer is
+ * healthy, and reports stopping; elsewhere those calls do nothing. */
 static int run(const fb_config *cfg) {
   char err[1024];
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, NULL); /* before any thread exists */
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread exists */
   signal(SIGPIPE, SIG_IGN);
 
   fb_log_set_level((fb_log_level)cfg->log_level);
@@ -130,10 +142,40 @@ static int run(const fb_config *cfg) {
          "web %s, meeting %s", FB_VERSION, v6 ? "[" : "", cfg->bind, v6 ? "]" : "",
          fb_bridge_media_port(b), cfg->control_socket[0] ? cfg->control_socket : "disabled",
          sg ? fb_signalling_url(sg) : "disabled", cfg->meeting_id);
+  char status[256];
+  snprintf(status, sizeof status, "meeting %s: media udp port %d, web %s", cfg->meeting_id,
+           fb_bridge_media_port(b), sg ? fb_signalling_url(sg) : "disabled");
+  fb_service_ready(status);
 
-  int sig = 0;
-  sigwait(&stop, &sig);
+  /* Wait for a signal; with a watchdog, wake up every period to ping it.
+   * The next ping is an absolute deadline, so a stream of SIGHUPs cannot
+   * postpone it. */
+  int period_ms = fb_service_watchdog_period_ms(); /* 0: no watchdog */
+  uint64_t period_ns = (uint64_t)period_ms * 1000000u, next_ping = fb_now_ns() + period_ns;
+  int sig;
+  for (;;) {
+    struct timespec wait = {0, 0};
+    if (period_ms) {
+      uint64_t now = fb_now_ns();
+      if (now >= next_ping) {
+        fb_service_watchdog(fb_bridge_healthy(b));
+        next_ping = now + period_ns;
+      }
+      uint64_t left = next_ping - now;
+      wait.tv_sec = (time_t)(left / 1000000000u);
+      wait.tv_nsec = (long)(left % 1000000000u);
+    }
+    sig = sigtimedwait(&sigs, NULL, period_ms ? &wait : NULL);
+    if (sig == SIGINT || sig == SIGTERM) break;
+    if (sig == SIGHUP) {
+      /* Reload: what can change while the bridge runs is re-read here. */
+      fb_log(FB_LOG_INFO, "main", "reload requested (SIGHUP)");
+      fb_signalling_reload(sg); /* the TLS certificate, the revoked file */
+    }
+    /* else -1: the ping is due (EAGAIN) or the wait was interrupted (EINTR) */
+  }
   fb_log(FB_LOG_INFO, "main", "shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  fb_service_stopping();
   fb_signalling_stop(sg);
   fb_bridge_free(b);
   fb_log(FB_LOG_INFO, "main", "stopped");
