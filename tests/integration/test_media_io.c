@@ -598,9 +598,10 @@ static void set_location(const char *desc, const char *path, char *out, size_t l
 }
 
 static void test_configs(fb_gst *g, const char *srcdir, const char *wav) {
-  const char *names[] = {"room-alsa.conf", "room-aes67.conf", "floor-file.conf", "webcast.conf"};
+  const char *names[] = {"room-alsa.conf", "room-aes67.conf", "floor-file.conf", "webcast.conf",
+                         "server.conf"};
   const char *secs[] = {"floor", "pa", "recording"};
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++) {
     char path[1024];
     snprintf(path, sizeof path, "%s/configs/%s", srcdir, names[i]);
     CHECK(access(path, R_OK) == 0, "missing %s", path);
