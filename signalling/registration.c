@@ -343,6 +343,17 @@ static int blank(const char *s, size_t n) {
   return 1;
 }
 
+/* Bytes up to and including the next line break: LF, CR LF, or a CR alone
+ * (spreadsheets on older Macs end lines with CR, and libcsv takes any of the
+ * three as the end of a record, so the line count must too). */
+static size_t line_length(const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '\n') return i + 1;
+    if (s[i] == '\r') return i + 1 < len && s[i + 1] == '\n' ? i + 2 : i + 1;
+  }
+  return len;
+}
+
 int fb_reg_parse(const char *text, size_t len, fb_reg_list *out) {
   memset(out, 0, sizeof *out);
   parse_state p;
@@ -353,8 +364,7 @@ int fb_reg_parse(const char *text, size_t len, fb_reg_list *out) {
   size_t pos = 0;
   int failed = 0;
   while (pos < len && !p.oom) {
-    const char *nl = memchr(text + pos, '\n', len - pos);
-    size_t n = nl ? (size_t)(nl - (text + pos)) + 1 : len - pos;
+    size_t n = line_length(text + pos, len - pos);
     p.line++;
     if (!p.in_record && !blank(text + pos, n)) {
       p.in_record = 1;

@@ -19,7 +19,8 @@
  *   requested_at   optional: when interactive participation was asked for
  *                  (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z, UTC)
  * Other columns (a meeting system exports many) are ignored. A UTF-8 byte
- * order mark at the start is skipped; blank lines are skipped.
+ * order mark at the start is skipped; blank lines are skipped; lines may end
+ * in LF, CR LF or a lone CR.
  *
  * Problems, each with a stable code: missing_header, missing_columns,
  * extra_columns, missing_value, bad_encoding, bad_value, bad_id, too_long,

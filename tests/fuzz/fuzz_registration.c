@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (rc == 0) CHECK(l.nrows > 0 && l.nproblems == 0);
   if (rc == 1) CHECK(l.nproblems > 0);
   int lines = 1;
-  for (size_t i = 0; i < size; i++) lines += data[i] == '\n';
+  for (size_t i = 0; i < size; i++) /* LF, CR LF and a lone CR each end a line */
+    lines += data[i] == '\n' || (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n'));
   int prev = 1;
   for (int i = 0; i < l.nrows; i++) {
     const fb_reg_row *r = &l.rows[i];

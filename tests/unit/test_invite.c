@@ -68,6 +68,18 @@ static void test_good_list(void) {
   fb_reg_free(&l);
 }
 
+/* Older Mac spreadsheets end lines with a lone CR: rows keep their lines. */
+static void test_cr_lines(void) {
+  const char *csv = "delegate_id,name,role,email,participation\r"
+                    "d1,Ann,delegate,a@x.org,interactive\r"
+                    "d2,Bob,delegate,b@x.org,listen-only\r";
+  fb_reg_list l;
+  int rc = fb_reg_parse(csv, strlen(csv), &l);
+  CHECK(rc == 0 && l.nrows == 2, "CR line ends parse (rc %d, %d rows)", rc, l.nrows);
+  CHECK(l.nrows == 2 && l.rows[0].line == 2 && l.rows[1].line == 3, "and count as lines");
+  fb_reg_free(&l);
+}
+
 static void test_bad_list(void) {
   const char *csv =
       "delegate_id,name,role,email,participation,requested_at\n"  /* 1 */
@@ -304,6 +316,7 @@ static void test_command(void) {
 
 int main(void) {
   test_good_list();
+  test_cr_lines();
   test_bad_list();
   test_times();
   if (!mkdtemp(dir)) return 1;
