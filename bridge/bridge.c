@@ -20,6 +20,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,9 +93,52 @@ static void on_media_event(void *ud, fb_media_event ev, const char *detail) {
   }
 }
 
+/* With media bound to a wildcard and no [webrtc] public_ip, the ICE host
+ * candidate is the address the default route leaves from: a UDP socket
+ * "connected" to a documentation address (nothing is sent) reports it. That
+ * is what browsers can reach on a server that is not behind NAT; behind NAT
+ * only public_ip (or TURN) helps, so the choice is logged. No route (a
+ * loopback-only host): 127.0.0.1, with a warning. */
+static void choose_candidate(fb_config *cfg) {
+  char ip[64];
+  fb_config_candidate_ip(cfg, ip, sizeof ip);
+  int v6 = strchr(cfg->bind, ':') != NULL;
+  if (cfg->webrtc_public_ip[0] || (strcmp(cfg->bind, "0.0.0.0") && strcmp(cfg->bind, "::")))
+    return; /* a configured or bound address is used as it is */
+  struct sockaddr_storage ss = {0};
+  socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  if (v6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(9);
+    inet_pton(AF_INET6, "2001:db8::1", &a->sin6_addr);
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons(9);
+    inet_pton(AF_INET, "192.0.2.1", &a->sin_addr);
+  }
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int ok = fd >= 0 && connect(fd, (struct sockaddr *)&ss, len) == 0 &&
+           getsockname(fd, (struct sockaddr *)&ss, &len) == 0;
+  if (fd >= 0) close(fd);
+  const void *addr = v6 ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+                        : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
+  if (ok && inet_ntop(v6 ? AF_INET6 : AF_INET, addr, ip, sizeof ip)) {
+    snprintf(cfg->webrtc_public_ip, sizeof cfg->webrtc_public_ip, "%s", ip);
+    fb_log(FB_LOG_INFO, "bridge", "ICE host candidate %s (the default route's address; behind "
+           "NAT set [webrtc] public_ip)", ip);
+  } else {
+    fb_log(FB_LOG_WARN, "bridge", "media binds %s but this host has no default route: browsers "
+           "are offered %s, which only this machine reaches; set [webrtc] public_ip", cfg->bind,
+           ip);
+  }
+}
+
 fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
   fb_bridge *b = calloc(1, sizeof *b);
   b->cfg = *cfg;
+  choose_candidate(&b->cfg);
   pthread_mutex_init(&b->lock, NULL);
   pthread_mutex_init(&b->ev_lock, NULL);
   char e[512] = "";

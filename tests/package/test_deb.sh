@@ -276,6 +276,19 @@ PY
   grep -q '^READY=1 STATUS=meeting ' "$tmp/notify.txt" || fail "no READY=1 on the notify socket"
   wait_for 10 grep -q '^WATCHDOG=1' "$tmp/notify.txt" || fail "no WATCHDOG=1 within 10 s"
 
+  # the shipped config binds media to 0.0.0.0 with no public_ip: browsers
+  # are offered the default route's address, not 127.0.0.1
+  if want=$(ip -4 route get 192.0.2.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p') && [[ -n $want ]]; then
+    grep -q "ICE host candidate $want " "$tmp/bridge.log" ||
+      fail "the ICE host candidate is not the default route's address $want"
+  else
+    grep -q 'has no default route' "$tmp/bridge.log" || fail "no warning about the missing default route"
+  fi
+  # a reload re-reads the certificate: the one postinst made loads again
+  kill -HUP "$bridge_pid"
+  wait_for 5 grep -q 'TLS certificate reloaded from /etc/floorbridge/tls/cert.pem' "$tmp/bridge.log" ||
+    fail "SIGHUP did not reload the certificate"
+
   # the certificate made by postinst is valid for localhost
   [[ $(curl -fs --max-time 3 --cacert /etc/floorbridge/tls/cert.pem \
          "https://localhost:$port/healthz") == ok ]] || fail "the certificate does not verify for localhost"
