@@ -4,9 +4,12 @@
  *
  * Receive: poll + recvmmsg in batches of FB_NET_BATCH. The address map (source
  * address -> participant) is a chained hash under one mutex, taken once per
- * batch; add/remove from other threads take the same mutex, so after
- * fb_net_remove_peer returns the receive thread cannot be holding the
- * participant.
+ * batch for the lookups only; the datagrams are then handled (STUN HMAC,
+ * DTLS, SRTP, ring push) with the lock released, so the lock is never held
+ * across anything slow. The epoch is odd from the lookups to the end of the
+ * batch: a participant unrouted while it was odd may still be in use until
+ * it changes (fb_net_quiescent), like an RCU grace period. Uplink rings
+ * released by other threads are freed here, between batches.
  *
  * Send (mixer thread only): each packet is two iovecs, a copied 12-byte header
  * and the shared payload, flushed with sendmmsg. The socket is non-blocking:
@@ -60,6 +63,10 @@ struct fb_net {
   net_transport tx;
   fb_net_handler handler;    /* WebRTC hooks; zeroed when none */
   void *handler_ud;
+  atomic_uint_fast64_t epoch; /* odd while a batch is handled (see the top) */
+  pthread_mutex_t grave_lock; /* released rings waiting for the net thread */
+  fb_pktring **grave;
+  int ngrave, capgrave;
   atomic_uint_fast64_t rx_datagrams, rx_unknown, rx_malformed, rx_rtcp, rx_not_rtp;
   atomic_uint_fast64_t tx_datagrams, tx_errors;
 };
@@ -135,10 +142,16 @@ fb_net *fb_net_new(const char *bind_addr, int port, char *err, int errlen) {
   getsockname(fd, (struct sockaddr *)&local, &ll);
 
   fb_net *n = calloc(1, sizeof *n);
+  if (!n) {
+    snprintf(err, errlen, "media port: out of memory");
+    close(fd);
+    return NULL;
+  }
   n->fd = fd;
   n->port = ntohs(local.ss_family == AF_INET ? ((struct sockaddr_in *)&local)->sin_port
                                              : ((struct sockaddr_in6 *)&local)->sin6_port);
   pthread_mutex_init(&n->lock, NULL);
+  pthread_mutex_init(&n->grave_lock, NULL);
   n->tx.base.send = tx_send;
   n->tx.base.flush = tx_flush;
   n->tx.net = n;
@@ -156,6 +169,10 @@ int fb_net_add_peer(fb_net *n, fb_participant *p) {
     return -1;
   }
   peer_node *e = malloc(sizeof *e);
+  if (!e) {
+    pthread_mutex_unlock(&n->lock);
+    return -1;
+  }
   e->p = p;
   uint32_t h = addr_hash(&p->addr);
   e->next = n->buckets[h];
@@ -179,11 +196,27 @@ static void unmap(fb_net *n, fb_participant *p) {
   }
 }
 
-void fb_net_remove_peer(fb_net *n, fb_participant *p) {
+uint64_t fb_net_unroute(fb_net *n, fb_participant *p) {
   pthread_mutex_lock(&n->lock);
   unmap(n, p);
+  p->unrouted = 1;
   if (p->rtc && n->handler.on_peer_removed) n->handler.on_peer_removed(n->handler_ud, p);
+  uint64_t token = atomic_load(&n->epoch);
   pthread_mutex_unlock(&n->lock);
+  return token;
+}
+
+int fb_net_quiescent(fb_net *n, uint64_t token) {
+  /* Even: no batch was being handled when p was unrouted, and later batches
+   * look p up after that (under the lock), so they cannot find it. Odd: the
+   * batch in progress then ends with an increment (also when the thread is
+   * stopping), after which nothing from it is held. */
+  return !(token & 1) || atomic_load(&n->epoch) != token;
+}
+
+void fb_net_remove_peer(fb_net *n, fb_participant *p) {
+  uint64_t token = fb_net_unroute(n, p);
+  while (!fb_net_quiescent(n, token)) fb_sleep_until_ns(fb_now_ns() + 200000);
 }
 
 void fb_net_add_unbound(fb_net *n, fb_participant *p) {
@@ -191,20 +224,26 @@ void fb_net_add_unbound(fb_net *n, fb_participant *p) {
   p->addrlen = 0; /* nothing routes to it until ICE gives it an address */
 }
 
-int fb_net_rebind_locked(fb_net *n, fb_participant *p, const struct sockaddr_storage *from,
-                         socklen_t fromlen) {
-  fb_participant *owner = lookup(n, from);
-  if (owner == p) return 0;
-  if (owner) return -1;
-  unmap(n, p);
-  fb_participant_set_addr(p, from, fromlen);
-  peer_node *e = malloc(sizeof *e);
+int fb_net_rebind(fb_net *n, fb_participant *p, const struct sockaddr_storage *from,
+                  socklen_t fromlen) {
+  peer_node *e = malloc(sizeof *e); /* outside the lock; freed if unused */
   if (!e) return -1;
-  e->p = p;
-  uint32_t h = addr_hash(&p->addr);
-  e->next = n->buckets[h];
-  n->buckets[h] = e;
-  return 0;
+  pthread_mutex_lock(&n->lock);
+  fb_participant *owner = lookup(n, from);
+  int rc = owner == p ? 0 : -1;
+  if (!owner && !p->unrouted) {
+    unmap(n, p);
+    fb_participant_set_addr(p, from, fromlen);
+    e->p = p;
+    uint32_t h = addr_hash(&p->addr);
+    e->next = n->buckets[h];
+    n->buckets[h] = e;
+    e = NULL;
+    rc = 0;
+  }
+  pthread_mutex_unlock(&n->lock);
+  free(e);
+  return rc;
 }
 
 void fb_net_set_handler(fb_net *n, const fb_net_handler *h, void *ud) {
@@ -243,17 +282,39 @@ void fb_net_want_uplink(fb_participant *p, int want) {
 void fb_net_release_uplink(fb_net *n, fb_participant *p) {
   fb_pktring *q = atomic_exchange(&p->inq, NULL);
   if (!q) return;
-  /* the net thread pushes only inside route(), under n->lock */
-  pthread_mutex_lock(&n->lock);
-  pthread_mutex_unlock(&n->lock);
-  fb_pktring_free(q);
+  pthread_mutex_lock(&n->grave_lock);
+  if (n->ngrave == n->capgrave) {
+    int cap = n->capgrave ? 2 * n->capgrave : 16;
+    fb_pktring **g = realloc(n->grave, (size_t)cap * sizeof *g);
+    if (g) n->grave = g, n->capgrave = cap;
+  }
+  if (n->ngrave < n->capgrave) {
+    n->grave[n->ngrave++] = q;
+    q = NULL;
+  }
+  pthread_mutex_unlock(&n->grave_lock);
+  if (q) {
+    /* out of memory for the list: wait for the batch in progress instead */
+    uint64_t token = atomic_load(&n->epoch);
+    while (!fb_net_quiescent(n, token)) fb_sleep_until_ns(fb_now_ns() + 200000);
+    fb_pktring_free(q);
+  }
 }
 
-/* Route one received datagram. Caller holds n->lock. */
-static void route(fb_net *n, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
-                  socklen_t fromlen, uint64_t now) {
+/* Net thread, between batches (or after it stopped): no push is in progress,
+ * and a ring detached from its participant is never loaded again. */
+static void free_released_rings(fb_net *n) {
+  pthread_mutex_lock(&n->grave_lock);
+  for (int i = 0; i < n->ngrave; i++) fb_pktring_free(n->grave[i]);
+  n->ngrave = 0;
+  pthread_mutex_unlock(&n->grave_lock);
+}
+
+/* Route one received datagram to p (looked up for this batch; NULL for an
+ * unknown source). The net lock is not held. */
+static void route(fb_net *n, fb_participant *p, uint8_t *buf, size_t len,
+                  const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
   if (len == 0) return;
-  fb_participant *p = lookup(n, from);
   if (p && p->rtc) {
     n->handler.on_datagram(n->handler_ud, p, buf, len, from, fromlen, now);
     return;
@@ -286,10 +347,12 @@ static void route(fb_net *n, uint8_t *buf, size_t len, const struct sockaddr_sto
 
 static void *net_main(void *arg) {
   fb_net *n = arg;
+  pthread_setname_np(pthread_self(), "fb-net");
   static __thread uint8_t bufs[FB_NET_BATCH][1500];
   struct mmsghdr msgs[FB_NET_BATCH];
   struct iovec iov[FB_NET_BATCH];
   struct sockaddr_storage from[FB_NET_BATCH];
+  fb_participant *who[FB_NET_BATCH];
   uint64_t last_timer = fb_now_ns();
   while (atomic_load(&n->running)) {
     struct pollfd pfd = {.fd = n->fd, .events = POLLIN};
@@ -312,15 +375,20 @@ static void *net_main(void *arg) {
     uint64_t now = fb_now_ns();
     atomic_fetch_add_explicit(&n->rx_datagrams, (uint64_t)got, memory_order_relaxed);
     pthread_mutex_lock(&n->lock);
+    atomic_fetch_add(&n->epoch, 1); /* odd: the batch's participants are in use */
+    for (int i = 0; i < got; i++) who[i] = lookup(n, &from[i]);
+    pthread_mutex_unlock(&n->lock);
     for (int i = 0; i < got; i++) {
       if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
         atomic_fetch_add_explicit(&n->rx_malformed, 1, memory_order_relaxed);
         continue;
       }
-      route(n, bufs[i], msgs[i].msg_len, &from[i], msgs[i].msg_hdr.msg_namelen, now);
+      route(n, who[i], bufs[i], msgs[i].msg_len, &from[i], msgs[i].msg_hdr.msg_namelen, now);
     }
-    pthread_mutex_unlock(&n->lock);
+    atomic_fetch_add(&n->epoch, 1); /* even: none of them is held any more */
+    free_released_rings(n);
   }
+  free_released_rings(n);
   return NULL;
 }
 
@@ -349,8 +417,11 @@ void fb_net_free(fb_net *n) {
       e = next;
     }
   }
+  free_released_rings(n);
+  free(n->grave);
   close(n->fd);
   pthread_mutex_destroy(&n->lock);
+  pthread_mutex_destroy(&n->grave_lock);
   free(n);
 }
 

@@ -2,12 +2,20 @@
  * net.h — the single UDP media port.
  *
  * One socket for every participant. The net thread receives in batches
- * (recvmmsg), classifies each datagram by its first byte (RFC 7983: RTP/RTCP
- * now; STUN and DTLS when the WebRTC transport lands), finds the participant by
- * the source address (5-tuple; one socket so the local half is fixed), and for
- * participants whose uplink is wanted pushes the RTP payload into their SPSC
- * ring. Unknown sources and malformed packets are counted and dropped; nothing
- * is ever sent back to an unknown address.
+ * (recvmmsg), finds each datagram's participant by the source address
+ * (5-tuple; one socket so the local half is fixed), and hands it on: to the
+ * WebRTC transport (STUN, DTLS, SRTP by first byte, RFC 7983) or, for plain
+ * RTP, straight into the participant's SPSC uplink ring when its uplink is
+ * wanted. Unknown sources and malformed packets are counted and dropped;
+ * nothing is ever sent back to an unknown address.
+ *
+ * Locking: the net lock guards only the address map. The net thread takes it
+ * once per batch for the lookups and releases it before any datagram is
+ * handled, so handshakes, HMACs and SRTP never run under it, and no other
+ * thread waits behind them. Removal is two steps: fb_net_unroute takes p out
+ * of the map and returns a token; fb_net_quiescent(token) says when the net
+ * thread has finished the batch that may still have held p (an epoch, odd
+ * while a batch is being handled).
  *
  * The same socket is the plain-RTP transport for the mixer's fan-out: packets
  * are gathered as (header, shared payload) iovecs and sent with sendmmsg at
@@ -54,8 +62,19 @@ fb_transport *fb_net_transport(fb_net *n);
  * Returns 0, or -1 when that address is already taken. */
 int fb_net_add_peer(fb_net *n, fb_participant *p);
 
-/* Any thread: stop routing to p. On return the net thread holds no reference
- * to p. */
+/* Any thread: stop routing to p (and tell the WebRTC handler to forget it).
+ * Never waits. Returns a token for fb_net_quiescent. p cannot be routed again
+ * afterwards. */
+uint64_t fb_net_unroute(fb_net *n, fb_participant *p);
+
+/* Any thread: 1 once the net thread holds no reference to a participant
+ * unrouted with this token (it has finished the batch that was in progress,
+ * or it is not running), else 0. Never waits. */
+int fb_net_quiescent(fb_net *n, uint64_t token);
+
+/* Any thread: fb_net_unroute, then wait (at most one batch, a few ms) until
+ * fb_net_quiescent. For set-up failures and shutdown; leaving participants
+ * go through the bridge's reaper instead, which never waits. */
 void fb_net_remove_peer(fb_net *n, fb_participant *p);
 
 /* Make sure p has an uplink ring (allocated once) and set whether the net
@@ -68,26 +87,27 @@ void fb_net_get_stats(const fb_net *n, fb_net_stats *out);
 
 typedef struct {
   /* A datagram for a WebRTC participant p (found by source address), or a
-   * STUN datagram from an unknown address (p == NULL). The net lock is held:
-   * the handler may call fb_net_rebind_locked and fb_net_sendto, and must
-   * not call fb_net_add_peer/remove_peer. */
+   * STUN datagram from an unknown address (p == NULL). The net lock is NOT
+   * held (p stays valid until the batch ends, see fb_net_quiescent): the
+   * handler may call fb_net_rebind and fb_net_sendto. */
   void (*on_datagram)(void *ud, fb_participant *p, uint8_t *buf, size_t len,
                       const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now);
   /* Every ~20 ms, without the net lock: retransmissions, consent, RTCP. */
   void (*on_timer)(void *ud, uint64_t now);
-  /* p is being removed (net lock held): forget everything that could route
-   * a datagram to it. */
+  /* p is being unrouted (net lock held, any thread): forget everything that
+   * could route a datagram to it. Must be quick and must not call net. */
   void (*on_peer_removed)(void *ud, fb_participant *p);
 } fb_net_handler;
 
 /* Install the WebRTC handler (before fb_net_start). */
 void fb_net_set_handler(fb_net *n, const fb_net_handler *h, void *ud);
 
-/* Net thread, net lock held (inside on_datagram): route datagrams from `from`
- * to p from now on; p's previous address (if any) stops routing. Returns 0,
- * or -1 when another participant owns that address. */
-int fb_net_rebind_locked(fb_net *n, fb_participant *p, const struct sockaddr_storage *from,
-                         socklen_t fromlen);
+/* Net thread (inside on_datagram): route datagrams from `from` to p from now
+ * on; p's previous address (if any) stops routing. Takes the net lock.
+ * Returns 0, or -1 when another participant owns that address or p has been
+ * unrouted meanwhile. */
+int fb_net_rebind(fb_net *n, fb_participant *p, const struct sockaddr_storage *from,
+                  socklen_t fromlen);
 
 /* Net thread: send one datagram now (STUN responses, DTLS, RTCP). */
 void fb_net_sendto(fb_net *n, const uint8_t *buf, size_t len, const struct sockaddr_storage *to,
@@ -101,10 +121,11 @@ int fb_net_fd(const fb_net *n);
 void fb_net_deliver_rtp(fb_participant *p, uint8_t pt, uint16_t seq, uint32_t ts,
                         const uint8_t *payload, size_t len, uint64_t now);
 
-/* Control thread, once the mixer no longer pops p's uplink queue (p is not
+/* Any thread, once the mixer no longer pops p's uplink queue (p is not
  * decoded, see fb_mixer_set_release_hook): detach the queue (later uplink is
- * dropped, as for a listener) and free it once the net thread has finished
- * any push in progress. fb_net_want_uplink allocates a new one when needed. */
+ * dropped, as for a listener). Never waits: the net thread frees the queue
+ * itself between batches, when no push can be in progress.
+ * fb_net_want_uplink allocates a new one when needed. */
 void fb_net_release_uplink(fb_net *n, fb_participant *p);
 
 /* Any thread: register p (with p->rtc set) with no address yet; datagrams

@@ -49,6 +49,8 @@ typedef struct fb_participant {
   struct sockaddr_storage addr;
   socklen_t addrlen;
   atomic_uint addr_seq;              /* odd while the net thread writes */
+  int unrouted;                      /* under the net lock: routing ended (net.c);
+                                      * a late ICE check cannot bind p again */
 
   /* net -> mixer */
   _Atomic(fb_pktring *) inq;

@@ -90,6 +90,17 @@ void fb_webrtc_free(fb_webrtc *w) {
 
 const char *fb_webrtc_fingerprint(const fb_webrtc *w) { return fb_dtls_ctx_fingerprint(w->dtls_ctx); }
 
+/* Take peer off the timer's list (the timer walks it under w->lock). */
+static void unlist(fb_webrtc *w, fb_webrtc_peer *peer) {
+  pthread_mutex_lock(&w->lock);
+  for (int i = 0; i < w->npeers; i++)
+    if (w->peers[i] == peer) {
+      w->peers[i] = w->peers[--w->npeers];
+      break;
+    }
+  pthread_mutex_unlock(&w->lock);
+}
+
 int fb_webrtc_attach(fb_webrtc *w, fb_participant *p, const char *remote_ufrag,
                      const char *remote_fingerprint, int audio_level_ext, char *ufrag,
                      size_t ufraglen, char *pwd, size_t pwdlen, char *err, size_t errlen) {
@@ -117,8 +128,20 @@ int fb_webrtc_attach(fb_webrtc *w, fb_participant *p, const char *remote_ufrag,
     free(peer);
     return -1;
   }
-  if (fb_stun_add_user(w->stun, peer->ufrag, peer->pwd, remote_ufrag, p) != 0) {
-    snprintf(err, errlen, "bad_sdp: ICE credentials refused");
+  /* Listed for the timer first, then made reachable (the STUN user): a
+   * failure in between has nothing to wait for. */
+  pthread_mutex_lock(&w->lock);
+  if (w->npeers == w->cappeers) {
+    int cap = w->cappeers ? 2 * w->cappeers : 64;
+    fb_webrtc_peer **grown = realloc(w->peers, (size_t)cap * sizeof *grown);
+    if (grown) w->peers = grown, w->cappeers = cap;
+  }
+  int listed = w->npeers < w->cappeers;
+  if (listed) w->peers[w->npeers++] = peer;
+  pthread_mutex_unlock(&w->lock);
+  if (!listed || fb_stun_add_user(w->stun, peer->ufrag, peer->pwd, remote_ufrag, p) != 0) {
+    snprintf(err, errlen, listed ? "bad_sdp: ICE credentials refused" : "full: out of memory");
+    if (listed) unlist(w, peer);
     fb_dtls_free(peer->dtls);
     free(peer);
     return -1;
@@ -126,19 +149,13 @@ int fb_webrtc_attach(fb_webrtc *w, fb_participant *p, const char *remote_ufrag,
   atomic_fetch_add_explicit(&w->dtls_states, 1, memory_order_relaxed);
   p->rtc = peer;
   fb_net_add_unbound(w->net, p);
-  pthread_mutex_lock(&w->lock);
-  if (w->npeers == w->cappeers) {
-    w->cappeers = w->cappeers ? 2 * w->cappeers : 64;
-    w->peers = realloc(w->peers, (size_t)w->cappeers * sizeof *w->peers);
-  }
-  w->peers[w->npeers++] = peer;
-  pthread_mutex_unlock(&w->lock);
   snprintf(ufrag, ufraglen, "%s", peer->ufrag);
   snprintf(pwd, pwdlen, "%s", peer->pwd);
   return 0;
 }
 
-/* net thread, net lock held: nothing may route to p after this returns. */
+/* fb_net_unroute (any thread, net lock held): no new STUN check finds p after
+ * this returns; one already being handled is covered by the net epoch. */
 static void on_peer_removed(void *ud, fb_participant *p) {
   fb_webrtc *w = ud;
   fb_stun_remove_user(w->stun, p->rtc->ufrag);
@@ -160,13 +177,7 @@ int fb_webrtc_dtls_states(fb_webrtc *w) {
 void fb_webrtc_detach(fb_webrtc *w, fb_participant *p) {
   fb_webrtc_peer *peer = p->rtc;
   if (!peer) return;
-  pthread_mutex_lock(&w->lock); /* the timer walks the list under this lock */
-  for (int i = 0; i < w->npeers; i++)
-    if (w->peers[i] == peer) {
-      w->peers[i] = w->peers[--w->npeers];
-      break;
-    }
-  pthread_mutex_unlock(&w->lock);
+  unlist(w, peer);
   fb_srtp_free(atomic_load(&peer->srtp));
   release_dtls(w, peer);
   memset(peer->pwd, 0, sizeof peer->pwd);
@@ -209,7 +220,7 @@ static void handle_stun(fb_webrtc *w, uint8_t *buf, size_t len,
    * first valid check gives us somewhere to send. A nominated check from a
    * new address is a NAT rebinding (or a better pair): follow it. */
   if (!bound || res.use_candidate) {
-    if (fb_net_rebind_locked(w->net, p, from, fromlen) == 0) {
+    if (fb_net_rebind(w->net, p, from, fromlen) == 0) {
       if (!bound) {
         atomic_store_explicit(&peer->has_address, 1, memory_order_release);
         peer->ice_ns = now;

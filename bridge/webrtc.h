@@ -12,8 +12,10 @@
  *
  * A peer's life: attach (credentials, DTLS object, STUN user) -> the browser's
  * valid checks give it an address -> DTLS handshake -> SRTP keys -> media.
- * Removal: fb_net_remove_peer (no more datagrams reach it), then
- * fb_mixer_remove (no more sends), then fb_webrtc_detach (freed).
+ * Removal: fb_net_unroute (no more datagrams reach it) and
+ * fb_mixer_remove_async (no more sends); once the net thread is quiescent and
+ * the tick has applied the removal (the bridge's reaper checks both),
+ * fb_webrtc_detach frees it.
  */
 #ifndef FB_WEBRTC_H
 #define FB_WEBRTC_H
@@ -56,7 +58,8 @@ int fb_webrtc_attach(fb_webrtc *w, fb_participant *p, const char *remote_ufrag,
                      const char *remote_fingerprint, int audio_level_ext, char *ufrag,
                      size_t ufraglen, char *pwd, size_t pwdlen, char *err, size_t errlen);
 
-/* Free p's WebRTC state. Only after fb_net_remove_peer and fb_mixer_remove. */
+/* Free p's WebRTC state. Only once neither the net thread nor the mixer can
+ * reach p (after fb_net_quiescent and the tick applied its removal). */
 void fb_webrtc_detach(fb_webrtc *w, fb_participant *p);
 
 typedef struct {
