@@ -8,7 +8,11 @@
  * is the reverse, and the outputs get EOS last so recordings are complete.
  *
  * The registry (name -> participant) is guarded by one mutex; it is touched by
- * the control socket and, later, the signalling thread — never by the tick.
+ * the control socket and the signalling thread — never by the tick. Joins go
+ * through admit(), leaves through depart(): the participant leaves the
+ * registry, the address map and the mixer's table at once, and the reaper
+ * frees it once the net thread and the tick have let go, so no caller ever
+ * waits for a tick. "media_released" tells signalling when that happened.
  */
 #include "bridge/bridge.h"
 
@@ -28,6 +32,7 @@
 #include "bridge/control.h"
 #include "bridge/log.h"
 #include "bridge/media_io.h"
+#include "bridge/reaper.h"
 #include "bridge/webrtc.h"
 
 struct fb_bridge {
@@ -40,6 +45,7 @@ struct fb_bridge {
   fb_net *net;
   fb_mixer *mixer;
   fb_webrtc *rtc;
+  fb_reaper *reaper;
   fb_control *ctl;
 
   pthread_mutex_t lock;
@@ -69,6 +75,15 @@ static void emit(fb_bridge *b, int pid, const char *event, const char *detail) {
 static void release_uplink(void *ud, fb_participant *p) {
   fb_bridge *b = ud;
   fb_net_release_uplink(b->net, p);
+}
+
+/* Reaper thread (or fb_bridge_free): nothing can reach p any more. */
+static void release_participant(void *ud, fb_participant *p) {
+  fb_bridge *b = ud;
+  int id = p->id;
+  if (p->rtc) fb_webrtc_detach(b->rtc, p);
+  fb_participant_free(p);
+  if (id) emit(b, id, "media_released", "");
 }
 
 /* net thread: a browser's transport changed state. */
@@ -210,6 +225,11 @@ fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
     snprintf(err, errlen, "WebRTC transport: %s", e);
     goto fail;
   }
+  b->reaper = fb_reaper_new(b->net, b->mixer, release_participant, b);
+  if (!b->reaper) {
+    snprintf(err, errlen, "the reaper thread could not start");
+    goto fail;
+  }
   fb_net_start(b->net);
 
   for (int i = 0; i < cfg->n_participants; i++) {
@@ -237,6 +257,7 @@ void fb_bridge_free(fb_bridge *b) {
   if (b->ctl) fb_control_stop(b->ctl);
   if (b->net) fb_net_stop(b->net);
   if (b->mixer) fb_mixer_stop(b->mixer);
+  fb_reaper_free(b->reaper); /* releases whoever was still leaving */
   fb_mixer_free(b->mixer);
   for (int i = 0; i < b->nparts; i++) {
     if (b->parts[i]->rtc) fb_webrtc_detach(b->rtc, b->parts[i]);
@@ -274,12 +295,63 @@ static int resolve(const char *host, int port, struct sockaddr_storage *out, soc
   return 0;
 }
 
+/* The one way in: both transports' joins end here. p is new and not yet
+ * routed (a plain-RTP p has its address set, a WebRTC p is attached but
+ * unbound). Registers p under its unique name, routes a plain-RTP p by its
+ * address, tells the transport whether to queue its uplink and queues it
+ * for the mixer. On failure nothing of p is left registered or routed, and
+ * the caller frees it. */
+static int admit(fb_bridge *b, fb_participant *p, int live, char *err, size_t errlen) {
+  pthread_mutex_lock(&b->lock);
+  if (b->nparts == b->capparts) {
+    int cap = b->capparts ? 2 * b->capparts : 64;
+    fb_participant **grown = realloc(b->parts, (size_t)cap * sizeof *grown);
+    if (grown) b->parts = grown, b->capparts = cap;
+  }
+  const char *why = NULL;
+  int routed = 0;
+  if (b->nparts == b->capparts) why = "full: out of memory";
+  else if (find(b, p->name) >= 0) why = "duplicate";
+  else if (!p->rtc && fb_net_add_peer(b->net, p) < 0) why = "duplicate address";
+  else routed = !p->rtc;
+  if (!why) {
+    if (live) fb_net_want_uplink(p, 1);
+    if (fb_mixer_add(b->mixer, p, live) < 0)
+      why = live ? "too_many_live: the floor is full" : "full: meeting is full";
+  }
+  if (!why) {
+    p->id = ++b->next_id;
+    b->parts[b->nparts++] = p;
+  }
+  pthread_mutex_unlock(&b->lock);
+  if (!why) return 0;
+  if (routed) fb_net_remove_peer(b->net, p);
+  if (!strcmp(why, "duplicate"))
+    snprintf(err, errlen, "duplicate: participant '%s' exists", p->name);
+  else if (!strcmp(why, "duplicate address"))
+    snprintf(err, errlen, "duplicate: that address is already a participant's");
+  else
+    snprintf(err, errlen, "%s", why);
+  return -1;
+}
+
+/* The one way out (p already taken out of the registry): stop routing to
+ * it, take it out of the mix, and let the reaper free it. Never waits. */
+static void depart(fb_bridge *b, fb_participant *p) {
+  uint64_t token = fb_net_unroute(b->net, p);
+  uint64_t seq = fb_mixer_remove_async(b->mixer, p);
+  fb_reaper_add(b->reaper, p, token, seq);
+}
+
+static int check_name(const char *name, char *err, size_t errlen) {
+  if (name[0] && strlen(name) < FB_NAME_MAX) return 0;
+  snprintf(err, errlen, "bad_argument: name must be 1..%d characters", FB_NAME_MAX - 1);
+  return -1;
+}
+
 int fb_bridge_add_rtp(fb_bridge *b, const char *name, const char *host, int port, int live,
                       int pt, char *err, size_t errlen) {
-  if (!name[0] || strlen(name) >= FB_NAME_MAX) {
-    snprintf(err, errlen, "bad_argument: name must be 1..%d characters", FB_NAME_MAX - 1);
-    return -1;
-  }
+  if (check_name(name, err, errlen) < 0) return -1;
   if (port <= 0 || port > 65535 || pt < 96 || pt > 127) {
     snprintf(err, errlen, "bad_argument: port 1..65535 and payload type 96..127");
     return -1;
@@ -291,56 +363,34 @@ int fb_bridge_add_rtp(fb_bridge *b, const char *name, const char *host, int port
   }
   if (resolve(host, port, &p->addr, &p->addrlen) < 0) {
     snprintf(err, errlen, "bad_argument: cannot resolve '%s'", host);
-    free(p);
-    return -1;
-  }
-  pthread_mutex_lock(&b->lock);
-  if (find(b, name) >= 0) {
-    pthread_mutex_unlock(&b->lock);
-    snprintf(err, errlen, "duplicate: participant '%s' exists", name);
-    free(p);
-    return -1;
-  }
-  if (fb_net_add_peer(b->net, p) < 0) {
-    pthread_mutex_unlock(&b->lock);
-    snprintf(err, errlen, "duplicate: %s:%d is already a participant's address", host, port);
-    free(p);
-    return -1;
-  }
-  if (live) fb_net_want_uplink(p, 1);
-  if (fb_mixer_add(b->mixer, p, live) < 0) {
-    fb_net_remove_peer(b->net, p);
-    pthread_mutex_unlock(&b->lock);
-    snprintf(err, errlen, live ? "too_many_live: the floor is full" : "full: meeting is full");
     fb_participant_free(p);
     return -1;
   }
-  if (b->nparts == b->capparts) {
-    b->capparts = b->capparts ? 2 * b->capparts : 64;
-    b->parts = realloc(b->parts, (size_t)b->capparts * sizeof *b->parts);
+  if (admit(b, p, live, err, errlen) < 0) {
+    if (!strncmp(err, "duplicate: that address", 23))
+      snprintf(err, errlen, "duplicate: %s:%d is already a participant's address", host, port);
+    fb_participant_free(p);
+    return -1;
   }
-  p->id = ++b->next_id;
-  b->parts[b->nparts++] = p;
-  pthread_mutex_unlock(&b->lock);
   fb_log(FB_LOG_INFO, "bridge", "participant %s joined over RTP from %s:%d (%s)", name, host,
          port, live ? "live" : "listening");
   return 0;
 }
 
+/* Take the participant at registry index i out (b->lock held). */
+static fb_participant *unregister(fb_bridge *b, int i) {
+  fb_participant *p = b->parts[i];
+  b->parts[i] = b->parts[--b->nparts];
+  return p;
+}
+
 int fb_bridge_remove(fb_bridge *b, const char *name) {
   pthread_mutex_lock(&b->lock);
   int i = find(b, name);
-  if (i < 0) {
-    pthread_mutex_unlock(&b->lock);
-    return -1;
-  }
-  fb_participant *p = b->parts[i];
-  b->parts[i] = b->parts[--b->nparts];
+  fb_participant *p = i >= 0 ? unregister(b, i) : NULL;
   pthread_mutex_unlock(&b->lock);
-  fb_net_remove_peer(b->net, p);
-  fb_mixer_remove(b->mixer, p);
-  if (p->rtc) fb_webrtc_detach(b->rtc, p);
-  fb_participant_free(p);
+  if (!p) return -1;
+  depart(b, p);
   fb_log(FB_LOG_INFO, "bridge", "participant %s left", name);
   return 0;
 }
@@ -422,10 +472,7 @@ int fb_bridge_floor_alerts(fb_bridge *b) { return atomic_load(&b->floor_alerts);
 int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
                           const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid,
                           char *err, size_t errlen) {
-  if (!name[0] || strlen(name) >= FB_NAME_MAX) {
-    snprintf(err, errlen, "bad_argument: name must be 1..%d characters", FB_NAME_MAX - 1);
-    return -1;
-  }
+  if (check_name(name, err, errlen) < 0) return -1;
   if (offer->opus_pt < 96 || offer->opus_pt > 127) {
     snprintf(err, errlen, "no_audio: Opus payload type %d is not dynamic", offer->opus_pt);
     return -1;
@@ -443,26 +490,13 @@ int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
     fb_participant_free(p);
     return -1;
   }
-  pthread_mutex_lock(&b->lock);
-  if (find(b, name) >= 0) {
-    pthread_mutex_unlock(&b->lock);
-    snprintf(err, errlen, "duplicate: participant '%s' exists", name);
-    goto undo;
+  if (admit(b, p, live, err, errlen) < 0) {
+    /* its STUN user exists: a check may be in the batch being handled */
+    fb_net_remove_peer(b->net, p);
+    fb_webrtc_detach(b->rtc, p);
+    fb_participant_free(p);
+    return -1;
   }
-  if (live) fb_net_want_uplink(p, 1);
-  if (fb_mixer_add(b->mixer, p, live) < 0) {
-    pthread_mutex_unlock(&b->lock);
-    snprintf(err, errlen, live ? "too_many_live: the floor is full" : "full: meeting is full");
-    goto undo;
-  }
-  if (b->nparts == b->capparts) {
-    b->capparts = b->capparts ? 2 * b->capparts : 64;
-    b->parts = realloc(b->parts, (size_t)b->capparts * sizeof *b->parts);
-  }
-  p->id = ++b->next_id;
-  b->parts[b->nparts++] = p;
-  pthread_mutex_unlock(&b->lock);
-
   snprintf(ans->fingerprint, sizeof ans->fingerprint, "%s", fb_webrtc_fingerprint(b->rtc));
   fb_config_candidate_ip(&b->cfg, ans->candidate_ip, sizeof ans->candidate_ip);
   ans->candidate_port = fb_net_port(b->net);
@@ -471,21 +505,20 @@ int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
   fb_log(FB_LOG_INFO, "bridge", "participant %s joining over WebRTC (%s)", name,
          live ? "live" : uplink ? "listening" : "listen-only");
   return 0;
-
-undo:
-  fb_net_remove_peer(b->net, p);
-  fb_webrtc_detach(b->rtc, p);
-  fb_participant_free(p);
-  return -1;
 }
 
 int fb_bridge_leave(fb_bridge *b, int pid) {
+  fb_participant *p = NULL;
   pthread_mutex_lock(&b->lock);
-  char name[FB_NAME_MAX] = "";
-  for (int i = 0; i < b->nparts; i++)
-    if (b->parts[i]->id == pid) snprintf(name, sizeof name, "%s", b->parts[i]->name);
+  for (int i = 0; i < b->nparts && !p; i++)
+    if (b->parts[i]->id == pid) p = unregister(b, i);
   pthread_mutex_unlock(&b->lock);
-  return name[0] ? fb_bridge_remove(b, name) : -1;
+  if (!p) return -1;
+  char name[FB_NAME_MAX];
+  snprintf(name, sizeof name, "%s", p->name); /* p is the reaper's after depart */
+  depart(b, p);
+  fb_log(FB_LOG_INFO, "bridge", "participant %s left", name);
+  return 0;
 }
 
 int fb_bridge_set_live_pid(fb_bridge *b, int pid, int live, char *err, size_t errlen) {

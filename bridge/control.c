@@ -8,6 +8,7 @@
  * file is created with mode 0660: whoever can reach it can run the meeting's
  * media, so it belongs to the secretariat's group only.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "bridge/control.h"
 
 #include <errno.h>
@@ -215,6 +216,7 @@ fb_control *fb_control_start(struct fb_bridge *b, const char *path, char *err, i
     free(ctl);
     return NULL;
   }
+  pthread_setname_np(ctl->thread, "fb-control");
   return ctl;
 }
 

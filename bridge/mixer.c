@@ -263,11 +263,19 @@ void fb_mixer_reclaim(fb_mixer *m) {
   pthread_mutex_unlock(&m->decode_lock);
 }
 
+/* cmd_lock held. Make room for one more command; -1 when out of memory. */
+static int reserve(fb_mixer *m) {
+  if (m->ncmds < m->capcmds) return 0;
+  int cap = m->capcmds ? m->capcmds * 2 : 64;
+  mixer_cmd *c = realloc(m->cmds, (size_t)cap * sizeof *c);
+  if (!c) return -1;
+  m->cmds = c;
+  m->capcmds = cap;
+  return 0;
+}
+
+/* cmd_lock held, after reserve() succeeded. */
 static uint64_t post(fb_mixer *m, cmd_type type, fb_participant *p, fb_media_state state) {
-  if (m->ncmds == m->capcmds) {
-    m->capcmds = m->capcmds ? m->capcmds * 2 : 64;
-    m->cmds = realloc(m->cmds, (size_t)m->capcmds * sizeof *m->cmds);
-  }
   uint64_t seq = ++m->cmd_next_seq;
   m->cmds[m->ncmds++] = (mixer_cmd){.type = type, .p = p, .state = state, .seq = seq};
   return seq;
@@ -290,7 +298,7 @@ int fb_mixer_add(fb_mixer *m, fb_participant *p, int live) {
   }
   int rc = live ? prepare_decode(m, p) : 0;
   pthread_mutex_lock(&m->cmd_lock);
-  if (rc < 0 || m->added_requested >= m->cfg.max_participants ||
+  if (rc < 0 || reserve(m) < 0 || m->added_requested >= m->cfg.max_participants ||
       (live && m->live_requested >= m->cfg.max_live)) {
     pthread_mutex_unlock(&m->cmd_lock);
     pthread_mutex_unlock(&m->decode_lock);
@@ -323,7 +331,8 @@ int fb_mixer_set_state(fb_mixer *m, fb_participant *p, fb_media_state state) {
   }
   pthread_mutex_lock(&m->cmd_lock);
   fb_media_state was = pending_state(m, p);
-  if ((state == FB_MEDIA_LIVE && was != FB_MEDIA_LIVE && m->live_requested >= m->cfg.max_live) ||
+  if (reserve(m) < 0 ||
+      (state == FB_MEDIA_LIVE && was != FB_MEDIA_LIVE && m->live_requested >= m->cfg.max_live) ||
       (state == FB_MEDIA_MEASURE && was != FB_MEDIA_MEASURE &&
        m->measure_requested >= FB_MIXER_MAX_MEASURED)) {
     pthread_mutex_unlock(&m->cmd_lock);
@@ -345,12 +354,34 @@ int fb_mixer_set_live(fb_mixer *m, fb_participant *p, int live) {
 
 static void apply(fb_mixer *m, const mixer_cmd *c);
 
-void fb_mixer_remove(fb_mixer *m, fb_participant *p) {
+uint64_t fb_mixer_remove_async(fb_mixer *m, fb_participant *p) {
   pthread_mutex_lock(&m->decode_lock);
   unretire(m, p);
   reclaim(m);
   pthread_mutex_unlock(&m->decode_lock);
   pthread_mutex_lock(&m->cmd_lock);
+  /* The counts of what is requested drop now, so a join right after a leave
+   * is admitted; the tick applies commands in order, so the table never
+   * holds more than the counts allow. */
+  fb_media_state was = pending_state(m, p);
+  if (was == FB_MEDIA_LIVE) m->live_requested--;
+  if (was == FB_MEDIA_MEASURE) m->measure_requested--;
+  m->added_requested--;
+  while (reserve(m) < 0 && atomic_load(&m->running)) {
+    /* Out of memory for the queue: the next tick empties it, then there is
+     * room (a remove must not fail). */
+    pthread_cond_wait(&m->cmd_cond, &m->cmd_lock);
+  }
+  if (m->ncmds == m->capcmds) {
+    /* no tick and no memory: apply the queue, then this remove, here */
+    for (int i = 0; i < m->ncmds; i++) apply(m, &m->cmds[i]);
+    m->ncmds = 0;
+    mixer_cmd c = {.type = CMD_REMOVE, .p = p, .seq = ++m->cmd_next_seq};
+    apply(m, &c);
+    m->cmd_applied_seq = c.seq;
+    pthread_mutex_unlock(&m->cmd_lock);
+    return c.seq;
+  }
   uint64_t seq = post(m, CMD_REMOVE, p, FB_MEDIA_LISTEN);
   if (!atomic_load(&m->running)) {
     /* No tick thread: apply everything pending right here. */
@@ -358,6 +389,20 @@ void fb_mixer_remove(fb_mixer *m, fb_participant *p) {
     m->ncmds = 0;
     m->cmd_applied_seq = seq;
   }
+  pthread_mutex_unlock(&m->cmd_lock);
+  return seq;
+}
+
+int fb_mixer_applied(fb_mixer *m, uint64_t seq) {
+  pthread_mutex_lock(&m->cmd_lock);
+  int done = m->cmd_applied_seq >= seq;
+  pthread_mutex_unlock(&m->cmd_lock);
+  return done;
+}
+
+void fb_mixer_remove(fb_mixer *m, fb_participant *p) {
+  uint64_t seq = fb_mixer_remove_async(m, p);
+  pthread_mutex_lock(&m->cmd_lock);
   struct timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
   deadline.tv_sec += 2;
@@ -421,19 +466,13 @@ static void apply(fb_mixer *m, const mixer_cmd *c) {
     if (p->mixer_index < 0) return;
     set_state_now(m, p, c->state);
     break;
-  case CMD_REMOVE:
-    if (p->mixer_index < 0) {
-      m->added_requested--;
-      return;
-    }
-    if (p->live) m->live_requested--;
-    if (p->measured) m->measure_requested--;
+  case CMD_REMOVE: /* the requested counts dropped when it was posted */
+    if (p->mixer_index < 0) return;
     set_state_now(m, p, FB_MEDIA_LISTEN);
     int i = p->mixer_index;
     m->all[i] = m->all[--m->nall];
     m->all[i]->mixer_index = i;
     p->mixer_index = -1;
-    m->added_requested--;
     break;
   }
 }

@@ -84,8 +84,19 @@ void fb_mixer_tick(fb_mixer *m, uint64_t now_ns);
  * table is full. Applied at the next tick. */
 int fb_mixer_add(fb_mixer *m, fb_participant *p, int live);
 
-/* Any thread except the mixer: remove p and wait (bounded) until the mixer no
- * longer references it; afterwards the caller may free p. */
+/* Any thread except the mixer: queue p's removal and return at once, with
+ * the command's sequence number. p's place counts as free for new joins
+ * immediately; the mixer stops referring to p when the next tick applies it
+ * (fb_mixer_applied). Without a running tick it is applied here. */
+uint64_t fb_mixer_remove_async(fb_mixer *m, fb_participant *p);
+
+/* Any thread: 1 once the command with sequence number seq has been applied
+ * (the mixer no longer refers to a participant removed by it), else 0. */
+int fb_mixer_applied(fb_mixer *m, uint64_t seq);
+
+/* Any thread except the mixer: fb_mixer_remove_async, then wait (bounded,
+ * 2 s) until the tick applied it; afterwards the caller may free p. For
+ * tests and tools: the bridge never waits (see its reaper). */
 void fb_mixer_remove(fb_mixer *m, fb_participant *p);
 
 /* What the mixer does with a participant's uplink. */

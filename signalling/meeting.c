@@ -583,6 +583,10 @@ static void media_lost(fb_meeting *m, fb_session *s, const char *event, const ch
 }
 
 void fb_meeting_event(fb_meeting *m, int pid, const char *event, const char *detail) {
+  /* The bridge has freed a participant that left (fb_bridge_leave returns
+   * at once; this is its completion). The session let go of the pid when it
+   * left, so there is nobody to tell. */
+  if (strcmp(event, "media_released") == 0) return;
   for (fb_session *s = m->sessions; s; s = s->next) {
     if (s->closing || !(pid == 0 ? s->joined : s->bridge_pid == pid)) continue;
     fb_meeting_send(s, fb_msg_event(event, detail));
