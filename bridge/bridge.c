@@ -467,7 +467,7 @@ fb_mixer *fb_bridge_mixer(fb_bridge *b) { return b->mixer; }
 
 int fb_bridge_floor_alerts(fb_bridge *b) { return atomic_load(&b->floor_alerts); }
 
-/* ---- browsers (WebRTC): filled in by the WebRTC transport ---------------- */
+/* ---- browsers (WebRTC) --------------------------------------------------- */
 
 int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
                           const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid,
