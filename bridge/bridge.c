@@ -152,6 +152,10 @@ static void choose_candidate(fb_config *cfg) {
 
 fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
   fb_bridge *b = calloc(1, sizeof *b);
+  if (!b) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
   b->cfg = *cfg;
   choose_candidate(&b->cfg);
   pthread_mutex_init(&b->lock, NULL);

@@ -205,6 +205,11 @@ fb_control *fb_control_start(struct fb_bridge *b, const char *path, char *err, i
   }
   chmod(path, 0660);
   fb_control *ctl = calloc(1, sizeof *ctl);
+  if (!ctl) {
+    snprintf(err, errlen, "out of memory");
+    close(fd);
+    return NULL;
+  }
   ctl->bridge = b;
   ctl->fd = fd;
   snprintf(ctl->path, sizeof ctl->path, "%s", path);

@@ -563,7 +563,14 @@ fb_floor_input *fb_floor_input_new(fb_gst *g, const char *desc, int restart_ms, 
   GstElement *pipe = prepare(1, desc, &kind, &hz, &launch, err, errlen);
   if (!pipe) return NULL;
   fb_floor_input *in = calloc(1, sizeof *in);
-  in->ring = calloc(RING_CAP, sizeof(float));
+  if (in) in->ring = calloc(RING_CAP, sizeof(float));
+  if (!in || !in->ring) {
+    snprintf(err, (size_t)errlen, "out of memory");
+    if (in) free(in);
+    g_free(launch);
+    gst_object_unref(pipe);
+    return NULL;
+  }
   in->g = g;
   in->launch = launch;
   in->kind = kind;
@@ -692,6 +699,12 @@ fb_output *fb_output_new(fb_gst *g, const char *name, const char *desc, char *er
   GstElement *pipe = prepare(0, desc, &kind, &hz, &launch, err, errlen);
   if (!pipe) return NULL;
   fb_output *out = calloc(1, sizeof *out);
+  if (!out) {
+    snprintf(err, (size_t)errlen, "out of memory");
+    g_free(launch);
+    gst_object_unref(pipe);
+    return NULL;
+  }
   out->g = g;
   out->name = g_strdup(name && *name ? name : "output");
   out->launch = launch;
