@@ -438,20 +438,29 @@ static void tx_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size
                                         .msg_iov = tx->iov[i], .msg_iovlen = 2};
 }
 
-static void tx_flush(fb_transport *t) {
-  net_transport *tx = (net_transport *)t;
-  int off = 0;
-  while (off < tx->n) {
-    int sent = sendmmsg(tx->net->fd, tx->msgs + off, (unsigned)(tx->n - off), MSG_DONTWAIT);
+int fb_net_send_batch(int fd, struct mmsghdr *msgs, int count, int *errors) {
+  int off = 0, ok = 0;
+  *errors = 0;
+  while (off < count) {
+    int sent = sendmmsg(fd, msgs + off, (unsigned)(count - off), MSG_DONTWAIT);
     if (sent <= 0) {
       /* Full socket buffer or an unreachable peer: drop this one, go on. */
-      atomic_fetch_add_explicit(&tx->net->tx_errors, 1, memory_order_relaxed);
+      (*errors)++;
       off++;
       continue;
     }
-    atomic_fetch_add_explicit(&tx->net->tx_datagrams, (uint64_t)sent, memory_order_relaxed);
+    ok += sent;
     off += sent;
   }
+  return ok;
+}
+
+static void tx_flush(fb_transport *t) {
+  net_transport *tx = (net_transport *)t;
+  int errors;
+  int sent = fb_net_send_batch(tx->net->fd, tx->msgs, tx->n, &errors);
+  atomic_fetch_add_explicit(&tx->net->tx_datagrams, (uint64_t)sent, memory_order_relaxed);
+  atomic_fetch_add_explicit(&tx->net->tx_errors, (uint64_t)errors, memory_order_relaxed);
   tx->n = 0;
 }
 

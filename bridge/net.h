@@ -113,6 +113,13 @@ int fb_net_rebind(fb_net *n, fb_participant *p, const struct sockaddr_storage *f
 void fb_net_sendto(fb_net *n, const uint8_t *buf, size_t len, const struct sockaddr_storage *to,
                    socklen_t tolen);
 
+/* Mixer thread: send count datagrams with sendmmsg, never blocking. A
+ * datagram the kernel refuses (full buffer, unreachable) is dropped and
+ * counted in *errors, and the rest still go. Returns how many were sent.
+ * The one send loop of both transports. */
+struct mmsghdr; /* <sys/socket.h> with _GNU_SOURCE, in the callers */
+int fb_net_send_batch(int fd, struct mmsghdr *msgs, int count, int *errors);
+
 /* The socket (the WebRTC transport's sendmmsg on the mixer thread). */
 int fb_net_fd(const fb_net *n);
 

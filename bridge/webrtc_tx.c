@@ -14,17 +14,9 @@
 
 static void tx_flush(fb_transport *t) {
   fb_webrtc_tx *tx = (fb_webrtc_tx *)t;
-  int fd = fb_net_fd(tx->w->net);
-  int off = 0;
-  while (off < tx->n) {
-    int sent = sendmmsg(fd, tx->msgs + off, (unsigned)(tx->n - off), MSG_DONTWAIT);
-    if (sent <= 0) {
-      tx->send_errors++;
-      off++;
-      continue;
-    }
-    off += sent;
-  }
+  int errors;
+  fb_net_send_batch(fb_net_fd(tx->w->net), tx->msgs, tx->n, &errors);
+  tx->send_errors += (uint64_t)errors;
   tx->n = 0;
 }
 
