@@ -39,9 +39,10 @@ set_target_properties(fb-junk-flood PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_
 #   fault_vanish   clients killed (-9) and frozen: removed, chair told, audited
 #   fault_restart  SIGKILL + restart on the same ports and store: state back, clients back < 5 s
 #   fault_flood    junk UDP, WebSocket and slowloris floods during a meeting
+#   fault_burst    200 joins then 200 leaves at once while 8 speakers talk: no stall, no gap
 # (the floor source failing is test_floor_failure, tests/integration/)
 find_package(Python3 COMPONENTS Interpreter)
-foreach(name vanish restart flood)
+foreach(name vanish restart flood burst)
   add_test(NAME fault_${name}
     COMMAND sh ${CMAKE_SOURCE_DIR}/tests/e2e/netns.sh ${Python3_EXECUTABLE}
             ${CMAKE_SOURCE_DIR}/tests/faults/${name}.py)

@@ -541,8 +541,8 @@ int main(int argc, char **argv) {
     }
   }
   FILE *f = secret_file[0] ? fopen(secret_file, "r") : NULL;
-  if (!f || !fgets(G.secret, sizeof G.secret, f) || G.port <= 0 || G.n < 1 || G.n > 100) {
-    fprintf(stderr, "fb-fault-client: --port and a readable --secret-file are needed (1 <= n <= 100)\n");
+  if (!f || !fgets(G.secret, sizeof G.secret, f) || G.port <= 0 || G.n < 1 || G.n > 300) {
+    fprintf(stderr, "fb-fault-client: --port and a readable --secret-file are needed (1 <= n <= 300)\n");
     return 2;
   }
   fclose(f);
