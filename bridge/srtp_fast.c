@@ -216,13 +216,17 @@ static stream *find_stream(stream_table *t, uint32_t ssrc, int create) {
   return lru;
 }
 
-/* RFC 3711 Appendix A: the ROC that goes with seq. */
+/* RFC 3711 Appendix A: the ROC that goes with seq. "ROC - 1" means a packet
+ * from before the last wrap; with ROC 0 there was none (the ROC starts at 0,
+ * RFC 3711 3.3.1), so it is a jump ahead in ROC 0, as libsrtp takes it. (It
+ * was ROC 0xffffffff: seq 100 then 40000 got other bytes than libsrtp's, and
+ * a receiver refused libsrtp's; fuzz_srtp_diff found it.) */
 static uint32_t guess_roc(const stream *st, uint16_t seq) {
   if (!st->used) return 0;
   uint32_t roc = (uint32_t)(st->top >> 16);
   uint16_t s_l = (uint16_t)st->top;
   if (s_l < 32768) {
-    if ((int)seq - (int)s_l > 32768) return roc - 1;
+    if ((int)seq - (int)s_l > 32768) return roc ? roc - 1 : 0;
   } else if ((int)s_l - 32768 > (int)seq) {
     return roc + 1;
   }
