@@ -51,7 +51,7 @@ static void st_flush(fb_transport *t) { (void)t; }
  * SRTP-protect in place (one session per listener, as in the bridge). */
 typedef struct {
   fb_transport base;
-  fb_srtp **sessions;     /* indexed by participant name number */
+  fb_srtp **sessions; /* indexed by participant name number */
   int nsessions;
   uint8_t slot[1500 + FB_SRTP_TRAILER_MAX];
   unsigned long errors;
@@ -87,14 +87,20 @@ static int sink_port = 9; /* the discard port unless --udp binds a sink */
 
 static result run(int S, int L, int ticks, int per_participant, int complexity, int bitrate,
                   const speech_clip *clips, fb_transport *tr) {
-  fb_mixer_config cfg = {.bitrate = bitrate, .complexity = complexity, .max_live = S > 0 ? S : 1,
-                         .max_participants = S + L + 1, .per_participant_encode = per_participant,
-                         .jitter_max_ms = 200, .limiter_threshold = 0.891f, .tick_cpu = -1};
+  fb_mixer_config cfg = {.bitrate = bitrate,
+                         .complexity = complexity,
+                         .max_live = S > 0 ? S : 1,
+                         .max_participants = S + L + 1,
+                         .per_participant_encode = per_participant,
+                         .jitter_max_ms = 200,
+                         .limiter_threshold = 0.891f,
+                         .tick_cpu = -1};
   fb_mixer *m = fb_mixer_new(&cfg, NULL, NULL, NULL);
   int n = S + L;
   fb_participant **ps = calloc((size_t)n, sizeof *ps);
-  struct sockaddr_in sink = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001),
-                            .sin_port = htons((uint16_t)sink_port)};
+  struct sockaddr_in sink = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(0x7f000001),
+                             .sin_port = htons((uint16_t)sink_port)};
   for (int i = 0; i < n; i++) {
     char name[16];
     snprintf(name, sizeof name, "p%d", i);
@@ -126,8 +132,10 @@ static result run(int S, int L, int ticks, int per_participant, int complexity, 
   qsort(cpu, (size_t)ticks, sizeof *cpu, cmp_u64);
   double sum = 0;
   for (int t = 0; t < ticks; t++) sum += (double)cpu[t];
-  result r = {.mean_us = sum / ticks / 1e3, .p50_us = cpu[ticks / 2] / 1e3,
-              .p99_us = cpu[(int)(ticks * 0.99)] / 1e3, .max_us = cpu[ticks - 1] / 1e3,
+  result r = {.mean_us = sum / ticks / 1e3,
+              .p50_us = cpu[ticks / 2] / 1e3,
+              .p99_us = cpu[(int)(ticks * 0.99)] / 1e3,
+              .max_us = cpu[ticks - 1] / 1e3,
               .encodes = (st1.encodes - st0.encodes) / (uint64_t)ticks};
   fb_mixer_free(m);
   for (int i = 0; i < n; i++) fb_participant_free(ps[i]);
@@ -167,20 +175,24 @@ static void udp_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, siz
   memcpy(u->hdr[i], hdr, hl);
   u->iov[i][0] = (struct iovec){u->hdr[i], hl};
   u->iov[i][1] = (struct iovec){(void *)pl, plen};
-  u->msgs[i].msg_hdr = (struct msghdr){.msg_name = &p->addr, .msg_namelen = p->addrlen,
-                                       .msg_iov = u->iov[i], .msg_iovlen = 2};
+  u->msgs[i].msg_hdr = (struct msghdr){
+      .msg_name = &p->addr, .msg_namelen = p->addrlen, .msg_iov = u->iov[i], .msg_iovlen = 2};
 }
 
 int main(int argc, char **argv) {
   int S = 8, L = 1000, ticks = 500, compare = 0, use_udp = 0, complexity = 5, bitrate = 32000,
       json = 0, use_srtp = 0;
-  static const struct option opts[] = {
-      {"speakers", required_argument, 0, 's'}, {"listeners", required_argument, 0, 'l'},
-      {"ticks", required_argument, 0, 't'},    {"compare", no_argument, 0, 'c'},
-      {"udp", no_argument, 0, 'u'},            {"complexity", required_argument, 0, 'x'},
-      {"srtp", required_argument, 0, 'r'},
-      {"bitrate", required_argument, 0, 'b'},  {"json", no_argument, 0, 'j'},
-      {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+  static const struct option opts[] = {{"speakers", required_argument, 0, 's'},
+                                       {"listeners", required_argument, 0, 'l'},
+                                       {"ticks", required_argument, 0, 't'},
+                                       {"compare", no_argument, 0, 'c'},
+                                       {"udp", no_argument, 0, 'u'},
+                                       {"complexity", required_argument, 0, 'x'},
+                                       {"srtp", required_argument, 0, 'r'},
+                                       {"bitrate", required_argument, 0, 'b'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -194,8 +206,9 @@ int main(int argc, char **argv) {
     case 'b': bitrate = atoi(optarg); break;
     case 'j': json = 1; break;
     default:
-      printf("usage: fb-bench-mixer [--speakers S] [--listeners L] [--ticks N] [--compare]"
-             " [--udp | --srtp cm|gcm] [--complexity C] [--bitrate B] [--json]\n");
+      printf(
+          "usage: fb-bench-mixer [--speakers S] [--listeners L] [--ticks N] [--compare]"
+          " [--udp | --srtp cm|gcm] [--complexity C] [--bitrate B] [--json]\n");
       return o == 'h' ? 0 : 2;
     }
   }
@@ -244,7 +257,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < srtp.nsessions; i++) {
       fb_srtp_keys k = {.profile = use_srtp == 2 ? FB_SRTP_PROFILE_AEAD_AES_128_GCM
                                                  : FB_SRTP_PROFILE_AES128_CM_SHA1_80,
-                        .key_len = 16, .salt_len = use_srtp == 2 ? 12 : 14};
+                        .key_len = 16,
+                        .salt_len = use_srtp == 2 ? 12 : 14};
       for (int b = 0; b < 30; b++) k.local[b] = k.remote[b] = (uint8_t)(i * 7 + b);
       srtp.sessions[i] = fb_srtp_new(&k);
     }
@@ -258,25 +272,33 @@ int main(int argc, char **argv) {
   double per_listener_ns = L ? (shared.mean_us - base.mean_us) * 1e3 / L : 0;
 
   if (json) {
-    printf("{\"speakers\":%d,\"listeners\":%d,\"ticks\":%d,\"transport\":\"%s\","
-           "\"shared\":{\"mean_us\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,"
-           "\"encodes_per_tick\":%llu},\"speakers_only_mean_us\":%.1f,"
-           "\"per_listener_ns\":%.1f",
-           S, L, ticks, use_udp ? "udp" : use_srtp == 2 ? "srtp-gcm" : use_srtp ? "srtp-cm" : "staging", shared.mean_us, shared.p50_us, shared.p99_us,
-           shared.max_us, (unsigned long long)shared.encodes, base.mean_us, per_listener_ns);
+    printf(
+        "{\"speakers\":%d,\"listeners\":%d,\"ticks\":%d,\"transport\":\"%s\","
+        "\"shared\":{\"mean_us\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,"
+        "\"encodes_per_tick\":%llu},\"speakers_only_mean_us\":%.1f,"
+        "\"per_listener_ns\":%.1f",
+        S, L, ticks,
+        use_udp         ? "udp"
+        : use_srtp == 2 ? "srtp-gcm"
+        : use_srtp      ? "srtp-cm"
+                        : "staging",
+        shared.mean_us, shared.p50_us, shared.p99_us, shared.max_us,
+        (unsigned long long)shared.encodes, base.mean_us, per_listener_ns);
     if (compare)
-      printf(",\"per_participant\":{\"mean_us\":%.1f,\"p99_us\":%.1f,\"encodes_per_tick\":%llu},"
-             "\"ratio\":%.1f",
-             per.mean_us, per.p99_us, (unsigned long long)per.encodes, per.mean_us / shared.mean_us);
+      printf(
+          ",\"per_participant\":{\"mean_us\":%.1f,\"p99_us\":%.1f,\"encodes_per_tick\":%llu},"
+          "\"ratio\":%.1f",
+          per.mean_us, per.p99_us, (unsigned long long)per.encodes, per.mean_us / shared.mean_us);
     printf("}\n");
     return 0;
   }
-  printf("floorbridge mixer benchmark: S=%d live speakers, L=%d listeners, %d ticks, transport=%s\n",
-         S, L, ticks,
-         use_udp    ? "loopback UDP (sendmmsg)"
-         : use_srtp ? (use_srtp == 2 ? "copy + SRTP protect (AEAD_AES_128_GCM)"
-                                     : "copy + SRTP protect (AES_CM_128_HMAC_SHA1_80)")
-                    : "staging copy (no network)");
+  printf(
+      "floorbridge mixer benchmark: S=%d live speakers, L=%d listeners, %d ticks, transport=%s\n",
+      S, L, ticks,
+      use_udp    ? "loopback UDP (sendmmsg)"
+      : use_srtp ? (use_srtp == 2 ? "copy + SRTP protect (AEAD_AES_128_GCM)"
+                                  : "copy + SRTP protect (AES_CM_128_HMAC_SHA1_80)")
+                 : "staging copy (no network)");
   printf("  %-28s %10s %10s %10s %10s %9s\n", "mode", "mean us", "p50 us", "p99 us", "max us",
          "enc/tick");
   printf("  %-28s %10.1f %10.1f %10.1f %10.1f %9llu\n", "speakers only (L=0)", base.mean_us,
@@ -289,7 +311,6 @@ int main(int argc, char **argv) {
   printf("  cost per listener (shared): %.0f ns per tick\n", per_listener_ns);
   if (use_udp) printf("  send errors: %lu\n", udp_errors);
   printf("  tick budget used (shared, mean): %.1f %% of 20 ms\n", shared.mean_us / 200.0);
-  if (compare)
-    printf("  per-participant / shared: %.1fx\n", per.mean_us / shared.mean_us);
+  if (compare) printf("  per-participant / shared: %.1fx\n", per.mean_us / shared.mean_us);
   return 0;
 }

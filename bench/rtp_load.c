@@ -170,7 +170,8 @@ static void register_external(peer *ps, int n, const char *ports_out, const char
   snprintf(tmp, sizeof tmp, "%s.tmp", ports_out);
   FILE *f = fopen(tmp, "w");
   if (!f) die(tmp);
-  for (int i = 0; i < n; i++) fprintf(f, "%d %d %s\n", i, ps[i].port, ps[i].live ? "live" : "listen");
+  for (int i = 0; i < n; i++)
+    fprintf(f, "%d %d %s\n", i, ps[i].port, ps[i].live ? "live" : "listen");
   if (fclose(f) != 0 || rename(tmp, ports_out) < 0) die(ports_out);
   uint64_t deadline = fb_now_ns() + (uint64_t)timeout_s * 1000000000ull;
   while (access(targets_in, R_OK) != 0) {
@@ -188,8 +189,8 @@ static void register_external(peer *ps, int n, const char *ports_out, const char
   fclose(f);
   for (i = 0; i < n; i++)
     if (!ps[i].dst_port) {
-      fprintf(stderr, "fb-rtp-load: %s has no port for participant %d (%d lines)\n", targets_in,
-              i, got);
+      fprintf(stderr, "fb-rtp-load: %s has no port for participant %d (%d lines)\n", targets_in, i,
+              got);
       exit(1);
     }
 }
@@ -202,10 +203,11 @@ static void send_frame(peer *p, int idx, long tick, int pt) {
   fb_rtp_write_header(pkt, tick == 0, (uint8_t)pt, p->seq++, p->ts, p->ssrc);
   p->ts += FB_FRAME;
   memcpy(pkt + FB_RTP_HDR, clip[v][f], (size_t)clip_len[v][f]);
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->dst_port),
+  struct sockaddr_in to = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)p->dst_port),
                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  sendto(p->fd, pkt, (size_t)(FB_RTP_HDR + clip_len[v][f]), MSG_DONTWAIT,
-         (struct sockaddr *)&to, sizeof to);
+  sendto(p->fd, pkt, (size_t)(FB_RTP_HDR + clip_len[v][f]), MSG_DONTWAIT, (struct sockaddr *)&to,
+         sizeof to);
 }
 
 static double dec_sumsq, dec_samples;
@@ -260,14 +262,25 @@ int main(int argc, char **argv) {
   int ndecode = 2, reg_timeout = 180, bridge_port = 0;
   double warmup = 3, duration = 10;
   const char *ctl = NULL, *ports_out = NULL, *targets_in = NULL, *label = "bridge";
-  static const struct option opts[] = {
-      {"participants", 1, 0, 'n'}, {"speakers", 1, 0, 's'},   {"fb-control", 1, 0, 'c'},
-      {"bridge", 1, 0, 'b'},       {"ports-out", 1, 0, 'o'},  {"targets-in", 1, 0, 'i'},
-      {"bridge-pid", 1, 0, 'p'},   {"warmup", 1, 0, 'w'},     {"duration", 1, 0, 'd'},
-      {"decode", 1, 0, 'k'},       {"hello", 1, 0, 'H'},      {"pt", 1, 0, 't'},
-      {"bitrate", 1, 0, 'B'},      {"complexity", 1, 0, 'C'}, {"register-timeout", 1, 0, 'T'},
-      {"label", 1, 0, 'l'},        {"json", 0, 0, 'j'},       {"help", 0, 0, 'h'},
-      {0, 0, 0, 0}};
+  static const struct option opts[] = {{"participants", 1, 0, 'n'},
+                                       {"speakers", 1, 0, 's'},
+                                       {"fb-control", 1, 0, 'c'},
+                                       {"bridge", 1, 0, 'b'},
+                                       {"ports-out", 1, 0, 'o'},
+                                       {"targets-in", 1, 0, 'i'},
+                                       {"bridge-pid", 1, 0, 'p'},
+                                       {"warmup", 1, 0, 'w'},
+                                       {"duration", 1, 0, 'd'},
+                                       {"decode", 1, 0, 'k'},
+                                       {"hello", 1, 0, 'H'},
+                                       {"pt", 1, 0, 't'},
+                                       {"bitrate", 1, 0, 'B'},
+                                       {"complexity", 1, 0, 'C'},
+                                       {"register-timeout", 1, 0, 'T'},
+                                       {"label", 1, 0, 'l'},
+                                       {"json", 0, 0, 'j'},
+                                       {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -343,8 +356,10 @@ int main(int argc, char **argv) {
   }
 
   uint64_t r0 = fb_now_ns();
-  if (ctl) register_floorbridge(ps, n, ctl, bridge_port);
-  else register_external(ps, n, ports_out, targets_in, reg_timeout);
+  if (ctl)
+    register_floorbridge(ps, n, ctl, bridge_port);
+  else
+    register_external(ps, n, ports_out, targets_in, reg_timeout);
   double register_s = (double)(fb_now_ns() - r0) / 1e9;
 
   int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -421,8 +436,10 @@ int main(int argc, char **argv) {
     if (w == 0) silent++;
     jsum += jms;
     if (jms > jmax) jmax = jms;
-    if (p->live) ssum += pps, smin = pps < smin ? pps : smin;
-    else lsum += pps, lmin = pps < lmin ? pps : lmin;
+    if (p->live)
+      ssum += pps, smin = pps < smin ? pps : smin;
+    else
+      lsum += pps, lmin = pps < lmin ? pps : lmin;
   }
   double lmean = L ? lsum / L : 0, smean = S ? ssum / S : 0;
   if (!L) lmin = 0;
@@ -436,30 +453,33 @@ int main(int argc, char **argv) {
   double dbfs = dec_samples > 0 ? 10 * log10(dec_sumsq / dec_samples + 1e-12) : -120;
 
   if (json) {
-    printf("{\"label\":\"%s\",\"participants\":%d,\"speakers\":%d,\"listeners\":%d,"
-           "\"window_s\":%.3f,\"register_s\":%.3f,\"tx_packets\":%llu,\"rx_packets\":%llu,"
-           "\"listener_pps_mean\":%.2f,\"listener_pps_min\":%.2f,\"speaker_pps_mean\":%.2f,"
-           "\"speaker_pps_min\":%.2f,\"silent_participants\":%d,\"gaps\":%llu,\"lost\":%llu,"
-           "\"late\":%llu,\"loss_pct\":%.4f,\"jitter_ms_mean\":%.3f,\"jitter_ms_max\":%.3f,"
-           "\"decoded_dbfs\":%.1f,\"decode_errors\":%llu,\"bridge_cpu_pct\":%.2f,"
-           "\"bridge_cpu_sched_pct\":%.2f,\"bridge_rss_kb\":%ld,\"bridge_threads\":%ld,"
-           "\"load_cpu_pct\":%.1f,\"load_late_ticks\":%llu}\n",
-           label, n, S, L, win_s, register_s, (unsigned long long)(tx - tx_win),
-           (unsigned long long)rx, lmean, lmin, smean, smin, silent, (unsigned long long)gaps,
-           (unsigned long long)lost, (unsigned long long)late, loss, n ? jsum / n : 0, jmax,
-           dbfs, (unsigned long long)dec_errors, bcpu, bsch, rss, threads, scpu,
-           (unsigned long long)late_ticks);
+    printf(
+        "{\"label\":\"%s\",\"participants\":%d,\"speakers\":%d,\"listeners\":%d,"
+        "\"window_s\":%.3f,\"register_s\":%.3f,\"tx_packets\":%llu,\"rx_packets\":%llu,"
+        "\"listener_pps_mean\":%.2f,\"listener_pps_min\":%.2f,\"speaker_pps_mean\":%.2f,"
+        "\"speaker_pps_min\":%.2f,\"silent_participants\":%d,\"gaps\":%llu,\"lost\":%llu,"
+        "\"late\":%llu,\"loss_pct\":%.4f,\"jitter_ms_mean\":%.3f,\"jitter_ms_max\":%.3f,"
+        "\"decoded_dbfs\":%.1f,\"decode_errors\":%llu,\"bridge_cpu_pct\":%.2f,"
+        "\"bridge_cpu_sched_pct\":%.2f,\"bridge_rss_kb\":%ld,\"bridge_threads\":%ld,"
+        "\"load_cpu_pct\":%.1f,\"load_late_ticks\":%llu}\n",
+        label, n, S, L, win_s, register_s, (unsigned long long)(tx - tx_win),
+        (unsigned long long)rx, lmean, lmin, smean, smin, silent, (unsigned long long)gaps,
+        (unsigned long long)lost, (unsigned long long)late, loss, n ? jsum / n : 0, jmax, dbfs,
+        (unsigned long long)dec_errors, bcpu, bsch, rss, threads, scpu,
+        (unsigned long long)late_ticks);
   } else {
     printf("%s: %d participants (%d speakers, %d listeners), window %.1f s, registration %.2f s\n",
            label, n, S, L, win_s, register_s);
-    printf("  tx %llu packets, rx %llu packets; per listener %.2f pkt/s (min %.2f), per speaker"
-           " %.2f pkt/s (min %.2f); silent %d\n",
-           (unsigned long long)(tx - tx_win), (unsigned long long)rx, lmean, lmin, smean, smin,
-           silent);
-    printf("  loss %.3f %% (%llu gaps, %llu lost, %llu late), jitter %.2f ms mean, %.2f max;"
-           " decoded %.1f dBFS (%llu errors)\n",
-           loss, (unsigned long long)gaps, (unsigned long long)lost, (unsigned long long)late,
-           n ? jsum / n : 0, jmax, dbfs, (unsigned long long)dec_errors);
+    printf(
+        "  tx %llu packets, rx %llu packets; per listener %.2f pkt/s (min %.2f), per speaker"
+        " %.2f pkt/s (min %.2f); silent %d\n",
+        (unsigned long long)(tx - tx_win), (unsigned long long)rx, lmean, lmin, smean, smin,
+        silent);
+    printf(
+        "  loss %.3f %% (%llu gaps, %llu lost, %llu late), jitter %.2f ms mean, %.2f max;"
+        " decoded %.1f dBFS (%llu errors)\n",
+        loss, (unsigned long long)gaps, (unsigned long long)lost, (unsigned long long)late,
+        n ? jsum / n : 0, jmax, dbfs, (unsigned long long)dec_errors);
     if (pid)
       printf("  bridge pid %d: CPU %.2f %% (stat), %.2f %% (schedstat), RSS %ld kB, %ld threads\n",
              pid, bcpu, bsch, rss, threads);

@@ -58,7 +58,7 @@ struct fb_bridge {
    * thread while it holds the net lock, and b->lock is held around calls
    * that take the net lock, so sharing b->lock would invert the order. */
   pthread_mutex_t ev_lock;
-  fb_bridge_event_cb event_cb;   /* under ev_lock */
+  fb_bridge_event_cb event_cb; /* under ev_lock */
   void *event_ud;
 };
 
@@ -99,12 +99,8 @@ static void on_media_event(void *ud, fb_media_event ev, const char *detail) {
     atomic_fetch_add(&b->floor_alerts, 1);
     emit(b, 0, "floor_lost", detail);
     break;
-  case FB_EV_FLOOR_STARTED:
-    emit(b, 0, "floor_restored", detail);
-    break;
-  case FB_EV_OUTPUT_ERROR:
-    emit(b, 0, "output_error", detail);
-    break;
+  case FB_EV_FLOOR_STARTED: emit(b, 0, "floor_restored", detail); break;
+  case FB_EV_OUTPUT_ERROR: emit(b, 0, "output_error", detail); break;
   }
 }
 
@@ -141,12 +137,15 @@ static void choose_candidate(fb_config *cfg) {
                         : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
   if (ok && inet_ntop(v6 ? AF_INET6 : AF_INET, addr, ip, sizeof ip)) {
     snprintf(cfg->webrtc_public_ip, sizeof cfg->webrtc_public_ip, "%s", ip);
-    fb_log(FB_LOG_INFO, "bridge", "ICE host candidate %s (the default route's address; behind "
-           "NAT set [webrtc] public_ip)", ip);
-  } else {
-    fb_log(FB_LOG_WARN, "bridge", "media binds %s but this host has no default route: browsers "
-           "are offered %s, which only this machine reaches; set [webrtc] public_ip", cfg->bind,
+    fb_log(FB_LOG_INFO, "bridge",
+           "ICE host candidate %s (the default route's address; behind "
+           "NAT set [webrtc] public_ip)",
            ip);
+  } else {
+    fb_log(FB_LOG_WARN, "bridge",
+           "media binds %s but this host has no default route: browsers "
+           "are offered %s, which only this machine reaches; set [webrtc] public_ip",
+           cfg->bind, ip);
   }
 }
 
@@ -167,7 +166,8 @@ fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
     snprintf(err, errlen, "GStreamer could not start");
     goto fail;
   }
-  if (cfg->pa_pipeline[0] && !(b->pa = fb_output_new(b->gst, "pa", cfg->pa_pipeline, e, sizeof e))) {
+  if (cfg->pa_pipeline[0] &&
+      !(b->pa = fb_output_new(b->gst, "pa", cfg->pa_pipeline, e, sizeof e))) {
     snprintf(err, errlen, "[pa] pipeline: %s", e);
     goto fail;
   }
@@ -244,8 +244,7 @@ fb_bridge *fb_bridge_new(const fb_config *cfg, char *err, size_t errlen) {
       goto fail;
     }
   }
-  if (cfg->control_socket[0] &&
-      !(b->ctl = fb_control_start(b, cfg->control_socket, e, sizeof e))) {
+  if (cfg->control_socket[0] && !(b->ctl = fb_control_start(b, cfg->control_socket, e, sizeof e))) {
     snprintf(err, errlen, "control socket: %s", e);
     goto fail;
   }
@@ -314,10 +313,14 @@ static int admit(fb_bridge *b, fb_participant *p, int live, char *err, size_t er
   }
   const char *why = NULL;
   int routed = 0;
-  if (b->nparts == b->capparts) why = "full: out of memory";
-  else if (find(b, p->name) >= 0) why = "duplicate";
-  else if (!p->rtc && fb_net_add_peer(b->net, p) < 0) why = "duplicate address";
-  else routed = !p->rtc;
+  if (b->nparts == b->capparts)
+    why = "full: out of memory";
+  else if (find(b, p->name) >= 0)
+    why = "duplicate";
+  else if (!p->rtc && fb_net_add_peer(b->net, p) < 0)
+    why = "duplicate address";
+  else
+    routed = !p->rtc;
   if (!why) {
     if (live) fb_net_want_uplink(p, 1);
     if (fb_mixer_add(b->mixer, p, live) < 0)
@@ -353,8 +356,8 @@ static int check_name(const char *name, char *err, size_t errlen) {
   return -1;
 }
 
-int fb_bridge_add_rtp(fb_bridge *b, const char *name, const char *host, int port, int live,
-                      int pt, char *err, size_t errlen) {
+int fb_bridge_add_rtp(fb_bridge *b, const char *name, const char *host, int port, int live, int pt,
+                      char *err, size_t errlen) {
   if (check_name(name, err, errlen) < 0) return -1;
   if (port <= 0 || port > 65535 || pt < 96 || pt > 127) {
     snprintf(err, errlen, "bad_argument: port 1..65535 and payload type 96..127");
@@ -376,8 +379,8 @@ int fb_bridge_add_rtp(fb_bridge *b, const char *name, const char *host, int port
     fb_participant_free(p);
     return -1;
   }
-  fb_log(FB_LOG_INFO, "bridge", "participant %s joined over RTP from %s:%d (%s)", name, host,
-         port, live ? "live" : "listening");
+  fb_log(FB_LOG_INFO, "bridge", "participant %s joined over RTP from %s:%d (%s)", name, host, port,
+         live ? "live" : "listening");
   return 0;
 }
 
@@ -474,8 +477,8 @@ int fb_bridge_floor_alerts(fb_bridge *b) { return atomic_load(&b->floor_alerts);
 /* ---- browsers (WebRTC) --------------------------------------------------- */
 
 int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
-                          const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid,
-                          char *err, size_t errlen) {
+                          const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid, char *err,
+                          size_t errlen) {
   if (check_name(name, err, errlen) < 0) return -1;
   if (offer->opus_pt < 96 || offer->opus_pt > 127) {
     snprintf(err, errlen, "no_audio: Opus payload type %d is not dynamic", offer->opus_pt);
@@ -507,7 +510,9 @@ int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
   ans->ssrc = p->ssrc;
   *pid = p->id;
   fb_log(FB_LOG_INFO, "bridge", "participant %s joining over WebRTC (%s)", name,
-         live ? "live" : uplink ? "listening" : "listen-only");
+         live     ? "live"
+         : uplink ? "listening"
+                  : "listen-only");
   return 0;
 }
 
@@ -589,19 +594,20 @@ size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len) {
   uint64_t under = 0, restarts = 0, dropped = 0;
   if (b->floor) fb_floor_input_stats(b->floor, &under, &restarts, &dropped);
   size_t off = 0;
-#define OUT(...)                                                              \
-  do {                                                                        \
-    if (off < len) {                                                          \
-      int n_ = snprintf(buf + off, len - off, __VA_ARGS__);                   \
-      off += n_ > 0 ? (size_t)n_ : 0;                                         \
-    }                                                                         \
+#define OUT(...)                                            \
+  do {                                                      \
+    if (off < len) {                                        \
+      int n_ = snprintf(buf + off, len - off, __VA_ARGS__); \
+      off += n_ > 0 ? (size_t)n_ : 0;                       \
+    }                                                       \
   } while (0)
   OUT("# HELP floorbridge_mixer_ticks_total Mixer ticks run.\n"
       "# TYPE floorbridge_mixer_ticks_total counter\nfloorbridge_mixer_ticks_total %llu\n",
       (unsigned long long)st.ticks);
   OUT("# HELP floorbridge_mixer_missed_ticks_total Ticks skipped because the mixer ran late.\n"
       "# TYPE floorbridge_mixer_missed_ticks_total counter\n"
-      "floorbridge_mixer_missed_ticks_total %llu\n", (unsigned long long)st.missed_ticks);
+      "floorbridge_mixer_missed_ticks_total %llu\n",
+      (unsigned long long)st.missed_ticks);
   OUT("# HELP floorbridge_mixer_tick_seconds Work per tick.\n"
       "# TYPE floorbridge_mixer_tick_seconds histogram\n");
   static const double bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05};
@@ -610,7 +616,8 @@ size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len) {
     uint64_t c = 0;
     for (int k = 0; k < FB_HIST_BUCKETS; k++)
       if ((double)fb_hist_bucket_upper_ns(k) / 1e9 <= bounds[i]) c += st.tick_ns.buckets[k];
-    OUT("floorbridge_mixer_tick_seconds_bucket{le=\"%g\"} %llu\n", bounds[i], (unsigned long long)c);
+    OUT("floorbridge_mixer_tick_seconds_bucket{le=\"%g\"} %llu\n", bounds[i],
+        (unsigned long long)c);
   }
   OUT("floorbridge_mixer_tick_seconds_bucket{le=\"+Inf\"} %llu\n"
       "floorbridge_mixer_tick_seconds_sum %.6f\nfloorbridge_mixer_tick_seconds_count %llu\n",
@@ -626,7 +633,8 @@ size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len) {
   OUT("# TYPE floorbridge_encodes_total counter\nfloorbridge_encodes_total %llu\n",
       (unsigned long long)st.encodes);
   OUT("# TYPE floorbridge_datagrams_received_total counter\n"
-      "floorbridge_datagrams_received_total %llu\n", (unsigned long long)ns.rx_datagrams);
+      "floorbridge_datagrams_received_total %llu\n",
+      (unsigned long long)ns.rx_datagrams);
   OUT("# TYPE floorbridge_datagrams_dropped_total counter\n"
       "floorbridge_datagrams_dropped_total{reason=\"unknown_source\"} %llu\n"
       "floorbridge_datagrams_dropped_total{reason=\"malformed\"} %llu\n",
@@ -649,8 +657,10 @@ size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len) {
     fb_quality q;
     fb_participant_quality(p, &q);
     int want = atomic_load(&p->want_uplink);
-    if (want) n_decoding++;
-    else n_listen++;
+    if (want)
+      n_decoding++;
+    else
+      n_listen++;
     if (q.valid && want) {
       loss_sum += q.loss_pct;
       jitter_sum += q.jitter_ms;
@@ -661,7 +671,8 @@ size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len) {
   OUT("# HELP floorbridge_media_participants Participants by media state (decoding = live or mic check).\n"
       "# TYPE floorbridge_media_participants gauge\n"
       "floorbridge_media_participants{media=\"listening\"} %d\n"
-      "floorbridge_media_participants{media=\"decoding\"} %d\n", n_listen, n_decoding);
+      "floorbridge_media_participants{media=\"decoding\"} %d\n",
+      n_listen, n_decoding);
   OUT("# TYPE floorbridge_uplink_loss_percent gauge\nfloorbridge_uplink_loss_percent %.3f\n"
       "# TYPE floorbridge_uplink_jitter_ms gauge\nfloorbridge_uplink_jitter_ms %.3f\n",
       scored ? loss_sum / scored : 0, scored ? jitter_sum / scored : 0);

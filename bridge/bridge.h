@@ -24,8 +24,8 @@ void fb_bridge_free(fb_bridge *b);
 
 /* Add a plain-RTP participant sending from / receiving at host:port.
  * Returns 0 or -1 with a message (duplicate name, address in use, full). */
-int fb_bridge_add_rtp(fb_bridge *b, const char *name, const char *host, int port, int live,
-                      int pt, char *err, size_t errlen);
+int fb_bridge_add_rtp(fb_bridge *b, const char *name, const char *host, int port, int live, int pt,
+                      char *err, size_t errlen);
 
 /* Remove a participant by name. Returns 0 or -1 when unknown. */
 int fb_bridge_remove(fb_bridge *b, const char *name);
@@ -45,21 +45,21 @@ void fb_bridge_list(fb_bridge *b, char *buf, size_t len);
 
 /* What the bridge needs from a browser's SDP offer (parsed by signalling). */
 typedef struct {
-  const char *ice_ufrag;     /* the browser's a=ice-ufrag */
-  const char *ice_pwd;       /* the browser's a=ice-pwd */
-  const char *fingerprint;   /* "sha-256 AB:CD:..." from a=fingerprint */
-  int opus_pt;               /* the offer's payload type for opus/48000/2 */
-  int audio_level_ext;       /* extmap id of ssrc-audio-level (RFC 6464), 0 if absent */
+  const char *ice_ufrag;   /* the browser's a=ice-ufrag */
+  const char *ice_pwd;     /* the browser's a=ice-pwd */
+  const char *fingerprint; /* "sha-256 AB:CD:..." from a=fingerprint */
+  int opus_pt;             /* the offer's payload type for opus/48000/2 */
+  int audio_level_ext;     /* extmap id of ssrc-audio-level (RFC 6464), 0 if absent */
 } fb_webrtc_offer;
 
 /* What signalling needs to build the SDP answer. */
 typedef struct {
-  char ice_ufrag[16];        /* ours (ICE-lite) */
+  char ice_ufrag[16]; /* ours (ICE-lite) */
   char ice_pwd[32];
-  char fingerprint[128];     /* "sha-256 AB:CD:..." of our DTLS certificate */
-  char candidate_ip[64];     /* host candidate: the media port's public address */
+  char fingerprint[128]; /* "sha-256 AB:CD:..." of our DTLS certificate */
+  char candidate_ip[64]; /* host candidate: the media port's public address */
   int candidate_port;
-  uint32_t ssrc;             /* our downlink SSRC */
+  uint32_t ssrc; /* our downlink SSRC */
 } fb_webrtc_answer;
 
 /* Add a browser participant. name is for logs and lists (made unique by the
@@ -69,8 +69,8 @@ typedef struct {
  * fb_bridge_leave) and returns 0; else -1 with "code: message" in err. Media
  * flows once the browser's ICE checks and DTLS handshake complete. */
 int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
-                          const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid,
-                          char *err, size_t errlen);
+                          const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid, char *err,
+                          size_t errlen);
 
 /* Remove a participant by handle (any transport). Returns 0 or -1 if unknown. */
 int fb_bridge_leave(fb_bridge *b, int pid);

@@ -35,7 +35,17 @@
 #define UNIX_PATH_CHARS 107 /* sizeof(sockaddr_un.sun_path) - 1 */
 
 /* K_ADDR_OPT is K_ADDR that may also be empty. */
-typedef enum { K_INT, K_DOUBLE, K_BOOL, K_LEVEL, K_STR, K_ADDR, K_ADDR_OPT, K_PIPE, K_REMOTE } key_kind;
+typedef enum {
+  K_INT,
+  K_DOUBLE,
+  K_BOOL,
+  K_LEVEL,
+  K_STR,
+  K_ADDR,
+  K_ADDR_OPT,
+  K_PIPE,
+  K_REMOTE
+} key_kind;
 
 typedef const char *(*value_check)(const char *v); /* what is wrong with v, NULL if fine */
 
@@ -43,78 +53,78 @@ typedef struct {
   const char *section; /* "participant" for keys of [participant NAME] */
   const char *name;
   key_kind kind;
-  size_t off;          /* in fb_config, or in fb_participant_config */
-  size_t size;         /* string buffer size */
-  double min, max;     /* numeric range; for K_STR max is the longest length */
-  value_check check;   /* extra check of a string value (file, --set and validate) */
+  size_t off;        /* in fb_config, or in fb_participant_config */
+  size_t size;       /* string buffer size */
+  double min, max;   /* numeric range; for K_STR max is the longest length */
+  value_check check; /* extra check of a string value (file, --set and validate) */
 } key_spec;
-
 
 #define C(f) offsetof(fb_config, f), sizeof(((fb_config *)0)->f)
 #define P(f) offsetof(fb_participant_config, f), sizeof(((fb_participant_config *)0)->f)
 
 static const key_spec keys[] = {
-  {"bridge", "bind", K_ADDR, C(bind), 0, 0, NULL},
-  {"bridge", "media_port", K_INT, C(media_port), 0, 65535, NULL},
-  {"bridge", "control_socket", K_STR, C(control_socket), 0, UNIX_PATH_CHARS, NULL},
-  {"bridge", "log_level", K_LEVEL, C(log_level), 0, 0, NULL},
-  {"bridge", "max_participants", K_INT, C(max_participants), 1, 100000, NULL},
-  {"mixer", "bitrate", K_INT, C(bitrate), 6000, 510000, NULL},
-  {"mixer", "complexity", K_INT, C(complexity), 0, 10, NULL},
-  {"mixer", "max_live", K_INT, C(max_live), 1, 64, NULL},
-  {"mixer", "per_participant_encode", K_BOOL, C(per_participant_encode), 0, 1, NULL},
-  {"mixer", "jitter_max_ms", K_INT, C(jitter_max_ms), 20, 1000, NULL},
-  {"mixer", "limiter_threshold_db", K_DOUBLE, C(limiter_threshold_db), -20, 0, NULL},
-  {"mixer", "tick_cpu", K_INT, C(tick_cpu), -1, 1023, NULL},
-  {"mixer", "tick_priority", K_INT, C(tick_priority), 0, 99, NULL},
-  {"floor", "pipeline", K_PIPE, C(floor_pipeline), 0, 0, NULL},
-  {"floor", "restart_delay_ms", K_INT, C(floor_restart_ms), 50, 60000, NULL},
-  {"floor", "stall_timeout_ms", K_INT, C(floor_stall_ms), 100, 60000, NULL},
-  {"floor", "max_live", K_INT, C(floor_max_live), 0, 64, NULL},
-  {"floor", "open_floor", K_BOOL, C(open_floor), 0, 1, NULL},
-  {"floor", "sessions", K_STR, C(floor_sessions), 0, 0, fb_cfg_check_sessions},
-  {"floor", "start_session", K_INT, C(floor_start_session), 0, FB_MAX_SESSIONS - 1, NULL},
-  {"floor", "min_mos", K_DOUBLE, C(floor_min_mos), 1, 5, NULL},
-  {"floor", "max_loss_pct", K_DOUBLE, C(floor_max_loss_pct), 0, 100, NULL},
-  {"floor", "flag_after_ms", K_INT, C(floor_flag_after_ms), 0, 600000, NULL},
-  {"floor", "recover_after_ms", K_INT, C(floor_recover_after_ms), 0, 600000, NULL},
-  {"floor", "auto_cut", K_BOOL, C(floor_auto_cut), 0, 1, NULL},
-  {"pa", "pipeline", K_PIPE, C(pa_pipeline), 0, 0, NULL},
-  {"recording", "pipeline", K_PIPE, C(rec_pipeline), 0, 0, NULL},
-  {"signalling", "enabled", K_BOOL, C(sig_enabled), 0, 1, NULL},
-  {"signalling", "bind", K_ADDR, C(sig_bind), 0, 0, NULL},
-  {"signalling", "port", K_INT, C(sig_port), 0, 65535, NULL},
-  {"signalling", "www", K_STR, C(sig_www), 0, 0, NULL},
-  {"signalling", "tls_cert", K_STR, C(sig_tls_cert), 0, 0, NULL},
-  {"signalling", "tls_key", K_STR, C(sig_tls_key), 0, 0, NULL},
-  {"signalling", "max_message_bytes", K_INT, C(sig_max_message_bytes), 1024, 1048576, NULL},
-  {"signalling", "max_connections_per_ip", K_INT, C(sig_max_conns_per_ip), 1, 100000, NULL},
-  {"meeting", "id", K_STR, C(meeting_id), 0, 0, fb_cfg_check_meeting_id},
-  {"meeting", "token_secret", K_STR, C(token_secret), 0, 0, fb_cfg_check_secret},
-  {"meeting", "token_secret_file", K_STR, C(token_secret_file), 0, 0, NULL},
-  {"meeting", "revoked_file", K_STR, C(revoked_file), 0, 0, NULL},
-  {"meeting", "open_floor", K_BOOL, C(open_floor), 0, 1, NULL}, /* alias of [floor] open_floor */
-  {"webrtc", "public_ip", K_ADDR_OPT, C(webrtc_public_ip), 0, 0, NULL},
-  {"webrtc", "consent_timeout_s", K_INT, C(webrtc_consent_timeout_s), 5, 120, NULL},
-  {"turn", "urls", K_STR, C(turn_urls), 0, 0, fb_cfg_check_turn_urls},
-  {"turn", "secret", K_STR, C(turn_secret), 0, 0, NULL},
-  {"turn", "ttl_s", K_INT, C(turn_ttl_s), 60, 604800, NULL},
-  {"chat", "enabled", K_BOOL, C(chat_enabled), 0, 1, NULL},
-  {"chat", "delegates_to_all", K_BOOL, C(chat_delegates_to_all), 0, 1, NULL},
-  {"chat", "max_length", K_INT, C(chat_max_length), 1, 10000, NULL},
-  {"chat", "per_minute", K_INT, C(chat_per_minute), 1, 600, NULL},
-  {"store", "path", K_STR, C(store_path), 0, 0, NULL},
-  {"webcast", "dir", K_STR, C(webcast_dir), 0, 0, NULL},
-  {"participant", "remote", K_REMOTE, P(host), 0, 0, NULL},
-  {"participant", "live", K_BOOL, P(live), 0, 1, NULL},
-  {"participant", "payload_type", K_INT, P(payload_type), 96, 127, NULL},
+    {"bridge", "bind", K_ADDR, C(bind), 0, 0, NULL},
+    {"bridge", "media_port", K_INT, C(media_port), 0, 65535, NULL},
+    {"bridge", "control_socket", K_STR, C(control_socket), 0, UNIX_PATH_CHARS, NULL},
+    {"bridge", "log_level", K_LEVEL, C(log_level), 0, 0, NULL},
+    {"bridge", "max_participants", K_INT, C(max_participants), 1, 100000, NULL},
+    {"mixer", "bitrate", K_INT, C(bitrate), 6000, 510000, NULL},
+    {"mixer", "complexity", K_INT, C(complexity), 0, 10, NULL},
+    {"mixer", "max_live", K_INT, C(max_live), 1, 64, NULL},
+    {"mixer", "per_participant_encode", K_BOOL, C(per_participant_encode), 0, 1, NULL},
+    {"mixer", "jitter_max_ms", K_INT, C(jitter_max_ms), 20, 1000, NULL},
+    {"mixer", "limiter_threshold_db", K_DOUBLE, C(limiter_threshold_db), -20, 0, NULL},
+    {"mixer", "tick_cpu", K_INT, C(tick_cpu), -1, 1023, NULL},
+    {"mixer", "tick_priority", K_INT, C(tick_priority), 0, 99, NULL},
+    {"floor", "pipeline", K_PIPE, C(floor_pipeline), 0, 0, NULL},
+    {"floor", "restart_delay_ms", K_INT, C(floor_restart_ms), 50, 60000, NULL},
+    {"floor", "stall_timeout_ms", K_INT, C(floor_stall_ms), 100, 60000, NULL},
+    {"floor", "max_live", K_INT, C(floor_max_live), 0, 64, NULL},
+    {"floor", "open_floor", K_BOOL, C(open_floor), 0, 1, NULL},
+    {"floor", "sessions", K_STR, C(floor_sessions), 0, 0, fb_cfg_check_sessions},
+    {"floor", "start_session", K_INT, C(floor_start_session), 0, FB_MAX_SESSIONS - 1, NULL},
+    {"floor", "min_mos", K_DOUBLE, C(floor_min_mos), 1, 5, NULL},
+    {"floor", "max_loss_pct", K_DOUBLE, C(floor_max_loss_pct), 0, 100, NULL},
+    {"floor", "flag_after_ms", K_INT, C(floor_flag_after_ms), 0, 600000, NULL},
+    {"floor", "recover_after_ms", K_INT, C(floor_recover_after_ms), 0, 600000, NULL},
+    {"floor", "auto_cut", K_BOOL, C(floor_auto_cut), 0, 1, NULL},
+    {"pa", "pipeline", K_PIPE, C(pa_pipeline), 0, 0, NULL},
+    {"recording", "pipeline", K_PIPE, C(rec_pipeline), 0, 0, NULL},
+    {"signalling", "enabled", K_BOOL, C(sig_enabled), 0, 1, NULL},
+    {"signalling", "bind", K_ADDR, C(sig_bind), 0, 0, NULL},
+    {"signalling", "port", K_INT, C(sig_port), 0, 65535, NULL},
+    {"signalling", "www", K_STR, C(sig_www), 0, 0, NULL},
+    {"signalling", "tls_cert", K_STR, C(sig_tls_cert), 0, 0, NULL},
+    {"signalling", "tls_key", K_STR, C(sig_tls_key), 0, 0, NULL},
+    {"signalling", "max_message_bytes", K_INT, C(sig_max_message_bytes), 1024, 1048576, NULL},
+    {"signalling", "max_connections_per_ip", K_INT, C(sig_max_conns_per_ip), 1, 100000, NULL},
+    {"meeting", "id", K_STR, C(meeting_id), 0, 0, fb_cfg_check_meeting_id},
+    {"meeting", "token_secret", K_STR, C(token_secret), 0, 0, fb_cfg_check_secret},
+    {"meeting", "token_secret_file", K_STR, C(token_secret_file), 0, 0, NULL},
+    {"meeting", "revoked_file", K_STR, C(revoked_file), 0, 0, NULL},
+    {"meeting", "open_floor", K_BOOL, C(open_floor), 0, 1, NULL}, /* alias of [floor] open_floor */
+    {"webrtc", "public_ip", K_ADDR_OPT, C(webrtc_public_ip), 0, 0, NULL},
+    {"webrtc", "consent_timeout_s", K_INT, C(webrtc_consent_timeout_s), 5, 120, NULL},
+    {"turn", "urls", K_STR, C(turn_urls), 0, 0, fb_cfg_check_turn_urls},
+    {"turn", "secret", K_STR, C(turn_secret), 0, 0, NULL},
+    {"turn", "ttl_s", K_INT, C(turn_ttl_s), 60, 604800, NULL},
+    {"chat", "enabled", K_BOOL, C(chat_enabled), 0, 1, NULL},
+    {"chat", "delegates_to_all", K_BOOL, C(chat_delegates_to_all), 0, 1, NULL},
+    {"chat", "max_length", K_INT, C(chat_max_length), 1, 10000, NULL},
+    {"chat", "per_minute", K_INT, C(chat_per_minute), 1, 600, NULL},
+    {"store", "path", K_STR, C(store_path), 0, 0, NULL},
+    {"webcast", "dir", K_STR, C(webcast_dir), 0, 0, NULL},
+    {"participant", "remote", K_REMOTE, P(host), 0, 0, NULL},
+    {"participant", "live", K_BOOL, P(live), 0, 1, NULL},
+    {"participant", "payload_type", K_INT, P(payload_type), 96, 127, NULL},
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
-static const char *sections[] = {"bridge", "mixer", "floor", "pa", "recording", "signalling",
-                                 "meeting", "webrtc", "turn", "chat", "store", "webcast"};
+static const char *sections[] = {"bridge",  "mixer",  "floor", "pa",   "recording", "signalling",
+                                 "meeting", "webrtc", "turn",  "chat", "store",     "webcast"};
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -177,8 +187,8 @@ static int parse_bool(const char *v, int *out) {
 /* Set key k from text v, in cfg or (for participant keys) in part. On error
  * writes the problem (without the "where:" prefix) and returns -1; on error
  * nothing has been changed. */
-static int set_value(fb_config *cfg, fb_participant_config *part, const key_spec *k,
-                     const char *v, char *prob, size_t plen) {
+static int set_value(fb_config *cfg, fb_participant_config *part, const key_spec *k, const char *v,
+                     char *prob, size_t plen) {
   void *dst = (part ? (char *)part : (char *)cfg) + k->off;
   char *end;
   switch (k->kind) {
@@ -226,7 +236,8 @@ static int set_value(fb_config *cfg, fb_participant_config *part, const key_spec
     if (len > max)
       return fail(prob, plen, "value is %zu characters long, at most %zu allowed", len, max);
     const char *why = k->kind == K_PIPE ? fb_cfg_pipeline_problem(k->section, v)
-                      : k->check        ? k->check(v) : NULL;
+                      : k->check        ? k->check(v)
+                                        : NULL;
     if (why) return fail(prob, plen, "%s", why);
     memcpy(dst, v, len + 1);
     return 0;
@@ -313,8 +324,12 @@ static char *unquote(char *v) {
 static char *clean_value(char *v) {
   int quoted = 0;
   for (char *p = v; *p; p++) {
-    if (*p == '"') quoted = !quoted;
-    else if (*p == '#' && !quoted && p > v && isspace((unsigned char)p[-1])) { *p = '\0'; break; }
+    if (*p == '"')
+      quoted = !quoted;
+    else if (*p == '#' && !quoted && p > v && isspace((unsigned char)p[-1])) {
+      *p = '\0';
+      break;
+    }
   }
   return quoted ? NULL : unquote(trim(v));
 }
@@ -323,10 +338,10 @@ static char *clean_value(char *v) {
 typedef struct {
   const char *file;
   int line;
-  char section[16];              /* "" before the first header */
-  fb_participant_config *part;   /* in [participant NAME] */
-  int part_line;                 /* its header line */
-  int seen[NKEYS];               /* line each key was set on, 0 = not yet */
+  char section[16];            /* "" before the first header */
+  fb_participant_config *part; /* in [participant NAME] */
+  int part_line;               /* its header line */
+  int seen[NKEYS];             /* line each key was set on, 0 = not yet */
 } parser;
 
 /* Close the current section: a participant must have said where it is. */
@@ -339,8 +354,9 @@ static int end_section(parser *ps, char *err, size_t errlen) {
 
 static int section_header(fb_config *cfg, parser *ps, char *s, char *err, size_t errlen) {
   char *close = strchr(s, ']');
-  if (!close) return fail(err, errlen, "%s:%d: unterminated section header (missing ']')",
-                          ps->file, ps->line);
+  if (!close)
+    return fail(err, errlen, "%s:%d: unterminated section header (missing ']')", ps->file,
+                ps->line);
   char *rest = trim(close + 1);
   if (*rest && *rest != '#' && *rest != ';')
     return fail(err, errlen, "%s:%d: unexpected text after ']': '%s'", ps->file, ps->line, rest);
@@ -351,18 +367,23 @@ static int section_header(fb_config *cfg, parser *ps, char *s, char *err, size_t
   if (strncmp(inner, "participant", 11) == 0 && (!inner[11] || isspace((unsigned char)inner[11]))) {
     char *name = trim(inner + 11);
     if (!*name)
-      return fail(err, errlen, "%s:%d: [participant]: the section needs a name: "
-                  "[participant NAME]", ps->file, ps->line);
+      return fail(err, errlen,
+                  "%s:%d: [participant]: the section needs a name: "
+                  "[participant NAME]",
+                  ps->file, ps->line);
     if (!fb_config_valid_name(name))
-      return fail(err, errlen, "%s:%d: [participant %s]: bad participant name: use 1..%d letters, "
-                  "digits, '.', '_' or '-'", ps->file, ps->line, name, FB_NAME_MAX - 1);
+      return fail(err, errlen,
+                  "%s:%d: [participant %s]: bad participant name: use 1..%d letters, "
+                  "digits, '.', '_' or '-'",
+                  ps->file, ps->line, name, FB_NAME_MAX - 1);
     if (find_participant(cfg, name))
       return fail(err, errlen, "%s:%d: [participant %s]: duplicate participant name", ps->file,
                   ps->line, name);
     if (cfg->n_participants >= FB_MAX_STATIC_PARTICIPANTS)
-      return fail(err, errlen, "%s:%d: [participant %s]: too many participants (at most %d in "
-                  "the config; add more at run time)", ps->file, ps->line, name,
-                  FB_MAX_STATIC_PARTICIPANTS);
+      return fail(err, errlen,
+                  "%s:%d: [participant %s]: too many participants (at most %d in "
+                  "the config; add more at run time)",
+                  ps->file, ps->line, name, FB_MAX_STATIC_PARTICIPANTS);
     ps->part = &cfg->participants[cfg->n_participants++];
     participant_defaults(ps->part, name);
     ps->part_line = ps->line;
@@ -375,16 +396,18 @@ static int section_header(fb_config *cfg, parser *ps, char *s, char *err, size_t
     strcpy(ps->section, inner);
     return 0;
   }
-  return fail(err, errlen, "%s:%d: unknown section [%s] (expected bridge, mixer, floor, pa, "
+  return fail(err, errlen,
+              "%s:%d: unknown section [%s] (expected bridge, mixer, floor, pa, "
               "recording, signalling, meeting, webrtc, turn, chat, store, webcast or "
-              "participant NAME)", ps->file,
-              ps->line, inner);
+              "participant NAME)",
+              ps->file, ps->line, inner);
 }
 
 static int key_line(fb_config *cfg, parser *ps, char *s, char *err, size_t errlen) {
   char *eq = strchr(s, '=');
-  if (!eq) return fail(err, errlen, "%s:%d: expected 'key = value', '[section]' or a comment",
-                       ps->file, ps->line);
+  if (!eq)
+    return fail(err, errlen, "%s:%d: expected 'key = value', '[section]' or a comment", ps->file,
+                ps->line);
   *eq = '\0';
   char *name = trim(s), *value = clean_value(eq + 1), prob[512];
   if (!*name) return fail(err, errlen, "%s:%d: missing key before '='", ps->file, ps->line);
@@ -407,8 +430,8 @@ static int key_line(fb_config *cfg, parser *ps, char *s, char *err, size_t errle
                 owner != k ? owner->section : "", owner != k ? "] " : "",
                 owner != k ? owner->name : "");
   if (!value)
-    return fail(err, errlen, "%s:%d: [%s] %s: unterminated double quote", ps->file, ps->line,
-                where, name);
+    return fail(err, errlen, "%s:%d: [%s] %s: unterminated double quote", ps->file, ps->line, where,
+                name);
   if (set_value(cfg, ps->part, k, value, prob, sizeof prob) < 0)
     return fail(err, errlen, "%s:%d: [%s] %s: %s", ps->file, ps->line, where, name, prob);
   *seen = ps->line;
@@ -432,8 +455,10 @@ int fb_config_parse(fb_config *cfg, const char *name, const char *text, char *er
     if (next) *next++ = '\0';
     ps.line++;
     char *s = trim(line);
-    if (*s == '[') rc = section_header(work, &ps, s, err, errlen);
-    else if (*s && *s != '#' && *s != ';') rc = key_line(work, &ps, s, err, errlen);
+    if (*s == '[')
+      rc = section_header(work, &ps, s, err, errlen);
+    else if (*s && *s != '#' && *s != ';')
+      rc = key_line(work, &ps, s, err, errlen);
     line = next;
   }
   if (rc == 0) rc = end_section(&ps, err, errlen);
@@ -450,10 +475,14 @@ int fb_config_load(fb_config *cfg, const char *path, char *err, size_t errlen) {
   size_t n = buf ? fread(buf, 1, MAX_FILE_BYTES + 1, f) : 0;
   int rc, bad = ferror(f);
   fclose(f);
-  if (!buf) rc = fail(err, errlen, "%s: out of memory", path);
-  else if (bad) rc = fail(err, errlen, "%s: read error", path);
-  else if (n > MAX_FILE_BYTES) rc = fail(err, errlen, "%s: larger than 1 MiB; not a config", path);
-  else if (memchr(buf, '\0', n)) rc = fail(err, errlen, "%s: contains a NUL byte; not a config", path);
+  if (!buf)
+    rc = fail(err, errlen, "%s: out of memory", path);
+  else if (bad)
+    rc = fail(err, errlen, "%s: read error", path);
+  else if (n > MAX_FILE_BYTES)
+    rc = fail(err, errlen, "%s: larger than 1 MiB; not a config", path);
+  else if (memchr(buf, '\0', n))
+    rc = fail(err, errlen, "%s: contains a NUL byte; not a config", path);
   else {
     buf[n] = '\0';
     rc = fb_config_parse(cfg, path, buf, err, errlen);
@@ -485,8 +514,10 @@ static int set_one(fb_config *cfg, const char *assignment, const char *lhs, char
     part = find_participant(cfg, pname);
     if (!part && cfg->n_participants >= FB_MAX_STATIC_PARTICIPANTS)
       return fail(err, errlen, "--set %s: too many participants", where);
-    if (part) tmp = *part;
-    else participant_defaults(&tmp, pname);
+    if (part)
+      tmp = *part;
+    else
+      participant_defaults(&tmp, pname);
   } else if (!known_section(section)) {
     return fail(err, errlen, "--set %s: unknown section [%s]", where, section);
   }
@@ -503,8 +534,11 @@ static int set_one(fb_config *cfg, const char *assignment, const char *lhs, char
 
 int fb_config_set(fb_config *cfg, const char *assignment, char *err, size_t errlen) {
   const char *eq = strchr(assignment, '=');
-  if (!eq) return fail(err, errlen, "--set '%s': expected SECTION.KEY=VALUE, e.g. "
-                       "mixer.bitrate=24000", assignment);
+  if (!eq)
+    return fail(err, errlen,
+                "--set '%s': expected SECTION.KEY=VALUE, e.g. "
+                "mixer.bitrate=24000",
+                assignment);
   char *lhs = strndup(assignment, (size_t)(eq - assignment)), *value = strdup(eq + 1);
   int rc = lhs && value ? set_one(cfg, assignment, trim(lhs), value, err, errlen)
                         : fail(err, errlen, "--set: out of memory");
@@ -523,15 +557,20 @@ int fb_config_validate(const fb_config *cfg, char *err, size_t errlen) {
       return fail(err, errlen, "[%s] %s: %g is outside %g..%g", k->section, k->name, v, k->min,
                   k->max);
     const char *why = k->kind == K_PIPE ? fb_cfg_pipeline_problem(k->section, at)
-                      : k->check        ? k->check(at) : NULL;
+                      : k->check        ? k->check(at)
+                                        : NULL;
     if (why) return fail(err, errlen, "[%s] %s: %s", k->section, k->name, why);
   }
   if (!cfg->sig_tls_cert[0] != !cfg->sig_tls_key[0])
-    return fail(err, errlen, "[signalling] %s: tls_cert and tls_key go together (both or "
-                "neither)", cfg->sig_tls_cert[0] ? "tls_key" : "tls_cert");
+    return fail(err, errlen,
+                "[signalling] %s: tls_cert and tls_key go together (both or "
+                "neither)",
+                cfg->sig_tls_cert[0] ? "tls_key" : "tls_cert");
   if (cfg->floor_max_live > cfg->max_live)
-    return fail(err, errlen, "[floor] max_live: %d is more than [mixer] max_live (%d), which "
-                "the mixer cannot take", cfg->floor_max_live, cfg->max_live);
+    return fail(err, errlen,
+                "[floor] max_live: %d is more than [mixer] max_live (%d), which "
+                "the mixer cannot take",
+                cfg->floor_max_live, cfg->max_live);
   int nsessions = fb_config_sessions(cfg->floor_sessions, NULL, 0, NULL);
   if (cfg->floor_start_session >= nsessions)
     return fail(err, errlen, "[floor] start_session: %d, but sessions lists %d (the first is 0)",
@@ -540,21 +579,26 @@ int fb_config_validate(const fb_config *cfg, char *err, size_t errlen) {
    * the demo's published secret is refused. */
   int sig_loopback = strncmp(cfg->sig_bind, "127.", 4) == 0 || strcmp(cfg->sig_bind, "::1") == 0;
   if (cfg->sig_enabled && !sig_loopback && !cfg->sig_tls_cert[0])
-    return fail(err, errlen, "[signalling] tls_cert: required when bind (%s) is not a loopback "
+    return fail(err, errlen,
+                "[signalling] tls_cert: required when bind (%s) is not a loopback "
                 "address: browsers only allow microphones on https pages, and tokens must not "
-                "cross a network in clear", cfg->sig_bind);
+                "cross a network in clear",
+                cfg->sig_bind);
   if (cfg->sig_enabled && !sig_loopback && strcmp(cfg->token_secret, FB_DEMO_TOKEN_SECRET) == 0)
-    return fail(err, errlen, "[meeting] token_secret: the demo's published secret cannot be used "
+    return fail(err, errlen,
+                "[meeting] token_secret: the demo's published secret cannot be used "
                 "when bind (%s) is not a loopback address; make one with: openssl rand -base64 32",
                 cfg->sig_bind);
   if (fb_cfg_has_turn_url(cfg->turn_urls) && !cfg->turn_secret[0])
-    return fail(err, errlen, "[turn] secret: required when urls lists a turn: or turns: server "
+    return fail(err, errlen,
+                "[turn] secret: required when urls lists a turn: or turns: server "
                 "(the TURN server's static-auth-secret)");
   if (cfg->n_participants < 0 || cfg->n_participants > FB_MAX_STATIC_PARTICIPANTS ||
       cfg->n_participants > cfg->max_participants)
     return fail(err, errlen, "[bridge] max_participants: %d static participants, at most %d",
-                cfg->n_participants, cfg->max_participants < FB_MAX_STATIC_PARTICIPANTS
-                                         ? cfg->max_participants : FB_MAX_STATIC_PARTICIPANTS);
+                cfg->n_participants,
+                cfg->max_participants < FB_MAX_STATIC_PARTICIPANTS ? cfg->max_participants
+                                                                   : FB_MAX_STATIC_PARTICIPANTS);
   int live = 0;
   for (int i = 0; i < cfg->n_participants; i++) {
     const fb_participant_config *p = &cfg->participants[i];
@@ -576,7 +620,9 @@ int fb_config_validate(const fb_config *cfg, char *err, size_t errlen) {
     live += p->live != 0;
   }
   if (live > cfg->max_live)
-    return fail(err, errlen, "[mixer] max_live: %d participants are live from the start, but "
-                "max_live is %d", live, cfg->max_live);
+    return fail(err, errlen,
+                "[mixer] max_live: %d participants are live from the start, but "
+                "max_live is %d",
+                live, cfg->max_live);
   return 0;
 }

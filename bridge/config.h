@@ -34,92 +34,93 @@
 #define FB_PATH_MAX 512
 
 typedef struct {
-  char name[FB_NAME_MAX];    /* from [participant NAME]; letters, digits, - _ . */
-  char host[64];             /* remote = HOST:PORT (IPv4 or IPv6 literal, [v6]:port);
+  char name[FB_NAME_MAX]; /* from [participant NAME]; letters, digits, - _ . */
+  char host[64];          /* remote = HOST:PORT (IPv4 or IPv6 literal, [v6]:port);
                                 stored canonical (inet_ntop), "localhost" as 127.0.0.1 */
-  int  port;
-  int  live;                 /* live = true: on the floor from the start */
-  int  payload_type;         /* payload_type = 111 */
+  int port;
+  int live;         /* live = true: on the floor from the start */
+  int payload_type; /* payload_type = 111 */
 } fb_participant_config;
 
 typedef struct {
   /* [bridge] */
-  char bind[64];             /* bind = 127.0.0.1 — media UDP address (IPv4/IPv6 literal;
+  char bind[64];                    /* bind = 127.0.0.1 — media UDP address (IPv4/IPv6 literal;
                                 "localhost" is stored as 127.0.0.1) */
-  int  media_port;           /* media_port = 40000 */
+  int media_port;                   /* media_port = 40000 */
   char control_socket[FB_PATH_MAX]; /* control_socket = "" (disabled); at most 107
                                        characters (a Unix socket path) */
-  int  log_level;            /* log_level = info */
-  int  max_participants;     /* max_participants = 4000 */
+  int log_level;                    /* log_level = info */
+  int max_participants;             /* max_participants = 4000 */
 
   /* [mixer] */
-  int  bitrate;              /* bitrate = 32000 */
-  int  complexity;           /* complexity = 5 */
-  int  max_live;             /* max_live = 8 */
-  int  per_participant_encode; /* per_participant_encode = false (comparison only) */
-  int  jitter_max_ms;        /* jitter_max_ms = 200 */
+  int bitrate;                 /* bitrate = 32000 */
+  int complexity;              /* complexity = 5 */
+  int max_live;                /* max_live = 8 */
+  int per_participant_encode;  /* per_participant_encode = false (comparison only) */
+  int jitter_max_ms;           /* jitter_max_ms = 200 */
   double limiter_threshold_db; /* limiter_threshold_db = -1.0 */
-  int  tick_cpu;             /* tick_cpu = -1 (no pinning); pin the mixer thread to a core */
-  int  tick_priority;        /* tick_priority = 0 (normal); 1..99: SCHED_FIFO priority of the mixer thread */
+  int tick_cpu;                /* tick_cpu = -1 (no pinning); pin the mixer thread to a core */
+  int tick_priority; /* tick_priority = 0 (normal); 1..99: SCHED_FIFO priority of the mixer thread */
 
   /* [floor] */
-  char floor_pipeline[FB_PIPELINE_MAX];  /* pipeline = builtin:speech; not empty;
+  char floor_pipeline[FB_PIPELINE_MAX]; /* pipeline = builtin:speech; not empty;
                                             builtin:speech or builtin:tone:HZ (20..20000)
                                             or a GStreamer source description */
-  int  floor_restart_ms;     /* restart_delay_ms = 1000 */
-  int  floor_stall_ms;       /* stall_timeout_ms = 1000 */
+  int floor_restart_ms;                 /* restart_delay_ms = 1000 */
+  int floor_stall_ms;                   /* stall_timeout_ms = 1000 */
   /* [floor] — floor control (signalling/floor.h): who may speak, sessions */
-  int  floor_max_live;       /* max_live = 0 (0: the same as [mixer] max_live; at most that) */
-  int  open_floor;           /* open_floor = false (true: delegates and the chair are given
+  int floor_max_live;         /* max_live = 0 (0: the same as [mixer] max_live; at most that) */
+  int open_floor;             /* open_floor = false (true: delegates and the chair are given
                                 the floor automatically on join, if there is room;
                                 [meeting] open_floor is accepted as an alias) */
-  char floor_sessions[1024]; /* sessions = "Meeting:interactive" (NAME:MODE, comma-separated;
+  char floor_sessions[1024];  /* sessions = "Meeting:interactive" (NAME:MODE, comma-separated;
                                 MODE interactive or webcast; see fb_config_sessions) */
-  int  floor_start_session;  /* start_session = 0 (index into sessions, from 0) */
-  double floor_min_mos;      /* min_mos = 3.0 (1..5) */
-  double floor_max_loss_pct; /* max_loss_pct = 10 (0..100) */
-  int  floor_flag_after_ms;  /* flag_after_ms = 3000 */
-  int  floor_recover_after_ms; /* recover_after_ms = 5000 */
-  int  floor_auto_cut;       /* auto_cut = false */
+  int floor_start_session;    /* start_session = 0 (index into sessions, from 0) */
+  double floor_min_mos;       /* min_mos = 3.0 (1..5) */
+  double floor_max_loss_pct;  /* max_loss_pct = 10 (0..100) */
+  int floor_flag_after_ms;    /* flag_after_ms = 3000 */
+  int floor_recover_after_ms; /* recover_after_ms = 5000 */
+  int floor_auto_cut;         /* auto_cut = false */
 
   /* [pa] */
-  char pa_pipeline[FB_PIPELINE_MAX];     /* pipeline = "" (disabled) */
+  char pa_pipeline[FB_PIPELINE_MAX]; /* pipeline = "" (disabled) */
 
   /* [recording] */
-  char rec_pipeline[FB_PIPELINE_MAX];    /* pipeline = "" (disabled) */
+  char rec_pipeline[FB_PIPELINE_MAX]; /* pipeline = "" (disabled) */
 
   /* [signalling] — the browsers' web server: pages, /healthz, WebSocket /ws */
-  int  sig_enabled;          /* enabled = true */
-  char sig_bind[64];         /* bind = 127.0.0.1 (IPv4/IPv6 literal; localhost -> 127.0.0.1) */
-  int  sig_port;             /* port = 8080 (0 = ephemeral, logged at start) */
-  char sig_www[FB_PATH_MAX]; /* www = web (directory of the pages, relative to the cwd) */
+  int sig_enabled;                /* enabled = true */
+  char sig_bind[64];              /* bind = 127.0.0.1 (IPv4/IPv6 literal; localhost -> 127.0.0.1) */
+  int sig_port;                   /* port = 8080 (0 = ephemeral, logged at start) */
+  char sig_www[FB_PATH_MAX];      /* www = web (directory of the pages, relative to the cwd) */
   char sig_tls_cert[FB_PATH_MAX]; /* tls_cert = "" (PEM; with tls_key: https/wss) */
   char sig_tls_key[FB_PATH_MAX];  /* tls_key = "" (both or neither) */
-  int  sig_max_message_bytes;     /* max_message_bytes = 65536 (1024..1048576) */
-  int  sig_max_conns_per_ip;      /* max_connections_per_ip = 50 (1..100000) */
+  int sig_max_message_bytes;      /* max_message_bytes = 65536 (1024..1048576) */
+  int sig_max_conns_per_ip;       /* max_connections_per_ip = 50 (1..100000) */
 
   /* [meeting] */
-  char meeting_id[64];       /* id = demo (the "mtg" claim tokens must carry) */
-  char token_secret[256];    /* token_secret = "" (at least 16 characters when set; empty
+  char meeting_id[64];                 /* id = demo (the "mtg" claim tokens must carry) */
+  char token_secret[256];              /* token_secret = "" (at least 16 characters when set; empty
                                 means every join is refused unless token_secret_file) */
   char token_secret_file[FB_PATH_MAX]; /* token_secret_file = "" (wins over token_secret) */
-  char revoked_file[FB_PATH_MAX]; /* revoked_file = "" (revoked token ids / delegates, one a line) */
+  char
+      revoked_file[FB_PATH_MAX]; /* revoked_file = "" (revoked token ids / delegates, one a line) */
 
   /* [webrtc] */
-  char webrtc_public_ip[64]; /* public_ip = "" (ICE candidate address; "" = see
+  char webrtc_public_ip[64];    /* public_ip = "" (ICE candidate address; "" = see
                                 fb_config_candidate_ip) */
-  int  webrtc_consent_timeout_s; /* consent_timeout_s = 30 (5..120) */
+  int webrtc_consent_timeout_s; /* consent_timeout_s = 30 (5..120) */
 
   /* [turn] — TURN REST credentials handed to browsers in "joined" */
-  char turn_urls[1024];      /* urls = "" (comma-separated turn:/turns:/stun: URLs) */
-  char turn_secret[256];     /* secret = "" (coturn static-auth-secret) */
-  int  turn_ttl_s;           /* ttl_s = 3600 (60..604800) */
+  char turn_urls[1024];  /* urls = "" (comma-separated turn:/turns:/stun: URLs) */
+  char turn_secret[256]; /* secret = "" (coturn static-auth-secret) */
+  int turn_ttl_s;        /* ttl_s = 3600 (60..604800) */
 
   /* [chat] — the meeting chat beside the audio */
-  int  chat_enabled;         /* enabled = true */
-  int  chat_delegates_to_all; /* delegates_to_all = true (the chair can change it live) */
-  int  chat_max_length;      /* max_length = 500 (UTF-8 bytes, 1..10000) */
-  int  chat_per_minute;      /* per_minute = 20 (messages per connection, 1..600) */
+  int chat_enabled;          /* enabled = true */
+  int chat_delegates_to_all; /* delegates_to_all = true (the chair can change it live) */
+  int chat_max_length;       /* max_length = 500 (UTF-8 bytes, 1..10000) */
+  int chat_per_minute;       /* per_minute = 20 (messages per connection, 1..600) */
 
   /* [store] — SQLite: bars, queue, session/mode, audit log, speaking time */
   char store_path[FB_PATH_MAX]; /* path = "" (no persistence) */
@@ -135,7 +136,7 @@ typedef struct {
 #define FB_MAX_SESSIONS 32
 typedef struct {
   char name[64];
-  int webcast;               /* 1: webcast-only (nobody remote speaks); 0: interactive */
+  int webcast; /* 1: webcast-only (nobody remote speaks); 0: interactive */
 } fb_session_spec;
 
 /* Parse a [floor] sessions list "NAME:MODE, NAME:MODE, ..." (MODE interactive

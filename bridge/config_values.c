@@ -62,8 +62,9 @@ const char *fb_cfg_check_turn_urls(const char *v) {
       size_t sl = strlen(schemes[i]);
       if (n > sl && strncasecmp(p, schemes[i], sl) == 0) ok = 1;
     }
-    if (!ok) return "expected comma-separated turn:HOST[:PORT][?transport=udp|tcp], turns:, "
-                    "stun: or stuns: URLs";
+    if (!ok)
+      return "expected comma-separated turn:HOST[:PORT][?transport=udp|tcp], turns:, "
+             "stun: or stuns: URLs";
     for (size_t i = 0; i < n; i++)
       if ((unsigned char)p[i] <= 0x20 || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f)
         return "a URL contains a control character, a quote or a backslash";
@@ -149,9 +150,12 @@ static const char *session_item(const char *p, size_t n, fb_session_spec *out) {
   for (size_t i = 0; i < nl; i++)
     if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) return "a control character in a name";
   int webcast;
-  if (ml == 11 && strncasecmp(mode, "interactive", 11) == 0) webcast = 0;
-  else if (ml == 7 && strncasecmp(mode, "webcast", 7) == 0) webcast = 1;
-  else return "a mode that is not interactive or webcast (or a ':' in a name)";
+  if (ml == 11 && strncasecmp(mode, "interactive", 11) == 0)
+    webcast = 0;
+  else if (ml == 7 && strncasecmp(mode, "webcast", 7) == 0)
+    webcast = 1;
+  else
+    return "a mode that is not interactive or webcast (or a ':' in a name)";
   if (out) {
     memcpy(out->name, p, nl);
     out->name[nl] = '\0';

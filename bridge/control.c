@@ -69,9 +69,12 @@ void fb_control_exec(struct fb_bridge *b, const char *line, char *reply, int rep
       return;
     }
     for (int i = 3; i < argc; i++) {
-      if (strcmp(argv[i], "live") == 0) live = 1;
-      else if (strcmp(argv[i], "listen") == 0) live = 0;
-      else if (strncmp(argv[i], "pt=", 3) == 0) pt = atoi(argv[i] + 3);
+      if (strcmp(argv[i], "live") == 0)
+        live = 1;
+      else if (strcmp(argv[i], "listen") == 0)
+        live = 0;
+      else if (strncmp(argv[i], "pt=", 3) == 0)
+        pt = atoi(argv[i] + 3);
       else {
         snprintf(reply, replylen, "error bad_argument unknown option '%s'", argv[i]);
         return;
@@ -117,8 +120,9 @@ void fb_control_exec(struct fb_bridge *b, const char *line, char *reply, int rep
   }
   /* The bridge's messages read "code: message"; the protocol is "error code message". */
   char *colon = strstr(reply, ": ");
-  if (strncmp(reply, "error ", 6) == 0 && colon && strcspn(reply + 6, " ") == (size_t)(colon - reply - 6))
-    memmove(colon, colon + 1, strlen(colon));   /* drop the ':' keep the space */
+  if (strncmp(reply, "error ", 6) == 0 && colon &&
+      strcspn(reply + 6, " ") == (size_t)(colon - reply - 6))
+    memmove(colon, colon + 1, strlen(colon)); /* drop the ':' keep the space */
 }
 
 static void client_close(ctl_client *c) {
@@ -152,7 +156,8 @@ static void client_read(fb_control *ctl, ctl_client *c) {
   }
   if (c->len == sizeof c->buf) {
     static const char msg[] = "error bad_command line too long\n";
-    if (write(c->fd, msg, sizeof msg - 1) < 0) { /* closing anyway */ }
+    if (write(c->fd, msg, sizeof msg - 1) < 0) { /* closing anyway */
+    }
     client_close(c);
   }
 }
@@ -174,7 +179,8 @@ static void *control_main(void *arg) {
           if (ctl->clients[i].fd < 0) slot = i;
         if (slot < 0) {
           static const char msg[] = "error busy too many control connections\n";
-          if (write(fd, msg, sizeof msg - 1) < 0) { /* closing anyway */ }
+          if (write(fd, msg, sizeof msg - 1) < 0) { /* closing anyway */
+          }
           close(fd);
         } else {
           ctl->clients[slot].fd = fd;

@@ -30,10 +30,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#define FB_DTLS_QUEUE 16          /* outgoing datagrams held between drains */
+#define FB_DTLS_QUEUE 16 /* outgoing datagrams held between drains */
 #define FB_DTLS_CERT_DAYS 30
-#define FB_DTLS_CIPHERS                                                       \
-  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"              \
+#define FB_DTLS_CIPHERS                                          \
+  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
   "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA"
 
 struct fb_dtls_ctx {
@@ -46,27 +46,27 @@ struct fb_dtls_ctx {
 
 typedef struct {
   uint16_t len;
-  uint8_t data[];                /* len bytes */
+  uint8_t data[]; /* len bytes */
 } fb_dgram;
 
 struct fb_dtls {
   fb_dtls_ctx *ctx;
   SSL *ssl;
-  int state;                     /* FB_DTLS_* */
+  int state; /* FB_DTLS_* */
   char err[160];
 
   /* expected remote fingerprint (fp.md NULL: no check) */
   fb_dtls_fp fp;
-  int fp_mismatch;               /* set by the verify callback */
+  int fp_mismatch; /* set by the verify callback */
 
-  fb_dgram_bio io;               /* the BIO's state: the datagram being fed */
+  fb_dgram_bio io; /* the BIO's state: the datagram being fed */
 
   /* outgoing datagrams (write side of the BIO), a ring of allocated ones */
   fb_dgram *q[FB_DTLS_QUEUE];
   int q_head, q_count;
   uint64_t q_dropped;
 
-  uint64_t deadline_ns;          /* next retransmission, UINT64_MAX: none */
+  uint64_t deadline_ns; /* next retransmission, UINT64_MAX: none */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -78,8 +78,7 @@ static uint64_t mono_now_ns(void) {
 }
 
 static void set_err(char *err, int errlen, const char *what) {
-  if (!err || errlen <= 0)
-    return;
+  if (!err || errlen <= 0) return;
   char reason[128];
   fb_dtls_openssl_reason(reason, sizeof reason);
   snprintf(err, (size_t)errlen, "%s: %s", what, reason);
@@ -93,11 +92,9 @@ static int fingerprint_ok(const fb_dtls *d, X509 *cert) {
 /* The BIO's write side: one datagram into the ring. */
 static void queue_datagram(void *owner, const uint8_t *buf, size_t len) {
   fb_dtls *d = owner;
-  fb_dgram *g = len > FB_DTLS_MTU || d->q_count == FB_DTLS_QUEUE
-                    ? NULL
-                    : malloc(sizeof *g + len);
+  fb_dgram *g = len > FB_DTLS_MTU || d->q_count == FB_DTLS_QUEUE ? NULL : malloc(sizeof *g + len);
   if (!g) {
-    d->q_dropped++;              /* like loss on the wire */
+    d->q_dropped++; /* like loss on the wire */
     return;
   }
   memcpy(g->data, buf, len);
@@ -115,8 +112,7 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store) {
   (void)preverify_ok;
   SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
   fb_dtls *d = ssl ? SSL_get_app_data(ssl) : NULL;
-  if (!d)
-    return 0;
+  if (!d) return 0;
   if (!fingerprint_ok(d, X509_STORE_CTX_get0_cert(store))) {
     d->fp_mismatch = 1;
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
@@ -127,27 +123,22 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store) {
 }
 
 fb_dtls_ctx *fb_dtls_ctx_new(char *err, int errlen) {
-  if (err && errlen > 0)
-    err[0] = '\0';
+  if (err && errlen > 0) err[0] = '\0';
   ERR_clear_error();
   fb_dtls_ctx *c = calloc(1, sizeof *c);
   if (!c) {
-    if (err && errlen > 0)
-      snprintf(err, (size_t)errlen, "out of memory");
+    if (err && errlen > 0) snprintf(err, (size_t)errlen, "out of memory");
     return NULL;
   }
   const char *what = "EC P-256 key generation";
   c->key = EVP_EC_gen("P-256");
-  if (!c->key)
-    goto fail;
+  if (!c->key) goto fail;
   what = "self-signed certificate";
   c->cert = fb_dtls_make_cert(c->key, "floorbridge", FB_DTLS_CERT_DAYS);
-  if (!c->cert || fb_dtls_fp_format(c->cert, c->fingerprint) < 0)
-    goto fail;
+  if (!c->cert || fb_dtls_fp_format(c->cert, c->fingerprint) < 0) goto fail;
   what = "datagram BIO method";
   c->bio_method = fb_dgram_bio_method("fb_dtls datagram");
-  if (!c->bio_method)
-    goto fail;
+  if (!c->bio_method) goto fail;
 
   what = "SSL_CTX setup";
   SSL_CTX *s = c->ssl_ctx = SSL_CTX_new(DTLS_server_method());
@@ -180,8 +171,7 @@ fb_dtls_ctx *fb_dtls_ctx_new(char *err, int errlen) {
    * flight bought nothing. (The read buffer cannot shrink: the peer picks
    * its record sizes.) */
   what = "max send fragment";
-  if (SSL_CTX_set_max_send_fragment(s, FB_DTLS_MTU) != 1)
-    goto fail;
+  if (SSL_CTX_set_max_send_fragment(s, FB_DTLS_MTU) != 1) goto fail;
   return c;
 
 fail:
@@ -190,29 +180,23 @@ fail:
   return NULL;
 }
 
-const char *fb_dtls_ctx_fingerprint(const fb_dtls_ctx *ctx) {
-  return ctx ? ctx->fingerprint : "";
-}
+const char *fb_dtls_ctx_fingerprint(const fb_dtls_ctx *ctx) { return ctx ? ctx->fingerprint : ""; }
 
 void fb_dtls_ctx_free(fb_dtls_ctx *ctx) {
-  if (!ctx)
-    return;
+  if (!ctx) return;
   SSL_CTX_free(ctx->ssl_ctx);
   X509_free(ctx->cert);
   EVP_PKEY_free(ctx->key);
-  if (ctx->bio_method)
-    BIO_meth_free(ctx->bio_method);
+  if (ctx->bio_method) BIO_meth_free(ctx->bio_method);
   free(ctx);
 }
 
 /* ---- association -------------------------------------------------------- */
 
 fb_dtls *fb_dtls_new(fb_dtls_ctx *ctx, const char *expected_remote_fingerprint) {
-  if (!ctx)
-    return NULL;
+  if (!ctx) return NULL;
   fb_dtls *d = calloc(1, sizeof *d);
-  if (!d)
-    return NULL;
+  if (!d) return NULL;
   d->ctx = ctx;
   d->state = FB_DTLS_CONTINUE;
   d->deadline_ns = UINT64_MAX;
@@ -230,7 +214,7 @@ fb_dtls *fb_dtls_new(fb_dtls_ctx *ctx, const char *expected_remote_fingerprint) 
     return NULL;
   }
   BIO_set_data(bio, &d->io);
-  SSL_set_bio(d->ssl, bio, bio);   /* one BIO both ways; SSL owns it */
+  SSL_set_bio(d->ssl, bio, bio); /* one BIO both ways; SSL owns it */
   SSL_set_app_data(d->ssl, d);
   SSL_set_options(d->ssl, SSL_OP_NO_QUERY_MTU);
   if (!SSL_set_mtu(d->ssl, FB_DTLS_MTU) || !DTLS_set_link_mtu(d->ssl, FB_DTLS_MTU)) {
@@ -243,11 +227,9 @@ fb_dtls *fb_dtls_new(fb_dtls_ctx *ctx, const char *expected_remote_fingerprint) 
 }
 
 void fb_dtls_free(fb_dtls *d) {
-  if (!d)
-    return;
+  if (!d) return;
   SSL_free(d->ssl);
-  for (int i = 0; i < d->q_count; i++)
-    free(d->q[(d->q_head + i) % FB_DTLS_QUEUE]);
+  for (int i = 0; i < d->q_count; i++) free(d->q[(d->q_head + i) % FB_DTLS_QUEUE]);
   free(d);
 }
 
@@ -267,11 +249,9 @@ static int finish(fb_dtls *d, int state, const char *reason) {
 static int ssl_failure(fb_dtls *d, int rc) {
   switch (SSL_get_error(d->ssl, rc)) {
   case SSL_ERROR_WANT_READ:
-  case SSL_ERROR_WANT_WRITE:
-    ERR_clear_error();
-    return FB_DTLS_CONTINUE;
+  case SSL_ERROR_WANT_WRITE: ERR_clear_error(); return FB_DTLS_CONTINUE;
   case SSL_ERROR_ZERO_RETURN:
-    SSL_shutdown(d->ssl);          /* answer the close_notify */
+    SSL_shutdown(d->ssl); /* answer the close_notify */
     return finish(d, FB_DTLS_CLOSED, "peer sent close_notify");
   default:
     if (d->fp_mismatch)
@@ -288,8 +268,7 @@ static int drain_records(fb_dtls *d) {
   for (;;) {
     ERR_clear_error();
     int rc = SSL_read(d->ssl, buf, sizeof buf);
-    if (rc <= 0)
-      return ssl_failure(d, rc);
+    if (rc <= 0) return ssl_failure(d, rc);
   }
 }
 
@@ -317,17 +296,14 @@ static void update_deadline(fb_dtls *d) {
     d->deadline_ns = UINT64_MAX;
     return;
   }
-  d->deadline_ns = mono_now_ns() + (uint64_t)tv.tv_sec * 1000000000ull +
-                   (uint64_t)tv.tv_usec * 1000ull;
+  d->deadline_ns =
+      mono_now_ns() + (uint64_t)tv.tv_sec * 1000000000ull + (uint64_t)tv.tv_usec * 1000ull;
 }
 
 int fb_dtls_feed(fb_dtls *d, const uint8_t *in, size_t len) {
-  if (!d)
-    return FB_DTLS_FAILED;
-  if (d->state == FB_DTLS_CLOSED || d->state == FB_DTLS_FAILED)
-    return d->state;
-  if (!in || len == 0)
-    return FB_DTLS_CONTINUE;
+  if (!d) return FB_DTLS_FAILED;
+  if (d->state == FB_DTLS_CLOSED || d->state == FB_DTLS_FAILED) return d->state;
+  if (!in || len == 0) return FB_DTLS_CONTINUE;
   fb_dgram_bio_feed(&d->io, in, len);
   int st;
   if (d->state == FB_DTLS_CONTINUE) {
@@ -343,11 +319,9 @@ int fb_dtls_feed(fb_dtls *d, const uint8_t *in, size_t len) {
 }
 
 int fb_dtls_next_outgoing(fb_dtls *d, uint8_t *out, size_t cap) {
-  if (!d || d->q_count == 0)
-    return 0;
+  if (!d || d->q_count == 0) return 0;
   fb_dgram *g = d->q[d->q_head];
-  if (cap < g->len)
-    return -1;
+  if (cap < g->len) return -1;
   int len = g->len;
   memcpy(out, g->data, g->len);
   free(g);
@@ -357,13 +331,10 @@ int fb_dtls_next_outgoing(fb_dtls *d, uint8_t *out, size_t cap) {
   return len;
 }
 
-uint64_t fb_dtls_next_timeout_ns(const fb_dtls *d) {
-  return d ? d->deadline_ns : UINT64_MAX;
-}
+uint64_t fb_dtls_next_timeout_ns(const fb_dtls *d) { return d ? d->deadline_ns : UINT64_MAX; }
 
 int fb_dtls_handle_timeout(fb_dtls *d, uint64_t now_ns) {
-  if (!d)
-    return FB_DTLS_FAILED;
+  if (!d) return FB_DTLS_FAILED;
   if (d->state == FB_DTLS_CLOSED || d->state == FB_DTLS_FAILED || now_ns < d->deadline_ns)
     return d->state;
   ERR_clear_error();
@@ -376,25 +347,18 @@ int fb_dtls_handle_timeout(fb_dtls *d, uint64_t now_ns) {
   return d->state;
 }
 
-int fb_dtls_state(const fb_dtls *d) {
-  return d ? d->state : FB_DTLS_FAILED;
-}
+int fb_dtls_state(const fb_dtls *d) { return d ? d->state : FB_DTLS_FAILED; }
 
-const char *fb_dtls_error(const fb_dtls *d) {
-  return d ? d->err : "no association";
-}
+const char *fb_dtls_error(const fb_dtls *d) { return d ? d->err : "no association"; }
 
 int fb_dtls_srtp_keys(fb_dtls *d, fb_srtp_keys *out) {
-  if (!d || !out || d->state != FB_DTLS_CONNECTED)
-    return -1;
+  if (!d || !out || d->state != FB_DTLS_CONNECTED) return -1;
   return fb_dtls_export_srtp_keys(d->ssl, 1, out, NULL);
 }
 
 void fb_dtls_close(fb_dtls *d) {
-  if (!d || d->state == FB_DTLS_CLOSED || d->state == FB_DTLS_FAILED)
-    return;
+  if (!d || d->state == FB_DTLS_CLOSED || d->state == FB_DTLS_FAILED) return;
   ERR_clear_error();
-  if (d->state == FB_DTLS_CONNECTED)
-    SSL_shutdown(d->ssl);          /* queues close_notify */
+  if (d->state == FB_DTLS_CONNECTED) SSL_shutdown(d->ssl); /* queues close_notify */
   finish(d, FB_DTLS_CLOSED, "closed locally");
 }

@@ -38,11 +38,13 @@
 #include "bridge/srtp_session.h"
 
 /* Results of fb_dtls_feed / fb_dtls_handle_timeout, and fb_dtls_state. */
-#define FB_DTLS_CONTINUE  0  /* nothing new (handshaking, or connected traffic) */
-#define FB_DTLS_CONNECTED 1  /* handshake just completed, peer verified, SRTP
+#define FB_DTLS_CONTINUE 0 /* nothing new (handshaking, or connected traffic) */
+#define FB_DTLS_CONNECTED \
+  1                      /* handshake just completed, peer verified, SRTP
                                 profile agreed: fetch keys with fb_dtls_srtp_keys */
-#define FB_DTLS_CLOSED    2  /* peer sent close_notify (terminal) */
-#define FB_DTLS_FAILED    3  /* fatal alert, bad fingerprint, no SRTP profile,
+#define FB_DTLS_CLOSED 2 /* peer sent close_notify (terminal) */
+#define FB_DTLS_FAILED \
+  3 /* fatal alert, bad fingerprint, no SRTP profile,
                                 handshake timed out (terminal) */
 
 /* Datagram ceiling of everything fb_dtls sends (DTLS MTU). Handshake

@@ -22,10 +22,8 @@
 static int bio_write(BIO *b, const char *buf, int len) {
   fb_dgram_bio *d = BIO_get_data(b);
   BIO_clear_retry_flags(b);
-  if (!d || len < 0)
-    return -1;
-  if (len > 0 && d->write)
-    d->write(d->owner, (const uint8_t *)buf, (size_t)len);
+  if (!d || len < 0) return -1;
+  if (len > 0 && d->write) d->write(d->owner, (const uint8_t *)buf, (size_t)len);
   return len;
 }
 
@@ -47,15 +45,11 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
   (void)num;
   (void)ptr;
   switch (cmd) {
-  case BIO_CTRL_FLUSH:
-    return 1; /* every write already is a datagram */
-  case BIO_CTRL_PENDING:
-    return d && d->in_ready ? (long)d->in_len : 0;
+  case BIO_CTRL_FLUSH: return 1; /* every write already is a datagram */
+  case BIO_CTRL_PENDING: return d && d->in_ready ? (long)d->in_len : 0;
   case BIO_CTRL_DGRAM_QUERY_MTU:
-  case BIO_CTRL_DGRAM_GET_FALLBACK_MTU:
-    return d ? d->mtu : 0;
-  default:
-    return 0; /* WPENDING, GET_MTU_OVERHEAD (mtu is the payload size), ... */
+  case BIO_CTRL_DGRAM_GET_FALLBACK_MTU: return d ? d->mtu : 0;
+  default: return 0; /* WPENDING, GET_MTU_OVERHEAD (mtu is the payload size), ... */
   }
 }
 
@@ -72,8 +66,7 @@ static int bio_destroy(BIO *b) {
 BIO_METHOD *fb_dgram_bio_method(const char *name) {
   int idx = BIO_get_new_index();
   BIO_METHOD *m = idx < 0 ? NULL : BIO_meth_new(idx | BIO_TYPE_SOURCE_SINK, name);
-  if (!m)
-    return NULL;
+  if (!m) return NULL;
   if (!BIO_meth_set_write(m, bio_write) || !BIO_meth_set_read(m, bio_read) ||
       !BIO_meth_set_ctrl(m, bio_ctrl) || !BIO_meth_set_create(m, bio_create) ||
       !BIO_meth_set_destroy(m, bio_destroy)) {
@@ -93,7 +86,9 @@ void fb_dgram_bio_feed(fb_dgram_bio *b, const uint8_t *data, size_t len) {
 
 /* Digest names as they appear in SDP (RFC 8122 hash-func) and in OpenSSL. */
 static const EVP_MD *sdp_hash(const char *name, size_t len) {
-  static const struct { const char *sdp, *ossl; } map[] = {
+  static const struct {
+    const char *sdp, *ossl;
+  } map[] = {
       {"sha-1", "SHA1"},     {"sha-224", "SHA224"}, {"sha-256", "SHA256"},
       {"sha-384", "SHA384"}, {"sha-512", "SHA512"},
   };
@@ -111,36 +106,26 @@ static int hexval(char c) {
 }
 
 int fb_dtls_fp_parse(fb_dtls_fp *fp, const char *s) {
-  if (!fp || !s)
-    return -1;
-  while (*s == ' ' || *s == '\t')
-    s++;
+  if (!fp || !s) return -1;
+  while (*s == ' ' || *s == '\t') s++;
   const char *sp = strpbrk(s, " \t");
-  if (!sp)
-    return -1;
+  if (!sp) return -1;
   const EVP_MD *md = sdp_hash(s, (size_t)(sp - s));
-  if (!md)
-    return -1;
+  if (!md) return -1;
   s = sp;
-  while (*s == ' ' || *s == '\t')
-    s++;
+  while (*s == ' ' || *s == '\t') s++;
   unsigned char v[EVP_MAX_MD_SIZE];
   int want = EVP_MD_get_size(md), n = 0;
-  if (want <= 0 || want > EVP_MAX_MD_SIZE)
-    return -1;
+  if (want <= 0 || want > EVP_MAX_MD_SIZE) return -1;
   while (n < want) {
     int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
-    if (lo < 0)
-      return -1;
+    if (lo < 0) return -1;
     v[n++] = (unsigned char)(hi << 4 | lo);
     s += 2;
-    if (n < want && *s++ != ':')
-      return -1;
+    if (n < want && *s++ != ':') return -1;
   }
-  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-    s++;
-  if (*s)
-    return -1;
+  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
+  if (*s) return -1;
   fp->md = md;
   memcpy(fp->v, v, (size_t)want);
   fp->len = (unsigned int)want;
@@ -150,19 +135,16 @@ int fb_dtls_fp_parse(fb_dtls_fp *fp, const char *s) {
 int fb_dtls_fp_matches(const fb_dtls_fp *fp, X509 *cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  if (!fp || !fp->md || !cert || !X509_digest(cert, fp->md, md, &n))
-    return 0;
+  if (!fp || !fp->md || !cert || !X509_digest(cert, fp->md, md, &n)) return 0;
   return n == fp->len && CRYPTO_memcmp(md, fp->v, n) == 0;
 }
 
 int fb_dtls_fp_format(X509 *cert, char *out) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  if (!cert || !X509_digest(cert, EVP_sha256(), md, &n) || n != 32)
-    return -1;
+  if (!cert || !X509_digest(cert, EVP_sha256(), md, &n) || n != 32) return -1;
   char *p = out + sprintf(out, "sha-256 ");
-  for (unsigned int i = 0; i < n; i++)
-    p += sprintf(p, i ? ":%02X" : "%02X", md[i]);
+  for (unsigned int i = 0; i < n; i++) p += sprintf(p, i ? ":%02X" : "%02X", md[i]);
   return 0;
 }
 
@@ -180,8 +162,7 @@ X509 *fb_dtls_make_cert(EVP_PKEY *key, const char *cn, int days) {
        X509_gmtime_adj(X509_getm_notAfter(x), days * 24L * 3600);
   X509_NAME *name = ok ? X509_get_subject_name(x) : NULL;
   ok = ok && name &&
-       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-                                  0) &&
+       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0) &&
        X509_set_issuer_name(x, name) && X509_set_pubkey(x, key) &&
        X509_sign(x, key, EVP_sha256()) > 0;
   BN_free(bn);
@@ -206,8 +187,7 @@ void fb_dtls_openssl_reason(char *buf, size_t len) {
 int fb_dtls_export_srtp_keys(SSL *ssl, int is_server, fb_srtp_keys *out,
                              const char **profile_name) {
   const SRTP_PROTECTION_PROFILE *p = ssl ? SSL_get_selected_srtp_profile(ssl) : NULL;
-  if (!p || !out)
-    return -1;
+  if (!p || !out) return -1;
   memset(out, 0, sizeof *out);
   if (p->id == SRTP_AES128_CM_SHA1_80) {
     out->profile = FB_SRTP_PROFILE_AES128_CM_SHA1_80;
@@ -220,8 +200,7 @@ int fb_dtls_export_srtp_keys(SSL *ssl, int is_server, fb_srtp_keys *out,
   } else {
     return -1;
   }
-  if (profile_name)
-    *profile_name = p->name;
+  if (profile_name) *profile_name = p->name;
   /* RFC 5764 4.2: client_key | server_key | client_salt | server_salt */
   size_t k = (size_t)out->key_len, s = (size_t)out->salt_len;
   unsigned char km[2 * FB_SRTP_MASTER_MAX];

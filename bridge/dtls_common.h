@@ -36,8 +36,8 @@ typedef struct {
    * loss on the wire, which DTLS retransmits) */
   void (*write)(void *owner, const uint8_t *data, size_t len);
   void *owner;
-  long mtu;             /* what BIO_CTRL_DGRAM_QUERY_MTU answers */
-  const uint8_t *in;    /* the datagram being fed */
+  long mtu;          /* what BIO_CTRL_DGRAM_QUERY_MTU answers */
+  const uint8_t *in; /* the datagram being fed */
   size_t in_len;
   int in_ready;
 } fb_dgram_bio;
@@ -51,7 +51,7 @@ void fb_dgram_bio_feed(fb_dgram_bio *b, const uint8_t *data, size_t len);
 
 /* An expected remote certificate digest, from an SDP a=fingerprint. */
 typedef struct {
-  const EVP_MD *md;     /* NULL: none set */
+  const EVP_MD *md; /* NULL: none set */
   unsigned char v[EVP_MAX_MD_SIZE];
   unsigned int len;
 } fb_dtls_fp;
@@ -84,7 +84,6 @@ void fb_dtls_openssl_reason(char *buf, size_t len);
  * which half of the RFC 5764 layout is ours). *profile_name, when not NULL,
  * gets OpenSSL's name of the profile. 0, or -1 (no or unknown profile,
  * export failed; out zeroed). */
-int fb_dtls_export_srtp_keys(SSL *ssl, int is_server, fb_srtp_keys *out,
-                             const char **profile_name);
+int fb_dtls_export_srtp_keys(SSL *ssl, int is_server, fb_srtp_keys *out, const char **profile_name);
 
 #endif

@@ -17,7 +17,7 @@
 typedef struct {
   fb_transport *used[FB_FANOUT_MAX_TRANSPORTS];
   int nused;
-  uint64_t packets;      /* packets queued since begin */
+  uint64_t packets; /* packets queued since begin */
 } fb_fanout;
 
 /* Start a tick. */

@@ -11,8 +11,8 @@
 static int bucket_of(uint64_t ns) {
   uint64_t us = ns / 1000;
   if (us < 8) return (int)us;
-  int exp = 63 - __builtin_clzll(us);      /* us in [2^exp, 2^(exp+1)) , exp >= 3 */
-  int sub = (int)((us >> (exp - 3)) & 7);  /* top 3 bits below the leading one */
+  int exp = 63 - __builtin_clzll(us);     /* us in [2^exp, 2^(exp+1)) , exp >= 3 */
+  int sub = (int)((us >> (exp - 3)) & 7); /* top 3 bits below the leading one */
   int b = 8 + (exp - 3) * 8 + sub;
   return b < FB_HIST_BUCKETS ? b : FB_HIST_BUCKETS - 1;
 }

@@ -6,7 +6,13 @@
 #ifndef FB_LOG_H
 #define FB_LOG_H
 
-typedef enum { FB_LOG_DEBUG = 0, FB_LOG_INFO, FB_LOG_WARN, FB_LOG_ALERT, FB_LOG_ERROR } fb_log_level;
+typedef enum {
+  FB_LOG_DEBUG = 0,
+  FB_LOG_INFO,
+  FB_LOG_WARN,
+  FB_LOG_ALERT,
+  FB_LOG_ERROR
+} fb_log_level;
 
 /* Set the minimum level printed (default INFO). */
 void fb_log_set_level(fb_log_level level);

@@ -51,11 +51,11 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-  {"token", "mint a join token (floorbridge token --help)", fb_token_cli},
-  {"invite", "personal links from the registration list (invite --help)", fb_invite_cli},
-  {"report", "speaking time per delegate and session, audit log (report --help)",
-   fb_store_report_cli},
-  {NULL, NULL, NULL},
+    {"token", "mint a join token (floorbridge token --help)", fb_token_cli},
+    {"invite", "personal links from the registration list (invite --help)", fb_invite_cli},
+    {"report", "speaking time per delegate and session, audit log (report --help)",
+     fb_store_report_cli},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f) {
@@ -138,9 +138,11 @@ static int run(const fb_config *cfg) {
     return EXIT_START_FAILED;
   }
   int v6 = strchr(cfg->bind, ':') != NULL;
-  fb_log(FB_LOG_INFO, "main", "floorbridge %s listening: media udp %s%s%s:%d, control %s, "
-         "web %s, meeting %s", FB_VERSION, v6 ? "[" : "", cfg->bind, v6 ? "]" : "",
-         fb_bridge_media_port(b), cfg->control_socket[0] ? cfg->control_socket : "disabled",
+  fb_log(FB_LOG_INFO, "main",
+         "floorbridge %s listening: media udp %s%s%s:%d, control %s, "
+         "web %s, meeting %s",
+         FB_VERSION, v6 ? "[" : "", cfg->bind, v6 ? "]" : "", fb_bridge_media_port(b),
+         cfg->control_socket[0] ? cfg->control_socket : "disabled",
          sg ? fb_signalling_url(sg) : "disabled", cfg->meeting_id);
   char status[256];
   snprintf(status, sizeof status, "meeting %s: media udp port %d, web %s", cfg->meeting_id,
@@ -196,13 +198,13 @@ int main(int argc, char **argv) {
 
   enum { OPT_CHECK = 256 };
   static const struct option options[] = {
-    {"config", required_argument, NULL, 'c'},
-    {"check-config", required_argument, NULL, OPT_CHECK},
-    {"set", required_argument, NULL, 's'},
-    {"log-level", required_argument, NULL, 'l'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+      {"config", required_argument, NULL, 'c'},
+      {"check-config", required_argument, NULL, OPT_CHECK},
+      {"set", required_argument, NULL, 's'},
+      {"log-level", required_argument, NULL, 'l'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0},
   };
   const char *config = NULL, *check = NULL, *log_level = NULL;
   char **sets = calloc((size_t)argc, sizeof *sets);
@@ -214,8 +216,14 @@ int main(int argc, char **argv) {
     case OPT_CHECK: check = optarg; break;
     case 's': sets[nsets++] = optarg; break;
     case 'l': log_level = optarg; break;
-    case 'h': usage(stdout); free(sets); return 0;
-    case 'V': printf("floorbridge %s\n", FB_VERSION); free(sets); return 0;
+    case 'h':
+      usage(stdout);
+      free(sets);
+      return 0;
+    case 'V':
+      printf("floorbridge %s\n", FB_VERSION);
+      free(sets);
+      return 0;
     default: /* getopt has said what is wrong */
       fprintf(stderr, "see floorbridge --help\n");
       free(sets);
@@ -223,9 +231,12 @@ int main(int argc, char **argv) {
     }
   }
   if (optind < argc || !config == !check) {
-    if (optind < argc) fprintf(stderr, "floorbridge: unexpected argument '%s'\n", argv[optind]);
-    else if (config) fprintf(stderr, "floorbridge: use --config or --check-config, not both\n");
-    else fprintf(stderr, "floorbridge: --config FILE or --check-config FILE is required\n");
+    if (optind < argc)
+      fprintf(stderr, "floorbridge: unexpected argument '%s'\n", argv[optind]);
+    else if (config)
+      fprintf(stderr, "floorbridge: use --config or --check-config, not both\n");
+    else
+      fprintf(stderr, "floorbridge: --config FILE or --check-config FILE is required\n");
     fprintf(stderr, "see floorbridge --help\n");
     free(sets);
     return EXIT_USAGE;
@@ -234,7 +245,8 @@ int main(int argc, char **argv) {
   fb_config *cfg = malloc(sizeof *cfg);
   char err[1024];
   int rc;
-  if (!cfg) rc = EXIT_START_FAILED;
+  if (!cfg)
+    rc = EXIT_START_FAILED;
   else if (build_config(cfg, check ? check : config, sets, nsets, log_level, err, sizeof err) < 0) {
     fprintf(stderr, "%s\n", err);
     rc = EXIT_USAGE;

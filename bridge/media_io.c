@@ -51,11 +51,11 @@
 #include <string.h>
 
 #define RATE 48000
-#define FRAME 960                   /* 20 ms: builtin source buffer size */
-#define RING_CAP 32768u             /* floats, power of two (~0.68 s) */
-#define RING_MAX_DEPTH 4800u        /* 100 ms: more than this at a read is excess */
-#define RING_TRIM_TO 2880u          /* ...which is dropped down to 60 ms */
-#define RING_PRIME 1920u            /* 40 ms buffered before reading (re)starts */
+#define FRAME 960            /* 20 ms: builtin source buffer size */
+#define RING_CAP 32768u      /* floats, power of two (~0.68 s) */
+#define RING_MAX_DEPTH 4800u /* 100 ms: more than this at a read is excess */
+#define RING_TRIM_TO 2880u   /* ...which is dropped down to 60 ms */
+#define RING_PRIME 1920u     /* 40 ms buffered before reading (re)starts */
 #define WATCHDOG_MS 100
 #define BACKOFF_MAX_MS 30000
 #define HEALTHY_NS (5 * GST_SECOND) /* delivered this long: backoff resets */
@@ -63,18 +63,20 @@
 #define OUTPUT_QUEUE_BYTES (RATE * 4 / 5) /* 200 ms of F32 mono */
 #define OUTPUT_LATE_NS (100 * GST_MSECOND)
 #define EOS_WAIT_NS (3 * GST_SECOND)
-#define TONE_AMPLITUDE 0.25f        /* builtin:tone at -12 dBFS */
+#define TONE_AMPLITUDE 0.25f /* builtin:tone at -12 dBFS */
 #define SPEECH_SEED 20240501u
 
 #define F32_CAPS "audio/x-raw,format=F32LE,rate=48000,channels=1,layout=interleaved"
-#define FLOOR_TAIL                                                                 \
-  " ! audioconvert ! audioresample ! " F32_CAPS " ! appsink name=fbsink sync=true" \
+#define FLOOR_TAIL                              \
+  " ! audioconvert ! audioresample ! " F32_CAPS \
+  " ! appsink name=fbsink sync=true"            \
   " max-buffers=8 drop=true emit-signals=false"
-#define SYNTH_HEAD                                                              \
+#define SYNTH_HEAD                                                            \
   "appsrc name=fbsrc is-live=true format=time do-timestamp=false block=false" \
   " min-latency=20000000 max-bytes=7680 caps=\"" F32_CAPS "\""
-#define OUTPUT_HEAD \
-  "appsrc name=fbsrc is-live=true format=time caps=\"" F32_CAPS "\" ! audioconvert ! audioresample ! "
+#define OUTPUT_HEAD                                             \
+  "appsrc name=fbsrc is-live=true format=time caps=\"" F32_CAPS \
+  "\" ! audioconvert ! audioresample ! "
 
 struct fb_gst {
   GMainContext *ctx;
@@ -122,11 +124,11 @@ struct fb_output {
   fb_gst *g;
   char *name, *launch;
 
-  GMutex lock;           /* guards the push state below; the mixer only try-locks */
-  GstElement *src;       /* appsrc of the running pipeline, NULL while down */
+  GMutex lock;     /* guards the push state below; the mixer only try-locks */
+  GstElement *src; /* appsrc of the running pipeline, NULL while down */
   GstClockTime base_time;
-  GstClockTime offset;   /* running time of sample 0 of this session */
-  uint64_t pos;          /* samples pushed this session */
+  GstClockTime offset; /* running time of sample 0 of this session */
+  uint64_t pos;        /* samples pushed this session */
   int have_offset;
 
   /* gst thread only */
@@ -239,8 +241,10 @@ static int bus_failure(GstMessage *m, const char *subsys, char *text, size_t len
   if (t != GST_MESSAGE_ERROR && t != GST_MESSAGE_WARNING) return 0;
   GError *e = NULL;
   gchar *dbg = NULL;
-  if (t == GST_MESSAGE_ERROR) gst_message_parse_error(m, &e, &dbg);
-  else gst_message_parse_warning(m, &e, &dbg);
+  if (t == GST_MESSAGE_ERROR)
+    gst_message_parse_error(m, &e, &dbg);
+  else
+    gst_message_parse_warning(m, &e, &dbg);
   snprintf(text, len, "%s: %s", GST_OBJECT_NAME(GST_MESSAGE_SRC(m)), e ? e->message : "?");
   if (dbg) fb_log(FB_LOG_DEBUG, subsys, "%s", dbg);
   g_clear_error(&e);
@@ -297,7 +301,7 @@ static GstElement *prepare(int is_floor, const char *desc, int *kind, double *hz
     return NULL;
   }
   if (is_floor && (*kind = parse_builtin(desc, hz, err, errlen)) < 0) return NULL;
-  *launch = !is_floor ? g_strconcat(OUTPUT_HEAD, desc, NULL)
+  *launch = !is_floor               ? g_strconcat(OUTPUT_HEAD, desc, NULL)
             : *kind == SRC_PIPELINE ? g_strconcat(desc, FLOOR_TAIL, NULL)
                                     : g_strconcat(SYNTH_HEAD, FLOOR_TAIL, NULL);
   GstElement *pipe = build(*launch, err, errlen);
@@ -389,8 +393,10 @@ static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer p) {
 static void on_need_data(GstAppSrc *src, guint length, gpointer p) {
   fb_floor_input *in = p;
   float pcm[FRAME];
-  if (in->kind == SRC_SPEECH) fb_speech_fill(&in->speech, pcm, FRAME);
-  else fb_tone_fill(&in->tone, pcm, FRAME);
+  if (in->kind == SRC_SPEECH)
+    fb_speech_fill(&in->speech, pcm, FRAME);
+  else
+    fb_tone_fill(&in->tone, pcm, FRAME);
   GstBuffer *b = gst_buffer_new_memdup(pcm, sizeof pcm);
   GstClockTime t0 = gst_util_uint64_scale(in->synth_pos, GST_SECOND, RATE);
   in->synth_pos += FRAME;
@@ -736,7 +742,8 @@ void fb_output_free(fb_output *out) {
     char text[512];
     if (!m)
       fb_log(FB_LOG_WARN, "output", "%s: no EOS within 3 s; file may be incomplete", out->name);
-    else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR && bus_failure(m, "output", text, sizeof text))
+    else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR &&
+             bus_failure(m, "output", text, sizeof text))
       fb_log(FB_LOG_WARN, "output", "%s: error while finishing: %s", out->name, text);
     if (m) gst_message_unref(m);
     gst_object_unref(bus);

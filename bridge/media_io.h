@@ -38,9 +38,9 @@ typedef struct fb_floor_input fb_floor_input;
 typedef struct fb_output fb_output;
 
 typedef enum {
-  FB_EV_FLOOR_STARTED = 1,   /* floor input delivering audio */
-  FB_EV_FLOOR_LOST,          /* error, EOS or stall: silence until restarted */
-  FB_EV_OUTPUT_ERROR         /* an output pipeline failed (it is restarted too) */
+  FB_EV_FLOOR_STARTED = 1, /* floor input delivering audio */
+  FB_EV_FLOOR_LOST,        /* error, EOS or stall: silence until restarted */
+  FB_EV_OUTPUT_ERROR       /* an output pipeline failed (it is restarted too) */
 } fb_media_event;
 
 /* Called on the gst thread. detail is a human message. */

@@ -68,11 +68,11 @@ struct fb_mixer {
   pthread_cond_t cmd_cond;
   mixer_cmd *cmds;
   int ncmds, capcmds;
-  uint64_t cmd_next_seq;     /* under cmd_lock */
-  uint64_t cmd_applied_seq;  /* under cmd_lock */
-  int live_requested;        /* under cmd_lock: live count including pending */
-  int measure_requested;     /* under cmd_lock: measured count including pending */
-  int added_requested;       /* under cmd_lock */
+  uint64_t cmd_next_seq;    /* under cmd_lock */
+  uint64_t cmd_applied_seq; /* under cmd_lock */
+  int live_requested;       /* under cmd_lock: live count including pending */
+  int measure_requested;    /* under cmd_lock: measured count including pending */
+  int added_requested;      /* under cmd_lock */
 
   /* Decode state (encoder, jitter buffer and decoder, frame, meter, payload)
    * exists only while a participant is decoded: allocated by prepare_decode
@@ -83,8 +83,8 @@ struct fb_mixer {
   pthread_mutex_t decode_lock;
   struct retiree {
     fb_participant *p;
-    uint64_t seq;            /* the LISTEN command; ripe once applied */
-  } *retire;
+    uint64_t seq; /* the LISTEN command; ripe once applied */
+  } * retire;
   int nretire, capretire;
   void (*release_fn)(void *ud, fb_participant *p); /* fb_mixer_set_release_hook */
   void *release_ud;
@@ -498,8 +498,7 @@ static void decode_one(fb_mixer *m, fb_participant *p, uint64_t now) {
   }
   fb_uplink_info info = {0};
   p->own_active = fb_uplink_frame(p->uplink, now, p->own, &info);
-  p->own_arrival_ns =
-      (info.kind == FB_JB_PACKET || info.kind == FB_JB_FEC) ? info.arrival_ns : 0;
+  p->own_arrival_ns = (info.kind == FB_JB_PACKET || info.kind == FB_JB_FEC) ? info.arrival_ns : 0;
   fb_quality_meter_frame(p->qm, p->own, FB_FRAME, info.kind, p->own_active);
   /* publish a score about once a second, spread over the ticks */
   if ((m->st.ticks + (uint64_t)p->mixer_index) % 50 == 0) {
@@ -621,7 +620,8 @@ static void *mixer_main(void *arg) {
     struct sched_param sp = {.sched_priority = m->cfg.tick_priority};
     int err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
     if (err)
-      fb_log(FB_LOG_WARN, "mixer", "could not run the tick at SCHED_FIFO %d (%s); normal scheduling",
+      fb_log(FB_LOG_WARN, "mixer",
+             "could not run the tick at SCHED_FIFO %d (%s); normal scheduling",
              m->cfg.tick_priority, strerror(err));
     else
       fb_log(FB_LOG_INFO, "mixer", "the tick runs at SCHED_FIFO %d", m->cfg.tick_priority);

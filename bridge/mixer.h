@@ -33,27 +33,27 @@
 typedef struct fb_mixer fb_mixer;
 
 typedef struct {
-  int bitrate;               /* bit/s for every encoder */
-  int complexity;            /* Opus complexity 0..10 */
-  int max_live;              /* most participants live at once */
-  int max_participants;      /* table size */
-  int per_participant_encode;/* comparison mode, see above */
+  int bitrate;                /* bit/s for every encoder */
+  int complexity;             /* Opus complexity 0..10 */
+  int max_live;               /* most participants live at once */
+  int max_participants;       /* table size */
+  int per_participant_encode; /* comparison mode, see above */
   int jitter_max_ms;
-  float limiter_threshold;   /* linear, e.g. 0.891 */
-  int tick_cpu;              /* pin the tick thread to this CPU, -1 = no */
-  int tick_priority;         /* SCHED_FIFO priority of the tick thread, 0 = normal scheduling */
+  float limiter_threshold; /* linear, e.g. 0.891 */
+  int tick_cpu;            /* pin the tick thread to this CPU, -1 = no */
+  int tick_priority;       /* SCHED_FIFO priority of the tick thread, 0 = normal scheduling */
 } fb_mixer_config;
 
 typedef struct {
   uint64_t ticks;
-  uint64_t missed_ticks;     /* ticks that started more than one period late (skipped) */
-  uint64_t encodes;          /* Opus encodes done */
+  uint64_t missed_ticks; /* ticks that started more than one period late (skipped) */
+  uint64_t encodes;      /* Opus encodes done */
   uint64_t packets_sent;
   uint64_t floor_underruns;
   int participants;
   int live;
-  fb_hist tick_ns;           /* CPU work per tick (wall time from wake to done) */
-  fb_hist latency_ns;        /* uplink packet arrival -> the downlink send that carries it */
+  fb_hist tick_ns;    /* CPU work per tick (wall time from wake to done) */
+  fb_hist latency_ns; /* uplink packet arrival -> the downlink send that carries it */
 } fb_mixer_stats;
 
 /* Create a mixer. floor, pa and rec may be NULL (silence in / no output). */
@@ -101,9 +101,9 @@ void fb_mixer_remove(fb_mixer *m, fb_participant *p);
 
 /* What the mixer does with a participant's uplink. */
 typedef enum {
-  FB_MEDIA_LISTEN = 0,   /* not decoded; receives the shared encode */
-  FB_MEDIA_LIVE = 1,     /* decoded, mixed; receives its own mix-minus */
-  FB_MEDIA_MEASURE = 2   /* decoded and scored, never mixed (a barred delegate's
+  FB_MEDIA_LISTEN = 0, /* not decoded; receives the shared encode */
+  FB_MEDIA_LIVE = 1,   /* decoded, mixed; receives its own mix-minus */
+  FB_MEDIA_MEASURE = 2 /* decoded and scored, never mixed (a barred delegate's
                             mic check, a chair-muted speaker); receives the
                             shared encode */
 } fb_media_state;

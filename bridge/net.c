@@ -61,7 +61,7 @@ struct fb_net {
   pthread_mutex_t lock;
   peer_node *buckets[FB_MAP_BUCKETS];
   net_transport tx;
-  fb_net_handler handler;    /* WebRTC hooks; zeroed when none */
+  fb_net_handler handler; /* WebRTC hooks; zeroed when none */
   void *handler_ud;
   atomic_uint_fast64_t epoch; /* odd while a batch is handled (see the top) */
   pthread_mutex_t grave_lock; /* released rings waiting for the net thread */
@@ -116,8 +116,8 @@ static void tx_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size
 static void tx_flush(fb_transport *t);
 
 fb_net *fb_net_new(const char *bind_addr, int port, char *err, int errlen) {
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo hints = {
+      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
   struct addrinfo *ai = NULL;
   char portstr[16];
   snprintf(portstr, sizeof portstr, "%d", port);
@@ -367,8 +367,8 @@ static void *net_main(void *arg) {
     if (ready <= 0) continue;
     for (int i = 0; i < FB_NET_BATCH; i++) {
       iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = sizeof bufs[i]};
-      msgs[i].msg_hdr = (struct msghdr){.msg_name = &from[i], .msg_namelen = sizeof from[i],
-                                        .msg_iov = &iov[i], .msg_iovlen = 1};
+      msgs[i].msg_hdr = (struct msghdr){
+          .msg_name = &from[i], .msg_namelen = sizeof from[i], .msg_iov = &iov[i], .msg_iovlen = 1};
     }
     int got = recvmmsg(n->fd, msgs, FB_NET_BATCH, MSG_DONTWAIT, NULL);
     if (got <= 0) continue;
@@ -434,8 +434,8 @@ static void tx_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size
   memcpy(tx->hdrs[i], hdr, hl);
   tx->iov[i][0] = (struct iovec){.iov_base = tx->hdrs[i], .iov_len = hl};
   tx->iov[i][1] = (struct iovec){.iov_base = (void *)payload, .iov_len = plen};
-  tx->msgs[i].msg_hdr = (struct msghdr){.msg_name = &p->addr, .msg_namelen = p->addrlen,
-                                        .msg_iov = tx->iov[i], .msg_iovlen = 2};
+  tx->msgs[i].msg_hdr = (struct msghdr){
+      .msg_name = &p->addr, .msg_namelen = p->addrlen, .msg_iov = tx->iov[i], .msg_iovlen = 2};
 }
 
 int fb_net_send_batch(int fd, struct mmsghdr *msgs, int count, int *errors) {

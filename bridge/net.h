@@ -37,7 +37,7 @@ typedef struct {
   uint64_t rx_unknown_source;
   uint64_t rx_malformed;
   uint64_t rx_rtcp;
-  uint64_t rx_not_rtp;       /* from a plain-RTP peer, neither RTP nor RTCP */
+  uint64_t rx_not_rtp; /* from a plain-RTP peer, neither RTP nor RTCP */
   uint64_t tx_datagrams;
   uint64_t tx_errors;
 } fb_net_stats;

@@ -35,12 +35,12 @@ typedef struct fb_participant {
   /* identity (read-only once published) */
   int id;
   char name[FB_NAME_MAX];
-  uint8_t pt;                        /* Opus payload type both ways */
-  int channel;                       /* output channel subscribed to (0 = floor) */
+  uint8_t pt;  /* Opus payload type both ways */
+  int channel; /* output channel subscribed to (0 = floor) */
 
   /* transport (read-only once published) */
   fb_transport *tr;
-  struct fb_webrtc_peer *rtc;        /* WebRTC state; NULL for plain RTP */
+  struct fb_webrtc_peer *rtc; /* WebRTC state; NULL for plain RTP */
   /* remote address: fixed for plain RTP; for WebRTC learned from ICE checks
    * and changed by the net thread (NAT rebinding). A seqlock, not a lock: the
    * mixer copies it without ever waiting (fb_participant_get_addr), since a
@@ -48,44 +48,44 @@ typedef struct fb_participant {
    * core can stall the whole meeting. */
   struct sockaddr_storage addr;
   socklen_t addrlen;
-  atomic_uint addr_seq;              /* odd while the net thread writes */
-  int unrouted;                      /* under the net lock: routing ended (net.c);
+  atomic_uint addr_seq; /* odd while the net thread writes */
+  int unrouted;         /* under the net lock: routing ended (net.c);
                                       * a late ICE check cannot bind p again */
 
   /* net -> mixer */
   _Atomic(fb_pktring *) inq;
   atomic_int want_uplink;
-  atomic_uint_fast64_t rx_packets;   /* every uplink RTP packet seen */
-  atomic_uint_fast64_t rx_dropped;   /* uplink dropped in the transport (listening, ring full) */
+  atomic_uint_fast64_t rx_packets; /* every uplink RTP packet seen */
+  atomic_uint_fast64_t rx_dropped; /* uplink dropped in the transport (listening, ring full) */
 
   /* written by the transport (RTCP), read by the mixer's quality meter */
-  atomic_llong rtt_us;               /* round-trip time, -1 unknown */
+  atomic_llong rtt_us; /* round-trip time, -1 unknown */
 
   /* quality snapshot: written by the mixer about once a second, copied out
    * by whoever shows it (fb_participant_quality); a seqlock for the same
    * reason: the mixer never waits for a reader */
-  atomic_uint quality_seq;           /* odd while the mixer writes */
+  atomic_uint quality_seq; /* odd while the mixer writes */
   fb_quality quality;
 
   /* mixer-owned */
-  int live;                          /* on the floor: decoded and mixed */
-  int measured;                      /* decoded and scored, not mixed (mic check, muted) */
-  fb_quality_meter *qm;              /* while decoded */
-  int mixer_index;                   /* slot in the mixer's table, -1 when not added */
-  uint32_t ssrc;                     /* downlink SSRC */
-  uint16_t seq;                      /* next downlink sequence number */
-  uint32_t ts;                       /* next downlink timestamp */
-  int marker_next;                   /* set the marker bit on the next packet */
-  fb_encoder *enc;                   /* own (mix-minus) encoder while decoded */
-  fb_uplink *uplink;                 /* jitter buffer + decoder while decoded */
-  fb_limiter lim;                    /* limiter for this participant's own output */
-  float *own;                        /* decoded frame this tick (FB_FRAME), while live */
-  int own_active;                    /* own frame carries sender audio this tick */
-  uint64_t own_arrival_ns;           /* arrival of the packet behind this tick's frame */
-  uint8_t *payload;                  /* own encode this tick (mix-minus), FB_MAX_OPUS
+  int live;                /* on the floor: decoded and mixed */
+  int measured;            /* decoded and scored, not mixed (mic check, muted) */
+  fb_quality_meter *qm;    /* while decoded */
+  int mixer_index;         /* slot in the mixer's table, -1 when not added */
+  uint32_t ssrc;           /* downlink SSRC */
+  uint16_t seq;            /* next downlink sequence number */
+  uint32_t ts;             /* next downlink timestamp */
+  int marker_next;         /* set the marker bit on the next packet */
+  fb_encoder *enc;         /* own (mix-minus) encoder while decoded */
+  fb_uplink *uplink;       /* jitter buffer + decoder while decoded */
+  fb_limiter lim;          /* limiter for this participant's own output */
+  float *own;              /* decoded frame this tick (FB_FRAME), while live */
+  int own_active;          /* own frame carries sender audio this tick */
+  uint64_t own_arrival_ns; /* arrival of the packet behind this tick's frame */
+  uint8_t *payload;        /* own encode this tick (mix-minus), FB_MAX_OPUS
                                       * bytes, while decoded (or in comparison mode) */
   int payload_len;
-  uint64_t tx_packets;               /* tick thread writes, others read (relaxed) */
+  uint64_t tx_packets; /* tick thread writes, others read (relaxed) */
 } fb_participant;
 
 /* Allocate a participant with its identity set (name truncated to

@@ -13,8 +13,8 @@
 #include <string.h>
 
 struct fb_pktring {
-  _Alignas(64) atomic_uint head;   /* next slot to write (producer) */
-  _Alignas(64) atomic_uint tail;   /* next slot to read (consumer) */
+  _Alignas(64) atomic_uint head; /* next slot to write (producer) */
+  _Alignas(64) atomic_uint tail; /* next slot to read (consumer) */
   _Alignas(64) atomic_uint_fast64_t dropped;
   unsigned mask;
   fb_pkt slots[];

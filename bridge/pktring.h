@@ -18,7 +18,7 @@ typedef struct {
   uint32_t ts;
   uint16_t seq;
   uint16_t len;
-  uint8_t  data[FB_MAX_OPUS];
+  uint8_t data[FB_MAX_OPUS];
 } fb_pkt;
 
 typedef struct fb_pktring fb_pktring;

@@ -32,8 +32,8 @@ struct fb_reaper {
   pthread_t thread;
   pthread_mutex_t lock;
   pthread_cond_t wake;
-  int stop;              /* under lock */
-  departure *list;       /* under lock */
+  int stop;        /* under lock */
+  departure *list; /* under lock */
   int n, cap;
 };
 

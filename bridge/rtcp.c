@@ -11,9 +11,15 @@
 #define MAX_MISORDER 100
 #define MIN_SEQUENTIAL 2
 
-static void w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void w16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
 static void w32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
 }
 static uint16_t r16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 static uint32_t r32(const uint8_t *p) {
@@ -145,7 +151,9 @@ size_t fb_rtcp_build_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp, u
     w32(q, rb->ssrc);
     q[4] = rb->fraction_lost;
     uint32_t cl = (uint32_t)rb->cumulative_lost & 0xffffff;
-    q[5] = (uint8_t)(cl >> 16); q[6] = (uint8_t)(cl >> 8); q[7] = (uint8_t)cl;
+    q[5] = (uint8_t)(cl >> 16);
+    q[6] = (uint8_t)(cl >> 8);
+    q[7] = (uint8_t)cl;
     w32(q + 8, rb->ext_highest_seq);
     w32(q + 12, rb->jitter);
     w32(q + 16, rb->lsr);
@@ -215,7 +223,7 @@ int fb_rtcp_parse(const uint8_t *buf, size_t len, uint32_t about_ssrc, fb_rtcp_i
 int64_t fb_rtcp_rtt_us(const fb_rtcp_block *b, uint64_t arrival_ntp) {
   if (b->lsr == 0) return -1;
   uint32_t a = fb_ntp_mid(arrival_ntp);
-  uint32_t rtt = a - b->lsr - b->dlsr;  /* 1/65536 s, modulo 2^32 */
-  if (rtt > 65536u * 60) return -1;     /* more than a minute: nonsense */
+  uint32_t rtt = a - b->lsr - b->dlsr; /* 1/65536 s, modulo 2^32 */
+  if (rtt > 65536u * 60) return -1;    /* more than a minute: nonsense */
   return (int64_t)rtt * 1000000 / 65536;
 }

@@ -16,23 +16,23 @@
 
 /* One report block (RFC 3550 6.4.1). */
 typedef struct {
-  uint32_t ssrc;            /* the source this block is about */
-  uint8_t fraction_lost;    /* since the previous report, /256 */
-  int32_t cumulative_lost;  /* 24-bit signed */
+  uint32_t ssrc;           /* the source this block is about */
+  uint8_t fraction_lost;   /* since the previous report, /256 */
+  int32_t cumulative_lost; /* 24-bit signed */
   uint32_t ext_highest_seq;
-  uint32_t jitter;          /* in timestamp units */
-  uint32_t lsr;             /* middle 32 bits of the last SR's NTP time */
-  uint32_t dlsr;            /* delay since that SR, 1/65536 s */
+  uint32_t jitter; /* in timestamp units */
+  uint32_t lsr;    /* middle 32 bits of the last SR's NTP time */
+  uint32_t dlsr;   /* delay since that SR, 1/65536 s */
 } fb_rtcp_block;
 
 /* What a received compound packet told us. */
 typedef struct {
   int has_sr;
-  uint32_t sr_ssrc;         /* sender of the SR */
-  uint32_t sr_ntp_mid;      /* middle 32 bits of its NTP timestamp */
-  int has_block;            /* a report block about `about_ssrc` was found */
+  uint32_t sr_ssrc;    /* sender of the SR */
+  uint32_t sr_ntp_mid; /* middle 32 bits of its NTP timestamp */
+  int has_block;       /* a report block about `about_ssrc` was found */
   fb_rtcp_block block;
-  int packets;              /* sub-packets seen */
+  int packets; /* sub-packets seen */
 } fb_rtcp_info;
 
 /* RFC 3550 A.1/A.3/A.8 receive state for one uplink source. */
@@ -47,10 +47,10 @@ typedef struct {
   uint32_t received;
   uint32_t expected_prior;
   uint32_t received_prior;
-  double jitter;            /* timestamp units */
+  double jitter; /* timestamp units */
   int64_t last_transit;
   int have_transit;
-  uint32_t last_sr_mid;     /* from the sender's last SR */
+  uint32_t last_sr_mid; /* from the sender's last SR */
   uint64_t last_sr_arrival_ns;
 } fb_rtcp_rx;
 

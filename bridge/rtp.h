@@ -15,17 +15,17 @@
 #define FB_RTP_HDR 12
 
 typedef struct {
-  uint8_t  version;
-  uint8_t  marker;
-  uint8_t  pt;
+  uint8_t version;
+  uint8_t marker;
+  uint8_t pt;
   uint16_t seq;
   uint32_t ts;
   uint32_t ssrc;
-  const uint8_t *payload;  /* points into the parsed buffer */
-  size_t   payload_len;
-  const uint8_t *ext;      /* header extension data (after the 4-byte ext header), or NULL */
-  size_t   ext_len;        /* bytes of extension data */
-  uint16_t ext_profile;    /* 0xBEDE for RFC 8285 one-byte headers */
+  const uint8_t *payload; /* points into the parsed buffer */
+  size_t payload_len;
+  const uint8_t *ext;   /* header extension data (after the 4-byte ext header), or NULL */
+  size_t ext_len;       /* bytes of extension data */
+  uint16_t ext_profile; /* 0xBEDE for RFC 8285 one-byte headers */
 } fb_rtp;
 
 /* Parse buf[0..len) as RTP. Returns 0 on success, -1 when it is not a valid

@@ -42,15 +42,15 @@
 #define CM_TAG 10
 #define GCM_TAG 16
 
-#define SRTCP_TRAILER 4       /* E flag || 31-bit SRTCP index */
-#define SRTCP_HEADER 8        /* left in the clear: V/P/RC, PT, length, SSRC */
+#define SRTCP_TRAILER 4 /* E flag || 31-bit SRTCP index */
+#define SRTCP_HEADER 8  /* left in the clear: V/P/RC, PT, length, SSRC */
 #define SRTCP_MAX_INDEX 0x7fffffff
 
 typedef struct {
   int used;
   uint32_t ssrc;
-  int64_t top;           /* highest index seen (RTP: roc << 16 | seq) */
-  uint64_t window[2];    /* bit k: index (top - k) seen */
+  int64_t top;        /* highest index seen (RTP: roc << 16 | seq) */
+  uint64_t window[2]; /* bit k: index (top - k) seen */
   uint64_t last_use;
 } stream;
 
@@ -61,24 +61,24 @@ typedef struct {
 
 struct fb_srtp_fast {
   int gcm;
-  uint8_t salt[14];      /* session salt (k_s), 14 (CM) or 12 (GCM) bytes */
+  uint8_t salt[14]; /* session salt (k_s), 14 (CM) or 12 (GCM) bytes */
   EVP_CIPHER_CTX *cipher;
-  EVP_MAC_CTX *hmac;     /* keyed with k_a once (AES-CM only) */
+  EVP_MAC_CTX *hmac; /* keyed with k_a once (AES-CM only) */
   stream_table streams;
 };
 
 struct fb_srtcp_fast {
   int gcm;
-  uint8_t k_e[16];       /* SRTCP encryption key */
-  uint8_t k_a[20];       /* SRTCP authentication key (AES-CM only) */
-  uint8_t salt[14];      /* SRTCP session salt, 14 (CM) or 12 (GCM) bytes */
+  uint8_t k_e[16];  /* SRTCP encryption key */
+  uint8_t k_a[20];  /* SRTCP authentication key (AES-CM only) */
+  uint8_t salt[14]; /* SRTCP session salt, 14 (CM) or 12 (GCM) bytes */
   stream_table streams;
 };
 
 /* ---- what every session shares ------------------------------------------ */
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static EVP_MAC *g_hmac;        /* fetched once, kept for the process */
+static EVP_MAC *g_hmac; /* fetched once, kept for the process */
 static pthread_key_t g_scratch_key;
 static int g_status = -1;
 
@@ -133,8 +133,8 @@ static int hmac_sha1_init(EVP_MAC_CTX *m, const uint8_t *key, size_t len) {
 /* RFC 3711 4.3.1 with kdr = 0: AES-CM keystream under the master key, IV =
  * (master salt XOR label at byte 7) || 0x0000. A 12-byte (GCM) master salt is
  * padded with zeros, as libsrtp does. */
-static int kdf(const uint8_t *mkey, const uint8_t *msalt, int salt_len, uint8_t label,
-               uint8_t *out, int n) {
+static int kdf(const uint8_t *mkey, const uint8_t *msalt, int salt_len, uint8_t label, uint8_t *out,
+               int n) {
   uint8_t iv[16] = {0};
   memcpy(iv, msalt, (size_t)salt_len);
   iv[7] ^= label;
@@ -288,8 +288,8 @@ static void accept_index(stream *st, int64_t idx) {
  * 31-bit SRTCP index) in the same places for both packet kinds, so RTP and
  * SRTCP share these. */
 static void gcm_iv(const uint8_t *salt, uint32_t ssrc, int64_t idx, uint8_t iv[12]) {
-  uint8_t v[12] = {0, 0, (uint8_t)(ssrc >> 24), (uint8_t)(ssrc >> 16), (uint8_t)(ssrc >> 8),
-                   (uint8_t)ssrc};
+  uint8_t v[12] = {
+      0, 0, (uint8_t)(ssrc >> 24), (uint8_t)(ssrc >> 16), (uint8_t)(ssrc >> 8), (uint8_t)ssrc};
   for (int i = 0; i < 6; i++) v[6 + i] = (uint8_t)(idx >> (40 - 8 * i));
   for (int i = 0; i < 12; i++) iv[i] = v[i] ^ salt[i];
 }
@@ -448,8 +448,8 @@ static void wr32(uint8_t *p, uint32_t v) {
 static int srtcp_tag(const fb_srtcp_fast *s, EVP_MAC_CTX *m, const uint8_t *pkt, int n,
                      uint8_t tag[20]) {
   size_t outl = 0;
-  return hmac_sha1_init(m, s->k_a, sizeof s->k_a) == 0 &&
-                 EVP_MAC_update(m, pkt, (size_t)n) == 1 && EVP_MAC_final(m, tag, &outl, 20) == 1
+  return hmac_sha1_init(m, s->k_a, sizeof s->k_a) == 0 && EVP_MAC_update(m, pkt, (size_t)n) == 1 &&
+                 EVP_MAC_final(m, tag, &outl, 20) == 1
              ? 0
              : -1;
 }
@@ -462,7 +462,7 @@ int fb_srtcp_fast_protect(fb_srtcp_fast *s, uint8_t *pkt, int *len, int cap) {
   if (!sc) return FB_SRTP_ERR_OTHER;
   uint32_t ssrc = rd32(pkt + 4);
   stream *st = find_stream(&s->streams, ssrc, CREATE_FREE);
-  if (!st) return FB_SRTP_ERR_OTHER; /* more SSRCs than a sender has slots */
+  if (!st) return FB_SRTP_ERR_OTHER;        /* more SSRCs than a sender has slots */
   int64_t idx = st->used ? st->top + 1 : 1; /* libsrtp's first index is 1 */
   if (idx > SRTCP_MAX_INDEX) return FB_SRTP_ERR_OTHER;
   uint8_t trailer[SRTCP_TRAILER];
@@ -501,13 +501,13 @@ int fb_srtcp_fast_protect(fb_srtcp_fast *s, uint8_t *pkt, int *len, int cap) {
 
 /* AES-GCM open of pkt[0..n) followed by tag and trailer (AAD: the header,
  * or all of pkt when not encrypted, then the trailer). As gcm_open. */
-static int srtcp_gcm_open(const fb_srtcp_fast *s, scratch *sc, uint8_t *pkt, int n,
-                          uint32_t ssrc, int64_t idx, int encrypted) {
+static int srtcp_gcm_open(const fb_srtcp_fast *s, scratch *sc, uint8_t *pkt, int n, uint32_t ssrc,
+                          int64_t idx, int encrypted) {
   uint8_t iv[12];
   int body = encrypted ? n - SRTCP_HEADER : 0, aad = n - body;
   gcm_iv(s->salt, ssrc, idx, iv);
-  return gcm_open(sc->gcm, s->k_e, iv, pkt, aad, pkt + n + GCM_TAG, SRTCP_TRAILER, pkt + aad,
-                  body, pkt + n);
+  return gcm_open(sc->gcm, s->k_e, iv, pkt, aad, pkt + n + GCM_TAG, SRTCP_TRAILER, pkt + aad, body,
+                  pkt + n);
 }
 
 int fb_srtcp_fast_unprotect(fb_srtcp_fast *s, uint8_t *pkt, int *len) {
@@ -531,10 +531,9 @@ int fb_srtcp_fast_unprotect(fb_srtcp_fast *s, uint8_t *pkt, int *len) {
     if (srtcp_tag(s, sc->hmac, pkt, n + SRTCP_TRAILER, tag) != 0) return FB_SRTP_ERR_OTHER;
     if (CRYPTO_memcmp(tag, pkt + n + SRTCP_TRAILER, CM_TAG) != 0) return FB_SRTP_ERR_AUTH;
     cm_iv(s->salt, ssrc, idx, iv);
-    if (encrypted &&
-        (EVP_EncryptInit_ex(sc->ctr, EVP_aes_128_ctr(), NULL, s->k_e, iv) != 1 ||
-         EVP_EncryptUpdate(sc->ctr, pkt + SRTCP_HEADER, &outl, pkt + SRTCP_HEADER,
-                           n - SRTCP_HEADER) != 1))
+    if (encrypted && (EVP_EncryptInit_ex(sc->ctr, EVP_aes_128_ctr(), NULL, s->k_e, iv) != 1 ||
+                      EVP_EncryptUpdate(sc->ctr, pkt + SRTCP_HEADER, &outl, pkt + SRTCP_HEADER,
+                                        n - SRTCP_HEADER) != 1))
       return FB_SRTP_ERR_OTHER;
   }
   if (!st) st = find_stream(&s->streams, ssrc, CREATE_RECYCLE);

@@ -31,7 +31,7 @@
 
 /* DTLS-SRTP protection profiles, by their IANA ids (RFC 5764, RFC 7714). */
 #define FB_SRTP_PROFILE_AES128_CM_SHA1_80 0x0001
-#define FB_SRTP_PROFILE_AEAD_AES_128_GCM  0x0007
+#define FB_SRTP_PROFILE_AEAD_AES_128_GCM 0x0007
 
 /* Largest master key + master salt we handle (AES-256 key + 14-byte salt). */
 #define FB_SRTP_MASTER_MAX 46
@@ -57,17 +57,17 @@ typedef struct {
 typedef struct {
   uint64_t protect_ok;
   uint64_t unprotect_ok;
-  uint64_t auth_fail;    /* unprotect: tag did not verify (tampered, wrong key) */
-  uint64_t replay_fail;  /* unprotect: index already seen or too old */
-  uint64_t other_fail;   /* anything else, both directions (bad length, ...) */
+  uint64_t auth_fail;   /* unprotect: tag did not verify (tampered, wrong key) */
+  uint64_t replay_fail; /* unprotect: index already seen or too old */
+  uint64_t other_fail;  /* anything else, both directions (bad length, ...) */
 } fb_srtp_stats;
 
 /* Return codes of the protect/unprotect functions. */
-#define FB_SRTP_OK          0
-#define FB_SRTP_ERR_AUTH   -1   /* authentication failed (unprotect) */
-#define FB_SRTP_ERR_REPLAY -2   /* replayed or too old (unprotect) */
-#define FB_SRTP_ERR_ARG    -3   /* packet too short, no room for the trailer */
-#define FB_SRTP_ERR_OTHER  -4   /* any other error (OpenSSL failed, ...) */
+#define FB_SRTP_OK 0
+#define FB_SRTP_ERR_AUTH -1   /* authentication failed (unprotect) */
+#define FB_SRTP_ERR_REPLAY -2 /* replayed or too old (unprotect) */
+#define FB_SRTP_ERR_ARG -3    /* packet too short, no room for the trailer */
+#define FB_SRTP_ERR_OTHER -4  /* any other error (OpenSSL failed, ...) */
 
 typedef struct fb_srtp fb_srtp;
 

@@ -38,16 +38,16 @@
 #include <stun/stunagent.h>
 #include <stun/usages/ice.h>
 
-#define UFRAG_MIN 4    /* RFC 8839 ice-ufrag 4..256 */
-#define PWD_MIN 22     /* RFC 8839 ice-pwd 22..256 */
+#define UFRAG_MIN 4 /* RFC 8839 ice-ufrag 4..256 */
+#define PWD_MIN 22  /* RFC 8839 ice-pwd 22..256 */
 #define CRED_MAX 256
 #define BINDING_REQUEST 0x0001
 
 struct user {
   void *user;
   uint64_t hash;
-  size_t local_len, pwd_len, remote_len;  /* remote_len 0: any remote ufrag */
-  char *local, *pwd, *remote;             /* point into data */
+  size_t local_len, pwd_len, remote_len; /* remote_len 0: any remote ufrag */
+  char *local, *pwd, *remote;            /* point into data */
   char data[];
 };
 
@@ -55,34 +55,33 @@ struct fb_stun {
   pthread_mutex_t mu;
   StunAgent agent;
   struct user **slots;
-  size_t cap;    /* 0 or a power of two */
-  size_t count;  /* live entries */
-  size_t tombs;  /* deleted slots not yet reused */
+  size_t cap;   /* 0 or a power of two */
+  size_t count; /* live entries */
+  size_t tombs; /* deleted slots not yet reused */
   fb_stun_stats stats;
 };
 
-static struct user tomb;  /* marks a deleted slot */
+static struct user tomb; /* marks a deleted slot */
 #define TOMB (&tomb)
 
 /* Comprehension-required attributes we accept in a request (optional ones,
  * 0x8000 and up, such as ICE-CONTROLLING or Chrome's GOOG-NETWORK-INFO, are
  * never "unknown"). A request with any other one is dropped. */
 static const uint16_t known_attributes[] = {
-    STUN_ATTRIBUTE_MAPPED_ADDRESS, STUN_ATTRIBUTE_USERNAME,
-    STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_ERROR_CODE,
+    STUN_ATTRIBUTE_MAPPED_ADDRESS,     STUN_ATTRIBUTE_USERNAME,
+    STUN_ATTRIBUTE_MESSAGE_INTEGRITY,  STUN_ATTRIBUTE_ERROR_CODE,
     STUN_ATTRIBUTE_UNKNOWN_ATTRIBUTES, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
-    STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_USE_CANDIDATE,
-    STUN_ATTRIBUTE_FINGERPRINT, STUN_ATTRIBUTE_ICE_CONTROLLED,
-    STUN_ATTRIBUTE_ICE_CONTROLLING, 0};
+    STUN_ATTRIBUTE_PRIORITY,           STUN_ATTRIBUTE_USE_CANDIDATE,
+    STUN_ATTRIBUTE_FINGERPRINT,        STUN_ATTRIBUTE_ICE_CONTROLLED,
+    STUN_ATTRIBUTE_ICE_CONTROLLING,    0};
 
-static const char ice_chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char ice_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* ---- registry --------------------------------------------------------- */
 
 static uint64_t hash_bytes(const void *p, size_t n) {
   const uint8_t *b = p;
-  uint64_t h = 0xcbf29ce484222325ull;  /* FNV-1a */
+  uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
   for (size_t i = 0; i < n; i++) {
     h ^= b[i];
     h *= 0x100000001b3ull;
@@ -166,8 +165,10 @@ int fb_stun_add_user(fb_stun *s, const char *local_ufrag, const char *local_pwd,
   u->remote = u->pwd + pl + 1;
   memcpy(u->local, local_ufrag, ll + 1);
   memcpy(u->pwd, local_pwd, pl + 1);
-  if (rl) memcpy(u->remote, remote_ufrag, rl + 1);
-  else u->remote[0] = '\0';
+  if (rl)
+    memcpy(u->remote, remote_ufrag, rl + 1);
+  else
+    u->remote[0] = '\0';
 
   int rc = -1;
   pthread_mutex_lock(&s->mu);
@@ -240,20 +241,19 @@ void fb_stun_get_stats(fb_stun *s, fb_stun_stats *out) {
 /* ---- requests --------------------------------------------------------- */
 
 int fb_stun_is_stun(const uint8_t *buf, size_t len) {
-  return buf && len >= 20 && buf[0] < 4 && buf[4] == 0x21 && buf[5] == 0x12 &&
-         buf[6] == 0xA4 && buf[7] == 0x42;
+  return buf && len >= 20 && buf[0] < 4 && buf[4] == 0x21 && buf[5] == 0x12 && buf[6] == 0xA4 &&
+         buf[7] == 0x42;
 }
 
 /* What the validater callback found (libnice calls it with USERNAME). */
 struct lookup {
   fb_stun *s;
-  struct user *u;  /* set when USERNAME matched a registered participant */
+  struct user *u; /* set when USERNAME matched a registered participant */
   int called;
 };
 
-static bool validater(StunAgent *agent, StunMessage *msg, uint8_t *username,
-                      uint16_t username_len, uint8_t **password, size_t *password_len,
-                      void *data) {
+static bool validater(StunAgent *agent, StunMessage *msg, uint8_t *username, uint16_t username_len,
+                      uint8_t **password, size_t *password_len, void *data) {
   struct lookup *lk = data;
   lk->called = 1;
   const uint8_t *colon = memchr(username, ':', username_len);
@@ -273,8 +273,8 @@ static bool validater(StunAgent *agent, StunMessage *msg, uint8_t *username,
 
 /* Copy the source address for XOR-MAPPED-ADDRESS; an IPv4-mapped IPv6 source
  * (dual-stack socket) becomes plain IPv4, which is what the browser sent to. */
-static int source_addr(const struct sockaddr *from, socklen_t fromlen,
-                       struct sockaddr_storage *ss, socklen_t *sslen) {
+static int source_addr(const struct sockaddr *from, socklen_t fromlen, struct sockaddr_storage *ss,
+                       socklen_t *sslen) {
   memset(ss, 0, sizeof *ss);
   if (!from || fromlen < (socklen_t)sizeof(sa_family_t)) return -1;
   if (from->sa_family == AF_INET && fromlen >= (socklen_t)sizeof(struct sockaddr_in)) {
@@ -302,9 +302,8 @@ static int source_addr(const struct sockaddr *from, socklen_t fromlen,
   return -1;
 }
 
-static int handle_locked(fb_stun *s, const uint8_t *buf, size_t len,
-                         const struct sockaddr *from, socklen_t fromlen, uint8_t *out,
-                         size_t outlen, fb_stun_result *r) {
+static int handle_locked(fb_stun *s, const uint8_t *buf, size_t len, const struct sockaddr *from,
+                         socklen_t fromlen, uint8_t *out, size_t outlen, fb_stun_result *r) {
   fb_stun_stats *st = &s->stats;
   if (len > FB_STUN_MAX_IN || !fb_stun_is_stun(buf, len)) {
     st->malformed++;
@@ -336,9 +335,9 @@ static int handle_locked(fb_stun *s, const uint8_t *buf, size_t len,
     else if (v == STUN_VALIDATION_UNAUTHORIZED && lk.called)
       st->unknown_ufrag++;
     else if (v == STUN_VALIDATION_BAD_REQUEST)
-      st->bad_fingerprint++;  /* the cookie was checked above: FINGERPRINT missing/wrong */
+      st->bad_fingerprint++; /* the cookie was checked above: FINGERPRINT missing/wrong */
     else
-      st->malformed++;  /* no USERNAME/MESSAGE-INTEGRITY, unknown attribute, layout */
+      st->malformed++; /* no USERNAME/MESSAGE-INTEGRITY, unknown attribute, layout */
     return 0;
   }
 
@@ -347,8 +346,7 @@ static int handle_locked(fb_stun *s, const uint8_t *buf, size_t len,
       stun_message_append_xor_addr(&resp, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, &src, srclen) !=
           STUN_MESSAGE_RETURN_SUCCESS)
     return 0;
-  size_t n = stun_agent_finish_message(&s->agent, &resp, (const uint8_t *)lk.u->pwd,
-                                       lk.u->pwd_len);
+  size_t n = stun_agent_finish_message(&s->agent, &resp, (const uint8_t *)lk.u->pwd, lk.u->pwd_len);
   if (n == 0 || n > outlen) return 0;
   r->user = lk.u->user;
   r->use_candidate = stun_usage_ice_conncheck_use_candidate(&req);

@@ -23,19 +23,19 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define FB_ICE_UFRAG_LEN 8    /* length of generated ufrags */
-#define FB_ICE_PWD_LEN 24     /* length of generated passwords (144 bits) */
-#define FB_STUN_MAX_IN 1500   /* longer datagrams are dropped as malformed */
-#define FB_STUN_MAX_OUT 128   /* an out buffer this large always fits a response */
+#define FB_ICE_UFRAG_LEN 8  /* length of generated ufrags */
+#define FB_ICE_PWD_LEN 24   /* length of generated passwords (144 bits) */
+#define FB_STUN_MAX_IN 1500 /* longer datagrams are dropped as malformed */
+#define FB_STUN_MAX_OUT 128 /* an out buffer this large always fits a response */
 
 typedef struct fb_stun fb_stun;
 
 /* What fb_stun_handle() learned from a datagram. */
 typedef struct {
-  void *user;          /* registered participant (answered requests only) */
-  int use_candidate;   /* request carried USE-CANDIDATE (nomination) */
-  uint32_t priority;   /* PRIORITY attribute, 0 when absent */
-  int is_request;      /* datagram was a STUN Binding request (answered or not) */
+  void *user;        /* registered participant (answered requests only) */
+  int use_candidate; /* request carried USE-CANDIDATE (nomination) */
+  uint32_t priority; /* PRIORITY attribute, 0 when absent */
+  int is_request;    /* datagram was a STUN Binding request (answered or not) */
 } fb_stun_result;
 
 /* Counters since fb_stun_new(). Every datagram counts in `packets` and in
@@ -47,11 +47,11 @@ typedef struct {
   uint64_t packets;
   uint64_t requests;
   uint64_t answered;
-  uint64_t unknown_ufrag;    /* USERNAME names no registered participant */
-  uint64_t bad_integrity;    /* known user, MESSAGE-INTEGRITY does not verify */
-  uint64_t bad_fingerprint;  /* FINGERPRINT missing or wrong */
-  uint64_t malformed;        /* not STUN, truncated, no USERNAME/MESSAGE-INTEGRITY, ... */
-  uint64_t not_request;      /* well-formed STUN but not a Binding request */
+  uint64_t unknown_ufrag;   /* USERNAME names no registered participant */
+  uint64_t bad_integrity;   /* known user, MESSAGE-INTEGRITY does not verify */
+  uint64_t bad_fingerprint; /* FINGERPRINT missing or wrong */
+  uint64_t malformed;       /* not STUN, truncated, no USERNAME/MESSAGE-INTEGRITY, ... */
+  uint64_t not_request;     /* well-formed STUN but not a Binding request */
 } fb_stun_stats;
 
 /* Create a responder with an empty registry. Returns NULL on out-of-memory. */

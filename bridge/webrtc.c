@@ -61,20 +61,22 @@ fb_webrtc *fb_webrtc_new(fb_net *net, int consent_timeout_s, fb_webrtc_event_cb 
   fb_webrtc *w = calloc(1, sizeof *w);
   if (!w) return NULL;
   w->net = net;
-  w->consent_timeout_ns = (uint64_t)(consent_timeout_s > 0 ? consent_timeout_s : 30) * 1000000000ull;
+  w->consent_timeout_ns =
+      (uint64_t)(consent_timeout_s > 0 ? consent_timeout_s : 30) * 1000000000ull;
   w->cb = cb;
   w->cb_ud = ud;
   pthread_mutex_init(&w->lock, NULL);
   w->stun = fb_stun_new();
   w->dtls_ctx = fb_dtls_ctx_new(err, errlen);
   if (!w->stun || !w->dtls_ctx || fb_srtp_global_init() != 0) {
-    if (w->stun && w->dtls_ctx) snprintf(err, errlen, "SRTP could not initialise (OpenSSL lacks AES or HMAC-SHA1)");
+    if (w->stun && w->dtls_ctx)
+      snprintf(err, errlen, "SRTP could not initialise (OpenSSL lacks AES or HMAC-SHA1)");
     fb_webrtc_free(w);
     return NULL;
   }
   fb_webrtc_tx_init(w);
-  fb_net_handler h = {.on_datagram = on_datagram, .on_timer = on_timer,
-                      .on_peer_removed = on_peer_removed};
+  fb_net_handler h = {
+      .on_datagram = on_datagram, .on_timer = on_timer, .on_peer_removed = on_peer_removed};
   fb_net_set_handler(net, &h, w);
   return w;
 }
@@ -88,7 +90,9 @@ void fb_webrtc_free(fb_webrtc *w) {
   free(w);
 }
 
-const char *fb_webrtc_fingerprint(const fb_webrtc *w) { return fb_dtls_ctx_fingerprint(w->dtls_ctx); }
+const char *fb_webrtc_fingerprint(const fb_webrtc *w) {
+  return fb_dtls_ctx_fingerprint(w->dtls_ctx);
+}
 
 /* Take peer off the timer's list (the timer walks it under w->lock). */
 static void unlist(fb_webrtc *w, fb_webrtc_peer *peer) {
@@ -203,8 +207,8 @@ static void send_dtls_out(fb_webrtc *w, fb_webrtc_peer *peer, const struct socka
     fb_net_sendto(w->net, out, (size_t)n, to, tolen);
 }
 
-static void handle_stun(fb_webrtc *w, uint8_t *buf, size_t len,
-                        const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
+static void handle_stun(fb_webrtc *w, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+                        socklen_t fromlen, uint64_t now) {
   uint8_t out[FB_STUN_MAX_OUT];
   fb_stun_result res;
   int n = fb_stun_handle(w->stun, buf, len, (const struct sockaddr *)from, fromlen, out, sizeof out,
@@ -261,7 +265,10 @@ static int audio_level(const fb_rtp *r, int id) {
   size_t i = 0;
   while (i < r->ext_len) {
     uint8_t b = r->ext[i];
-    if (b == 0) { i++; continue; }          /* padding */
+    if (b == 0) {
+      i++;
+      continue;
+    } /* padding */
     int eid = b >> 4, elen = (b & 0x0f) + 1;
     if (eid == 15 || i + 1 + (size_t)elen > r->ext_len) return -1;
     if (eid == id) return r->ext[i + 1] & 0x7f;
@@ -301,8 +308,10 @@ static void handle_srtp(fb_webrtc *w, fb_participant *p, uint8_t *buf, size_t le
   }
   int rc = fb_srtp_unprotect(s, buf, &n);
   if (rc != FB_SRTP_OK) {
-    if (rc == FB_SRTP_ERR_AUTH) atomic_fetch_add(&peer->auth_fail, 1);
-    else if (rc == FB_SRTP_ERR_REPLAY) atomic_fetch_add(&peer->replay, 1);
+    if (rc == FB_SRTP_ERR_AUTH)
+      atomic_fetch_add(&peer->auth_fail, 1);
+    else if (rc == FB_SRTP_ERR_REPLAY)
+      atomic_fetch_add(&peer->replay, 1);
     return;
   }
   release_dtls(w, peer);
@@ -318,10 +327,14 @@ static void on_datagram(void *ud, fb_participant *p, uint8_t *buf, size_t len,
                         const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
   fb_webrtc *w = ud;
   uint8_t b0 = buf[0];
-  if (b0 < 4) handle_stun(w, buf, len, from, fromlen, now);
-  else if (!p) return;
-  else if (b0 >= 20 && b0 <= 63) handle_dtls(w, p, buf, len, from, fromlen, now);
-  else if (b0 >= 128 && b0 <= 191) handle_srtp(w, p, buf, len, now);
+  if (b0 < 4)
+    handle_stun(w, buf, len, from, fromlen, now);
+  else if (!p)
+    return;
+  else if (b0 >= 20 && b0 <= 63)
+    handle_dtls(w, p, buf, len, from, fromlen, now);
+  else if (b0 >= 128 && b0 <= 191)
+    handle_srtp(w, p, buf, len, now);
 }
 
 /* Sender report for our downlink plus a report block for the uplink. */
@@ -333,10 +346,9 @@ static void send_rtcp(fb_webrtc *w, fb_participant *p, fb_webrtc_peer *peer, fb_
   uint64_t sent_ns = atomic_load_explicit(&peer->last_send_ns, memory_order_relaxed);
   uint32_t rtp_ts = atomic_load_explicit(&peer->last_rtp_ts, memory_order_relaxed);
   if (sent_ns && now > sent_ns) rtp_ts += (uint32_t)((now - sent_ns) * 48 / 1000000);
-  size_t n = fb_rtcp_build_sr(pkt, 256, p->ssrc, fb_ntp_now(), rtp_ts,
-                              (uint32_t)atomic_load(&peer->sent_packets),
-                              (uint32_t)atomic_load(&peer->sent_octets), have_rb ? &rb : NULL,
-                              "floorbridge");
+  size_t n = fb_rtcp_build_sr(
+      pkt, 256, p->ssrc, fb_ntp_now(), rtp_ts, (uint32_t)atomic_load(&peer->sent_packets),
+      (uint32_t)atomic_load(&peer->sent_octets), have_rb ? &rb : NULL, "floorbridge");
   int len = (int)n;
   if (n && fb_srtp_protect_rtcp(s, pkt, &len, (int)sizeof pkt) == FB_SRTP_OK)
     fb_net_sendto(w->net, pkt, (size_t)len, to, tolen);
@@ -397,5 +409,6 @@ void fb_webrtc_get_peer_stats(fb_participant *p, fb_webrtc_peer_stats *o) {
   /* rx stats are net-thread state; a torn read here only skews a display */
   o->uplink_jitter_ms = peer->rx.jitter / 48.0;
   uint32_t expected = peer->rx.cycles + peer->rx.max_seq - peer->rx.base_seq + 1;
-  o->uplink_lost = peer->rx.received && expected > peer->rx.received ? expected - peer->rx.received : 0;
+  o->uplink_lost =
+      peer->rx.received && expected > peer->rx.received ? expected - peer->rx.received : 0;
 }

@@ -63,14 +63,14 @@ int fb_webrtc_attach(fb_webrtc *w, fb_participant *p, const char *remote_ufrag,
 void fb_webrtc_detach(fb_webrtc *w, fb_participant *p);
 
 typedef struct {
-  int has_address;          /* ICE: a valid check was answered */
-  int media;                /* DTLS done, SRTP keys in place */
-  int64_t rtt_us;           /* from the browser's receiver reports, -1 unknown */
-  int audio_level;          /* last RFC 6464 level, -dBov (0..127), -1 unknown */
-  uint64_t srtp_auth_fail;  /* uplink packets that failed authentication */
-  uint64_t srtp_replay;     /* uplink replays dropped */
-  uint32_t uplink_lost;     /* cumulative lost (RFC 3550) */
-  double uplink_jitter_ms;  /* RFC 3550 interarrival jitter */
+  int has_address;         /* ICE: a valid check was answered */
+  int media;               /* DTLS done, SRTP keys in place */
+  int64_t rtt_us;          /* from the browser's receiver reports, -1 unknown */
+  int audio_level;         /* last RFC 6464 level, -dBov (0..127), -1 unknown */
+  uint64_t srtp_auth_fail; /* uplink packets that failed authentication */
+  uint64_t srtp_replay;    /* uplink replays dropped */
+  uint32_t uplink_lost;    /* cumulative lost (RFC 3550) */
+  double uplink_jitter_ms; /* RFC 3550 interarrival jitter */
 } fb_webrtc_peer_stats;
 
 /* Participants still holding DTLS handshake state (any thread): it is

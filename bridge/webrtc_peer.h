@@ -40,7 +40,7 @@ struct fb_webrtc_peer {
   /* published by the net thread */
   _Atomic(fb_srtp *) srtp;
   atomic_int has_address;
-  atomic_int consent_ok;     /* RFC 7675: 0 = consent expired, send nothing */
+  atomic_int consent_ok; /* RFC 7675: 0 = consent expired, send nothing */
   atomic_int audio_level;
   atomic_uint_fast64_t auth_fail, replay;
 
@@ -68,8 +68,8 @@ struct fb_webrtc {
   uint64_t consent_timeout_ns;
   fb_webrtc_event_cb cb;
   void *cb_ud;
-  pthread_mutex_t lock;      /* guards peers[] against attach/detach */
-  atomic_int dtls_states;    /* peers still holding their fb_dtls */
+  pthread_mutex_t lock;   /* guards peers[] against attach/detach */
+  atomic_int dtls_states; /* peers still holding their fb_dtls */
   fb_webrtc_peer **peers;
   int npeers, cappeers;
   fb_webrtc_tx tx;

@@ -45,15 +45,15 @@ static void tx_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size
     return;
   }
   tx->iov[i] = (struct iovec){.iov_base = slot, .iov_len = (size_t)len};
-  tx->msgs[i].msg_hdr = (struct msghdr){.msg_name = &tx->to[i], .msg_namelen = tolen,
-                                        .msg_iov = &tx->iov[i], .msg_iovlen = 1};
+  tx->msgs[i].msg_hdr = (struct msghdr){
+      .msg_name = &tx->to[i], .msg_namelen = tolen, .msg_iov = &tx->iov[i], .msg_iovlen = 1};
   tx->n++;
   atomic_fetch_add_explicit(&peer->sent_packets, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&peer->sent_octets, plen, memory_order_relaxed);
-  atomic_store_explicit(&peer->last_rtp_ts,
-                        ((uint32_t)hdr[4] << 24) | ((uint32_t)hdr[5] << 16) |
-                            ((uint32_t)hdr[6] << 8) | hdr[7],
-                        memory_order_relaxed);
+  atomic_store_explicit(
+      &peer->last_rtp_ts,
+      ((uint32_t)hdr[4] << 24) | ((uint32_t)hdr[5] << 16) | ((uint32_t)hdr[6] << 8) | hdr[7],
+      memory_order_relaxed);
   atomic_store_explicit(&peer->last_send_ns, fb_now_ns(), memory_order_relaxed);
 }
 

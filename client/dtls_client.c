@@ -40,13 +40,13 @@ struct fb_rtc_client_ctx {
 
 struct fb_rtc_dtls {
   SSL *ssl;
-  int state;                         /* FB_RTC_DTLS_* */
+  int state; /* FB_RTC_DTLS_* */
   char err[160];
   fb_rtc_dtls_send_fn send;
   void *ud;
-  fb_dtls_fp fp;                     /* expected server certificate digest */
+  fb_dtls_fp fp; /* expected server certificate digest */
   int fp_mismatch;
-  fb_dgram_bio io;                   /* the BIO's state: the datagram being fed */
+  fb_dgram_bio io; /* the BIO's state: the datagram being fed */
   uint64_t deadline_ns;
 };
 
@@ -191,11 +191,8 @@ static int finish(fb_rtc_dtls *d, int state, const char *reason) {
 static int ssl_failure(fb_rtc_dtls *d, int rc) {
   switch (SSL_get_error(d->ssl, rc)) {
   case SSL_ERROR_WANT_READ:
-  case SSL_ERROR_WANT_WRITE:
-    ERR_clear_error();
-    return FB_RTC_DTLS_CONTINUE;
-  case SSL_ERROR_ZERO_RETURN:
-    return finish(d, FB_RTC_DTLS_CLOSED, "the bridge sent close_notify");
+  case SSL_ERROR_WANT_WRITE: ERR_clear_error(); return FB_RTC_DTLS_CONTINUE;
+  case SSL_ERROR_ZERO_RETURN: return finish(d, FB_RTC_DTLS_CLOSED, "the bridge sent close_notify");
   default:
     if (d->fp_mismatch)
       return finish(d, FB_RTC_DTLS_FAILED,

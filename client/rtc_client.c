@@ -41,10 +41,10 @@
 #define PWD_LEN FB_RTC_PWD_LEN
 #define CRED_MAX FB_RTC_CRED_MAX
 #define MS FB_RTC_MS
-#define FAST_CHECK_NS (50 * MS)            /* checks until one is answered */
-#define ICE_TIMEOUT_NS (10000 * MS)        /* no answer at all: FAILED */
-#define DTLS_TIMEOUT_NS (10000 * MS)       /* ICE ok but no DTLS: FAILED */
-#define TXN_TIMEOUT_NS (5000 * MS)         /* forget unanswered checks */
+#define FAST_CHECK_NS (50 * MS)      /* checks until one is answered */
+#define ICE_TIMEOUT_NS (10000 * MS)  /* no answer at all: FAILED */
+#define DTLS_TIMEOUT_NS (10000 * MS) /* ICE ok but no DTLS: FAILED */
+#define TXN_TIMEOUT_NS (5000 * MS)   /* forget unanswered checks */
 #define MAX_TXN FB_RTC_MAX_TXN
 #define DEFAULT_PCM_CAP (10L * FB_RATE)
 
@@ -54,8 +54,7 @@ static const uint16_t stun_known[] = {
     STUN_ATTRIBUTE_ERROR_CODE,     STUN_ATTRIBUTE_UNKNOWN_ATTRIBUTES,
     STUN_ATTRIBUTE_FINGERPRINT,    0};
 
-static const char ice_chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char ice_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* ---- small helpers ----------------------------------------------------------- */
 
@@ -162,7 +161,8 @@ fb_rtc_client *fb_rtc_client_new(fb_rtc_client_ctx *ctx, const char *bind_ip, ch
   snprintf(c->bind_ip, sizeof c->bind_ip, "%s", bind_ip);
   c->fd = open_socket(bind_ip, &c->family, &c->local_port);
   if (c->fd < 0) {
-    if (err && errlen > 0) snprintf(err, (size_t)errlen, "socket on %s: %s", bind_ip, strerror(errno));
+    if (err && errlen > 0)
+      snprintf(err, (size_t)errlen, "socket on %s: %s", bind_ip, strerror(errno));
     free(c);
     return NULL;
   }
@@ -220,7 +220,9 @@ int fb_rtc_client_local_port(const fb_rtc_client *c) { return c->local_port; }
 int fb_rtc_client_fd(const fb_rtc_client *c) { return c->fd; }
 int fb_rtc_client_state(const fb_rtc_client *c) { return c->state; }
 const char *fb_rtc_client_error(const fb_rtc_client *c) { return c->error; }
-const char *fb_rtc_client_srtp_profile(const fb_rtc_client *c) { return c->profile ? c->profile : ""; }
+const char *fb_rtc_client_srtp_profile(const fb_rtc_client *c) {
+  return c->profile ? c->profile : "";
+}
 
 static int ice_string(const char *s, size_t min) {
   size_t n = s ? strnlen(s, CRED_MAX + 1) : 0;
@@ -334,9 +336,9 @@ static void on_stun(fb_rtc_client *c, const uint8_t *buf, size_t len, uint64_t n
   socklen_t ml = sizeof mapped;
   if (stun_message_find_xor_addr(&msg, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, &mapped, &ml) ==
       STUN_MESSAGE_RETURN_SUCCESS)
-    c->st.mapped_port = ntohs(mapped.ss_family == AF_INET
-                                  ? ((struct sockaddr_in *)&mapped)->sin_port
-                                  : ((struct sockaddr_in6 *)&mapped)->sin6_port);
+    c->st.mapped_port =
+        ntohs(mapped.ss_family == AF_INET ? ((struct sockaddr_in *)&mapped)->sin_port
+                                          : ((struct sockaddr_in6 *)&mapped)->sin6_port);
   c->st.stun_ok++;
   c->last_response_ns = now;
   if (c->fast) {
@@ -463,8 +465,8 @@ void fb_rtc_client_poll(fb_rtc_client *c, uint64_t now) {
 uint64_t fb_rtc_client_next_timeout_ns(const fb_rtc_client *c) {
   if (c->state == FB_RTC_FAILED || !c->have_remote) return UINT64_MAX;
   uint64_t t = UINT64_MAX;
-#define EARLIER(x) \
-  do {             \
+#define EARLIER(x)        \
+  do {                    \
     if ((x) < t) t = (x); \
   } while (0)
   if (!c->stop_checks) EARLIER(c->next_check_ns);
@@ -520,4 +522,3 @@ void fb_rtc_client_drop_dtls(fb_rtc_client *c, int skip, int drop) {
 void fb_rtc_client_set_decode(fb_rtc_client *c, int decode) { c->decode = decode != 0; }
 
 void fb_rtc_client_set_light(fb_rtc_client *c, int light) { c->light = light != 0; }
-

@@ -56,10 +56,10 @@ typedef struct fb_rtc_client_ctx fb_rtc_client_ctx;
 typedef struct fb_rtc_client fb_rtc_client;
 
 /* Client states (fb_rtc_client_state). */
-#define FB_RTC_NEW       0  /* created; ICE checks running once set_remote was called */
-#define FB_RTC_ICE_OK    1  /* a check was answered; DTLS handshake in progress */
-#define FB_RTC_CONNECTED 2  /* DTLS done, fingerprint verified, SRTP keys in place */
-#define FB_RTC_FAILED    3  /* terminal; fb_rtc_client_error() says why */
+#define FB_RTC_NEW 0       /* created; ICE checks running once set_remote was called */
+#define FB_RTC_ICE_OK 1    /* a check was answered; DTLS handshake in progress */
+#define FB_RTC_CONNECTED 2 /* DTLS done, fingerprint verified, SRTP keys in place */
+#define FB_RTC_FAILED 3    /* terminal; fb_rtc_client_error() says why */
 
 /* Longest "sha-256 AB:CD:..." fingerprint string, with its NUL. */
 #define FB_RTC_FINGERPRINT_MAX 160
@@ -231,37 +231,37 @@ void fb_rtc_client_pcm_clear(fb_rtc_client *c);
 
 typedef struct {
   /* downlink */
-  uint64_t rtp_packets_rx;    /* SRTP packets that authenticated */
-  uint64_t rtp_bytes_rx;      /* their RTP payload bytes */
-  uint64_t seq_gaps;          /* times the sequence jumped forward by > 1 */
-  uint64_t lost_packets;      /* packets missing in those jumps */
-  uint64_t late_packets;      /* duplicates and reordered (older) packets, not decoded */
-  uint64_t srtp_fail;         /* SRTP/SRTCP that failed unprotect (auth, replay, ...) */
+  uint64_t rtp_packets_rx; /* SRTP packets that authenticated */
+  uint64_t rtp_bytes_rx;   /* their RTP payload bytes */
+  uint64_t seq_gaps;       /* times the sequence jumped forward by > 1 */
+  uint64_t lost_packets;   /* packets missing in those jumps */
+  uint64_t late_packets;   /* duplicates and reordered (older) packets, not decoded */
+  uint64_t srtp_fail;      /* SRTP/SRTCP that failed unprotect (auth, replay, ...) */
   uint64_t decode_errors;
-  uint64_t rtcp_rx;           /* SRTCP compounds that authenticated */
-  uint64_t rtcp_sr_rx;        /* sender reports among them */
-  uint32_t rx_ssrc;           /* the bridge's downlink SSRC (0 before the first packet) */
+  uint64_t rtcp_rx;    /* SRTCP compounds that authenticated */
+  uint64_t rtcp_sr_rx; /* sender reports among them */
+  uint32_t rx_ssrc;    /* the bridge's downlink SSRC (0 before the first packet) */
   /* uplink */
   uint64_t rtp_packets_tx;
-  uint64_t rtp_bytes_tx;      /* payload bytes */
+  uint64_t rtp_bytes_tx; /* payload bytes */
   uint64_t rtcp_tx;
   /* ICE / DTLS */
-  uint64_t stun_tx;           /* Binding requests sent */
-  uint64_t stun_ok;           /* success responses that validated */
-  uint64_t stun_bad;          /* STUN that did not validate or was not a success */
-  uint64_t dtls_rx, dtls_tx;  /* datagrams */
-  uint64_t dtls_dropped;      /* outgoing DTLS dropped by fb_rtc_client_drop_dtls */
-  int mapped_port;            /* port in the last XOR-MAPPED-ADDRESS (our port as seen) */
+  uint64_t stun_tx;          /* Binding requests sent */
+  uint64_t stun_ok;          /* success responses that validated */
+  uint64_t stun_bad;         /* STUN that did not validate or was not a success */
+  uint64_t dtls_rx, dtls_tx; /* datagrams */
+  uint64_t dtls_dropped;     /* outgoing DTLS dropped by fb_rtc_client_drop_dtls */
+  int mapped_port;           /* port in the last XOR-MAPPED-ADDRESS (our port as seen) */
   /* transport */
-  uint64_t rx_foreign;        /* datagrams from addresses other than the bridge */
-  uint64_t rx_other;          /* datagrams of no known kind, or before keys */
-  uint64_t send_errors;       /* sendto failures (EAGAIN, ...) */
+  uint64_t rx_foreign;  /* datagrams from addresses other than the bridge */
+  uint64_t rx_other;    /* datagrams of no known kind, or before keys */
+  uint64_t send_errors; /* sendto failures (EAGAIN, ...) */
   uint64_t rebinds;
   /* milestones, from fb_rtc_client_new */
-  int64_t ice_ms;             /* first answered check; -1 not yet */
-  int64_t dtls_ms;            /* CONNECTED (ICE + DTLS); -1 not yet */
-  uint64_t first_audio_ns;    /* arrival of the first downlink RTP packet, 0 none */
-  uint64_t last_rtp_ns;       /* arrival of the latest downlink RTP packet, 0 none */
+  int64_t ice_ms;          /* first answered check; -1 not yet */
+  int64_t dtls_ms;         /* CONNECTED (ICE + DTLS); -1 not yet */
+  uint64_t first_audio_ns; /* arrival of the first downlink RTP packet, 0 none */
+  uint64_t last_rtp_ns;    /* arrival of the latest downlink RTP packet, 0 none */
 } fb_rtc_client_stats;
 
 /* Copy the counters. */

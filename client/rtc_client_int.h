@@ -17,10 +17,11 @@
 #include "codecs/opus_codec.h"
 
 /* Results of the fb_rtc_dtls_* calls. */
-#define FB_RTC_DTLS_CONTINUE  0  /* handshaking, or connected and nothing new */
-#define FB_RTC_DTLS_CONNECTED 1  /* handshake just completed and verified (once) */
-#define FB_RTC_DTLS_CLOSED    2  /* the bridge sent close_notify (terminal) */
-#define FB_RTC_DTLS_FAILED    3  /* alert, bad fingerprint, no SRTP profile,
+#define FB_RTC_DTLS_CONTINUE 0  /* handshaking, or connected and nothing new */
+#define FB_RTC_DTLS_CONNECTED 1 /* handshake just completed and verified (once) */
+#define FB_RTC_DTLS_CLOSED 2    /* the bridge sent close_notify (terminal) */
+#define FB_RTC_DTLS_FAILED \
+  3 /* alert, bad fingerprint, no SRTP profile,
                                     handshake gave up (terminal) */
 
 /* Datagram ceiling of the client's DTLS (same as the bridge's). */
@@ -65,10 +66,10 @@ const char *fb_rtc_dtls_error(const fb_rtc_dtls *d);
 
 #define FB_RTC_UFRAG_LEN 8
 #define FB_RTC_PWD_LEN 24
-#define FB_RTC_CRED_MAX 256                   /* RFC 8839 ufrag/pwd limit */
+#define FB_RTC_CRED_MAX 256 /* RFC 8839 ufrag/pwd limit */
 #define FB_RTC_MS 1000000ull
 #define FB_RTC_RTCP_INTERVAL_NS (1000 * FB_RTC_MS)
-#define FB_RTC_MAX_TXN 8                      /* outstanding ICE checks */
+#define FB_RTC_MAX_TXN 8 /* outstanding ICE checks */
 #define FB_RTC_PKT_CAP (1500 + FB_SRTP_TRAILER_MAX)
 
 typedef struct {
@@ -104,14 +105,14 @@ struct fb_rtc_client {
   uint64_t tiebreaker;
   uint32_t priority;
   uint64_t next_check_ns, last_response_ns;
-  int fast;                 /* checking at FAST_CHECK_NS (start, after a rebind) */
+  int fast; /* checking at FAST_CHECK_NS (start, after a rebind) */
   int stop_checks;
   uint64_t consent_interval_ns, consent_expiry_ns;
 
   /* DTLS / SRTP */
   fb_rtc_dtls *dtls;
   fb_srtp *srtp;
-  int dtls_skip, dtls_drop;   /* simulated loss (fb_rtc_client_drop_dtls) */
+  int dtls_skip, dtls_drop; /* simulated loss (fb_rtc_client_drop_dtls) */
 
   /* uplink */
   uint32_t ssrc;
@@ -126,7 +127,7 @@ struct fb_rtc_client {
 
   /* downlink */
   int decode;
-  int light;                /* fb_rtc_client_set_light: no SRTP check, one datagram per call */
+  int light; /* fb_rtc_client_set_light: no SRTP check, one datagram per call */
   fb_decoder *dec;
   float *pcm;
   long pcm_n, pcm_cap;
@@ -183,8 +184,7 @@ int fb_rtc_count_rtp(fb_rtc_client *c, uint16_t seq, uint32_t ts, uint32_t ssrc,
  * on the first, the audio-level extension when negotiated). The stream
  * advances (seq, ts, counters, last_pkt) only when the packet fits cap.
  * Its length, or -1. */
-int fb_rtc_protect_opus(fb_rtc_client *c, const uint8_t *opus, int len, int level_dbov,
-                       size_t cap);
+int fb_rtc_protect_opus(fb_rtc_client *c, const uint8_t *opus, int len, int level_dbov, size_t cap);
 
 /* rtc_media.c: send an SRTCP SR/RR + SDES now. */
 void fb_rtc_send_rtcp(fb_rtc_client *c, uint64_t now);

@@ -235,9 +235,8 @@ void fb_rtc_on_rtp(fb_rtc_client *c, uint8_t *buf, int n, uint64_t now) {
 /* ---- sending ------------------------------------------------------------------------- */
 
 int fb_rtc_protect_opus(fb_rtc_client *c, const uint8_t *opus, int len, int level_dbov,
-                       size_t cap) {
-  if (c->state != FB_RTC_CONNECTED || !c->srtp || !opus || len <= 0 || len > FB_MAX_OPUS)
-    return -1;
+                        size_t cap) {
+  if (c->state != FB_RTC_CONNECTED || !c->srtp || !opus || len <= 0 || len > FB_MAX_OPUS) return -1;
   uint8_t *p = (uint8_t *)c->txbuf; /* 4-byte aligned */
   int ext = c->level_ext > 0;
   p[0] = (uint8_t)(0x80 | (ext ? 0x10 : 0));
@@ -252,7 +251,7 @@ int fb_rtc_protect_opus(fb_rtc_client *c, const uint8_t *opus, int len, int leve
     p[12] = 0xBE;
     p[13] = 0xDE;
     fb_rtc_w16(p + 14, 1);
-    p[16] = (uint8_t)(c->level_ext << 4); /* L = 0: one byte */
+    p[16] = (uint8_t)(c->level_ext << 4);           /* L = 0: one byte */
     p[17] = (uint8_t)((lvl < 60 ? 0x80 : 0) | lvl); /* V: voice activity */
     p[18] = p[19] = 0;
     hl = 20;

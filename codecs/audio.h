@@ -9,10 +9,10 @@
 #ifndef FB_AUDIO_H
 #define FB_AUDIO_H
 
-#define FB_RATE        48000          /* samples per second */
-#define FB_FRAME       960            /* samples per 20 ms tick */
-#define FB_TICK_NS     20000000LL     /* tick period in nanoseconds */
-#define FB_MAX_OPUS    1276           /* largest Opus packet (RFC 6716 3.4) */
-#define FB_MAX_FRAME   5760           /* largest Opus frame: 120 ms at 48 kHz */
+#define FB_RATE 48000         /* samples per second */
+#define FB_FRAME 960          /* samples per 20 ms tick */
+#define FB_TICK_NS 20000000LL /* tick period in nanoseconds */
+#define FB_MAX_OPUS 1276      /* largest Opus packet (RFC 6716 3.4) */
+#define FB_MAX_FRAME 5760     /* largest Opus frame: 120 ms at 48 kHz */
 
 #endif

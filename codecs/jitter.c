@@ -57,17 +57,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS 64                          /* packet slots (1.28 s of 20 ms packets) */
-#define EXT_BASE (1ULL << 40)             /* extended numbers start here: never negative */
-#define SEQ_JUMP 1000                     /* larger seq jump = new stream */
-#define TS_JUMP (10LL * FB_RATE)          /* larger ts jump (10 s) = new stream */
-#define IDLE_NS 1000000000LL              /* no packet for 1 s = idle */
-#define PLC_FRAMES 5                      /* underrun frames concealed before assuming DTX */
-#define LATE_RESTART 16                   /* this many late packets in a row = re-sync */
-#define OVER_NS 1000000000LL              /* sustained over-depth before the first drop */
-#define OVER_REPEAT_NS 200000000LL        /* then one drop per this while still over */
-#define PENALTY_TAU_S 10.0                /* late-penalty decay time constant */
-#define DEPTH_ALPHA 0.05                  /* smoothing of the depth seen at each get */
+#define SLOTS 64                   /* packet slots (1.28 s of 20 ms packets) */
+#define EXT_BASE (1ULL << 40)      /* extended numbers start here: never negative */
+#define SEQ_JUMP 1000              /* larger seq jump = new stream */
+#define TS_JUMP (10LL * FB_RATE)   /* larger ts jump (10 s) = new stream */
+#define IDLE_NS 1000000000LL       /* no packet for 1 s = idle */
+#define PLC_FRAMES 5               /* underrun frames concealed before assuming DTX */
+#define LATE_RESTART 16            /* this many late packets in a row = re-sync */
+#define OVER_NS 1000000000LL       /* sustained over-depth before the first drop */
+#define OVER_REPEAT_NS 200000000LL /* then one drop per this while still over */
+#define PENALTY_TAU_S 10.0         /* late-penalty decay time constant */
+#define DEPTH_ALPHA 0.05           /* smoothing of the depth seen at each get */
 #define FRAME_MS (1000.0 * FB_FRAME / FB_RATE)
 
 enum { SLOT_FREE, SLOT_HELD, SLOT_PLAYED, SLOT_MISSED };
@@ -83,22 +83,22 @@ struct fb_jitter {
   int max_frames;
 
   /* stream state, forgotten on idle / restart */
-  int have_ref;                   /* top_seq/top_ts valid: numbers can be extended */
-  int playing;                    /* next_seq/next_ts valid */
-  uint64_t top_seq, top_ts;       /* highest sequence number seen and its timestamp */
-  uint64_t next_seq, next_ts;     /* playout position */
-  int last_samples;               /* duration of the last packet played */
-  int held;                       /* packets held */
-  int64_t held_samples;           /* their total duration */
-  uint64_t first_arrival_ns;      /* first packet of the talkspurt (start timeout) */
-  uint64_t last_arrival_ns;       /* most recent packet (idle detection) */
-  int underrun_run;               /* consecutive gets with nothing held */
-  int stalls_left;                /* stalls allowed in the current underrun */
-  int late_run;                   /* consecutive late packets */
-  double avg_depth;               /* smoothed frames held at each get */
-  int over_active;                /* depth above target + 1 since over_since_ns */
+  int have_ref;               /* top_seq/top_ts valid: numbers can be extended */
+  int playing;                /* next_seq/next_ts valid */
+  uint64_t top_seq, top_ts;   /* highest sequence number seen and its timestamp */
+  uint64_t next_seq, next_ts; /* playout position */
+  int last_samples;           /* duration of the last packet played */
+  int held;                   /* packets held */
+  int64_t held_samples;       /* their total duration */
+  uint64_t first_arrival_ns;  /* first packet of the talkspurt (start timeout) */
+  uint64_t last_arrival_ns;   /* most recent packet (idle detection) */
+  int underrun_run;           /* consecutive gets with nothing held */
+  int stalls_left;            /* stalls allowed in the current underrun */
+  int late_run;               /* consecutive late packets */
+  double avg_depth;           /* smoothed frames held at each get */
+  int over_active;            /* depth above target + 1 since over_since_ns */
   uint64_t over_since_ns;
-  int have_prev;                  /* previous arrival for the jitter estimate */
+  int have_prev; /* previous arrival for the jitter estimate */
   uint64_t prev_arrival_ns, prev_ts;
 
   /* network estimate, kept across idle restarts */

@@ -26,39 +26,39 @@
 typedef struct fb_jitter fb_jitter;
 
 typedef enum {
-  FB_JB_NONE = 0,   /* nothing to play: not started or idle (no packets for a long time) */
-  FB_JB_PACKET,     /* decode `data` (the packet whose timestamp is due) */
-  FB_JB_FEC,        /* the due packet is lost; `data` is the NEXT packet: decode its FEC */
-  FB_JB_PLC,        /* the due packet is lost and no FEC source: conceal. Also
+  FB_JB_NONE = 0, /* nothing to play: not started or idle (no packets for a long time) */
+  FB_JB_PACKET,   /* decode `data` (the packet whose timestamp is due) */
+  FB_JB_FEC,      /* the due packet is lost; `data` is the NEXT packet: decode its FEC */
+  FB_JB_PLC,      /* the due packet is lost and no FEC source: conceal. Also
                        returned while the due packet has simply not arrived yet
                        (underrun): it may be late, lost, or the start of DTX */
-  FB_JB_DTX         /* sender is in DTX: play silence, this is not loss. Also
+  FB_JB_DTX       /* sender is in DTX: play silence, this is not loss. Also
                        returned once an underrun has lasted ~100 ms (a sender in
                        DTX sends nothing; the next packet tells DTX from loss) */
 } fb_jb_kind;
 
 typedef struct {
   fb_jb_kind kind;
-  const uint8_t *data;   /* valid until the next fb_jitter_* call; NULL for PLC/DTX/NONE */
+  const uint8_t *data; /* valid until the next fb_jitter_* call; NULL for PLC/DTX/NONE */
   int len;
-  int samples;           /* duration of the frame to produce (normally FB_FRAME) */
-  uint64_t arrival_ns;   /* arrival time of the packet that is played (PACKET/FEC) */
+  int samples;         /* duration of the frame to produce (normally FB_FRAME) */
+  uint64_t arrival_ns; /* arrival time of the packet that is played (PACKET/FEC) */
 } fb_jb_frame;
 
 typedef struct {
-  uint64_t received;     /* packets accepted into the buffer */
-  uint64_t duplicates;   /* dropped: same sequence number already held or played */
-  uint64_t late;         /* dropped: arrived after its playout time */
-  uint64_t lost;         /* frames due whose packet never arrived in time (FEC + PLC) */
-  uint64_t fec;          /* frames recovered from FEC */
-  uint64_t plc;          /* frames concealed */
-  uint64_t dtx;          /* frames of DTX silence */
-  uint64_t played;       /* frames played from a real packet */
-  uint64_t overflow;     /* packets dropped because the buffer was full or too deep */
-  double   jitter_ms;    /* RFC 3550 interarrival jitter estimate */
-  int      target_frames;/* current target depth in frames */
-  int      depth_frames; /* frames currently buffered ahead of playout */
-  uint64_t discarded;    /* ignored on input: zero-length, oversize or (uplink) invalid
+  uint64_t received;   /* packets accepted into the buffer */
+  uint64_t duplicates; /* dropped: same sequence number already held or played */
+  uint64_t late;       /* dropped: arrived after its playout time */
+  uint64_t lost;       /* frames due whose packet never arrived in time (FEC + PLC) */
+  uint64_t fec;        /* frames recovered from FEC */
+  uint64_t plc;        /* frames concealed */
+  uint64_t dtx;        /* frames of DTX silence */
+  uint64_t played;     /* frames played from a real packet */
+  uint64_t overflow;   /* packets dropped because the buffer was full or too deep */
+  double jitter_ms;    /* RFC 3550 interarrival jitter estimate */
+  int target_frames;   /* current target depth in frames */
+  int depth_frames;    /* frames currently buffered ahead of playout */
+  uint64_t discarded;  /* ignored on input: zero-length, oversize or (uplink) invalid
                             Opus framing; added after the original contract */
 } fb_jitter_stats;
 

@@ -20,9 +20,9 @@
 
 #include "codecs/audio.h"
 
-#define RELEASE_MS 100.0   /* gain recovery time constant */
-#define ATTACK_RAMP 48     /* samples (1 ms) over which a gain drop is ramped */
-#define KNEE 0.9f          /* soft-clip knee, as a fraction of the threshold */
+#define RELEASE_MS 100.0 /* gain recovery time constant */
+#define ATTACK_RAMP 48   /* samples (1 ms) over which a gain drop is ramped */
+#define KNEE 0.9f        /* soft-clip knee, as a fraction of the threshold */
 
 static const float almost_one = 0x1.fffffep-1f; /* nextafterf(1, 0) */
 
@@ -54,7 +54,7 @@ void fb_limiter_process(fb_limiter *lim, const float *in, float *out, int n) {
   float g0 = lim->gain, g1;
   int ramp;
   if (peak * g0 > lim->threshold) {
-    g1 = lim->threshold / peak;          /* attack */
+    g1 = lim->threshold / peak; /* attack */
     ramp = n < ATTACK_RAMP ? n : ATTACK_RAMP;
   } else {
     /* release toward 1.0; coefficient scaled to the block length */

@@ -10,9 +10,9 @@
 #define FB_LIMITER_H
 
 typedef struct {
-  float gain;        /* current gain, 1.0 when idle */
-  float threshold;   /* level the limiter aims to hold peaks at, e.g. 0.891 (-1 dBFS) */
-  float release;     /* per-frame release coefficient toward 1.0 */
+  float gain;      /* current gain, 1.0 when idle */
+  float threshold; /* level the limiter aims to hold peaks at, e.g. 0.891 (-1 dBFS) */
+  float release;   /* per-frame release coefficient toward 1.0 */
 } fb_limiter;
 
 /* Initialise with a threshold in (0, 1); anything else falls back to 0.891

@@ -40,7 +40,8 @@ int fb_decoder_decode(fb_decoder *dec, const uint8_t *pkt, int len, float *pcm, 
  * carries. frame_size is the duration of the missing frame in samples.
  * Returns samples produced (== frame_size) or a negative error code. When
  * next_pkt carries no FEC, libopus falls back to concealment. */
-int fb_decoder_decode_fec(fb_decoder *dec, const uint8_t *next_pkt, int len, float *pcm, int frame_size);
+int fb_decoder_decode_fec(fb_decoder *dec, const uint8_t *next_pkt, int len, float *pcm,
+                          int frame_size);
 
 /* Packet-loss concealment for frame_size samples. Returns samples produced. */
 int fb_decoder_conceal(fb_decoder *dec, float *pcm, int frame_size);

@@ -33,17 +33,17 @@
 
 #include "codecs/jitter.h"
 
-#define FB_QUALITY_WINDOW 250   /* frames in the sliding window (5 s) */
+#define FB_QUALITY_WINDOW 250 /* frames in the sliding window (5 s) */
 
 typedef struct {
-  int valid;                /* enough frames to say anything */
+  int valid; /* enough frames to say anything */
   double loss_pct;
   double burst_ratio;
   double jitter_ms;
   double late_pct;
   double concealed_pct;
-  double rtt_ms;            /* -1 when unknown */
-  double level_dbfs;        /* -120 when silent */
+  double rtt_ms;     /* -1 when unknown */
+  double level_dbfs; /* -120 when silent */
   double clip_pct;
   double noise_dbfs;
   double snr_db;
@@ -55,16 +55,16 @@ typedef struct {
 typedef struct {
   float rms_db;
   uint16_t clipped;
-  uint8_t kind;             /* fb_jb_kind */
-  uint8_t active;           /* sender audio (not DTX/idle) */
+  uint8_t kind;   /* fb_jb_kind */
+  uint8_t active; /* sender audio (not DTX/idle) */
 } fb_quality_frame;
 
 typedef struct {
   fb_quality_frame win[FB_QUALITY_WINDOW];
   int n, pos;
-  fb_jitter_stats last;     /* jitter-buffer counters at the previous report */
+  fb_jitter_stats last; /* jitter-buffer counters at the previous report */
   int have_last;
-  double late_pct;          /* smoothed from counter deltas */
+  double late_pct; /* smoothed from counter deltas */
 } fb_quality_meter;
 
 /* Reset to empty. */

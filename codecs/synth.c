@@ -24,9 +24,9 @@
 
 #include "codecs/audio.h"
 
-#define OUT_GAIN 3.8      /* empirical: puts the loud syllable peaks near 0.5 */
-#define OUT_KNEE 0.5      /* the tanh guard leaves |x| below this untouched ... */
-#define OUT_CEIL 0.6      /* ... and bends the rest toward this ceiling */
+#define OUT_GAIN 3.8 /* empirical: puts the loud syllable peaks near 0.5 */
+#define OUT_KNEE 0.5 /* the tanh guard leaves |x| below this untouched ... */
+#define OUT_CEIL 0.6 /* ... and bends the rest toward this ceiling */
 
 void fb_tone_init(fb_tone *t, double hz, float amplitude) {
   t->phase = 0.0;
@@ -46,11 +46,11 @@ void fb_tone_fill(fb_tone *t, float *out, int n) {
 /* ---- speech ---------------------------------------------------------- */
 
 static const float vowels[5][3] = {
-  {730, 1090, 2440},  /* a */
-  {530, 1840, 2480},  /* e */
-  {270, 2290, 3010},  /* i */
-  {570, 840, 2410},   /* o */
-  {300, 870, 2240},   /* u */
+    {730, 1090, 2440}, /* a */
+    {530, 1840, 2480}, /* e */
+    {270, 2290, 3010}, /* i */
+    {570, 840, 2410},  /* o */
+    {300, 870, 2240},  /* u */
 };
 static const float bandwidth[3] = {90, 110, 170};
 static const float formant_gain[3] = {1.0f, 0.55f, 0.3f};
@@ -89,15 +89,15 @@ static void next_segment(fb_speech *s) {
       s->phrase_f0 = 160.0 + 50.0 * urand(s);
     }
     s->in_pause = 0;
-    double pos = 1.0 - (double)s->phrase_left / s->phrase_len;   /* 0 .. <1 */
+    double pos = 1.0 - (double)s->phrase_left / s->phrase_len; /* 0 .. <1 */
     s->phrase_left--;
-    double base = s->phrase_f0 * (1.0 - 0.35 * pos);             /* declination */
+    double base = s->phrase_f0 * (1.0 - 0.35 * pos); /* declination */
     double accent = urand(s);
     s->f0_start = clamp(base * (0.95 + 0.1 * urand(s)), 100.0, 220.0);
     s->f0_end = clamp(base * (accent > 0.7 ? 1.08 : 0.92), 100.0, 220.0);
     s->accent = (float)(0.55 + 0.45 * accent);
     int v = (int)(urand(s) * 4);
-    s->vowel = v >= s->vowel ? v + 1 : v;                        /* always change */
+    s->vowel = v >= s->vowel ? v + 1 : v; /* always change */
     s->syllable_len = (int)(FB_RATE * (0.16 + 0.12 * urand(s)));
   }
   s->syllable_left = s->syllable_len;
@@ -111,13 +111,13 @@ static float guard(double v) {
 }
 
 typedef struct {
-  float b0, a1, a2;   /* band-pass: y = b0 (x - x2) - a1 y1 - a2 y2 */
+  float b0, a1, a2; /* band-pass: y = b0 (x - x2) - a1 y1 - a2 y2 */
 } resonator;
 
 static void design(const fb_speech *s, resonator r[3]) {
   for (int k = 0; k < 3; k++) {
     double w0 = 2.0 * M_PI * vowels[s->vowel][k] / FB_RATE;
-    double alpha = sin(w0) * bandwidth[k] / (2.0 * vowels[s->vowel][k]);   /* sin(w0) / 2Q */
+    double alpha = sin(w0) * bandwidth[k] / (2.0 * vowels[s->vowel][k]); /* sin(w0) / 2Q */
     double a0 = 1.0 + alpha;
     r[k].b0 = (float)(alpha / a0);
     r[k].a1 = (float)(-2.0 * cos(w0) / a0);

@@ -23,12 +23,12 @@
 #include "codecs/opus_codec.h"
 
 #define FIFO_CAP (FB_MAX_FRAME + FB_FRAME)
-#define MAX_CHUNKS 64          /* chunk records in the FIFO (excess merges into the last) */
-#define MAX_PULLS 64           /* jitter-buffer decisions per frame, a loop guard */
-#define OPUS_QUANTUM 120       /* FEC/PLC sizes must be multiples of 2.5 ms */
+#define MAX_CHUNKS 64    /* chunk records in the FIFO (excess merges into the last) */
+#define MAX_PULLS 64     /* jitter-buffer decisions per frame, a loop guard */
+#define OPUS_QUANTUM 120 /* FEC/PLC sizes must be multiples of 2.5 ms */
 
 typedef struct {
-  int n;                 /* samples */
+  int n; /* samples */
   fb_jb_kind kind;
   uint64_t arrival_ns;
 } chunk;
@@ -40,8 +40,8 @@ struct fb_uplink {
   int fifo_n;
   chunk chunks[MAX_CHUNKS];
   int nchunks;
-  uint64_t decode_errors;   /* reported in stats.lost */
-  uint64_t discarded;       /* invalid framing, reported in stats.discarded */
+  uint64_t decode_errors; /* reported in stats.lost */
+  uint64_t discarded;     /* invalid framing, reported in stats.discarded */
 };
 
 fb_uplink *fb_uplink_new(int max_ms) {
@@ -76,7 +76,8 @@ void fb_uplink_reset(fb_uplink *up) {
 void fb_uplink_put(fb_uplink *up, uint16_t seq, uint32_t ts, const uint8_t *payload, int len,
                    uint64_t arrival_ns) {
   if (!up) return;
-  int samples = (payload && len > 0 && len <= FB_MAX_OPUS) ? fb_opus_packet_samples(payload, len) : -1;
+  int samples =
+      (payload && len > 0 && len <= FB_MAX_OPUS) ? fb_opus_packet_samples(payload, len) : -1;
   if (samples <= 0) {
     up->discarded++;
     return;

@@ -14,8 +14,8 @@
 typedef struct fb_uplink fb_uplink;
 
 typedef struct {
-  fb_jb_kind kind;       /* how (the first part of) this frame was produced */
-  uint64_t arrival_ns;   /* arrival time of the packet that fed it, 0 if none */
+  fb_jb_kind kind;     /* how (the first part of) this frame was produced */
+  uint64_t arrival_ns; /* arrival time of the packet that fed it, 0 if none */
 } fb_uplink_info;
 
 /* Create an uplink decoder with a jitter buffer bounded to max_ms. */

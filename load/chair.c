@@ -24,7 +24,7 @@
 static struct {
   int probing;
   uint64_t last_rotate;
-  int next;                  /* round-robin position in the pool */
+  int next; /* round-robin position in the pool */
   char first_error[80];
 } C;
 
@@ -62,8 +62,10 @@ void ld_chair_on_reply(ld_run *r, const char *type, const char *code, const char
                                : "no floor control in the bridge: speakers use speak=true tokens");
     return;
   }
-  if (!strcmp(request, "grant")) r->grant_errors++;
-  else if (!strcmp(request, "end_turn")) r->end_turn_errors++;
+  if (!strcmp(request, "grant"))
+    r->grant_errors++;
+  else if (!strcmp(request, "end_turn"))
+    r->end_turn_errors++;
   if (!C.first_error[0]) {
     snprintf(C.first_error, sizeof C.first_error, "%s: %s", request, code);
     snprintf(r->chair_error, sizeof r->chair_error, "%s", C.first_error);

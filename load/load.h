@@ -38,24 +38,18 @@
 #define LD_MS 1000000ull
 #define LD_S 1000000000ull
 
-typedef enum {
-  LD_STEADY = 0,
-  LD_STORM,
-  LD_CHURN,
-  LD_IMPAIRED,
-  LD_WEBCAST
-} ld_scenario;
+typedef enum { LD_STEADY = 0, LD_STORM, LD_CHURN, LD_IMPAIRED, LD_WEBCAST } ld_scenario;
 
 typedef enum { LD_FLOOR_AUTO = 0, LD_FLOOR_CHAIR, LD_FLOOR_TOKEN } ld_floor_mode;
 
 typedef struct {
   /* target */
-  char url[256];        /* ws://127.0.0.1:8080/ws */
-  char host[128];       /* from url */
+  char url[256];  /* ws://127.0.0.1:8080/ws */
+  char host[128]; /* from url */
   int port;
   char path[128];
-  int tls;              /* wss:// */
-  char bind_ip[64];     /* local address of the UDP sockets */
+  int tls;          /* wss:// */
+  char bind_ip[64]; /* local address of the UDP sockets */
   int allow_remote;
   /* meeting */
   char secret[512];
@@ -63,15 +57,15 @@ typedef struct {
   ld_floor_mode floor;
   /* load */
   ld_scenario scenario;
-  int n;                /* participants (delegates), the chair not counted */
-  int speakers;         /* live speakers at once */
-  int pool;             /* speakers that send (rotated through the floor) */
-  double rotate_s;      /* one turn ends and another starts every rotate_s */
-  double ramp_per_s;    /* joins started per second (<= 0: all at once) */
-  double duration_s;    /* measured window after the ramp and settle */
-  double settle_s;      /* wait after the last join before measuring */
+  int n;             /* participants (delegates), the chair not counted */
+  int speakers;      /* live speakers at once */
+  int pool;          /* speakers that send (rotated through the floor) */
+  double rotate_s;   /* one turn ends and another starts every rotate_s */
+  double ramp_per_s; /* joins started per second (<= 0: all at once) */
+  double duration_s; /* measured window after the ramp and settle */
+  double settle_s;   /* wait after the last join before measuring */
   double join_timeout_s;
-  double churn_per_s;   /* churn: leaves (each followed by a rejoin) per second */
+  double churn_per_s; /* churn: leaves (each followed by a rejoin) per second */
   double rejoin_ms;
   /* impairment of the speakers' uplink */
   double loss_pct, reorder_pct;
@@ -79,8 +73,8 @@ typedef struct {
   /* listeners */
   double decode_pct;
   int decode_min, decode_max;
-  double gap_ms;        /* a downlink gap longer than this is counted (60) */
-  int light;            /* non-decoding sessions skip SRTP (fb_rtc_client_set_light) */
+  double gap_ms; /* a downlink gap longer than this is counted (60) */
+  int light;     /* non-decoding sessions skip SRTP (fb_rtc_client_set_light) */
   /* output and probes */
   char json_path[512];
   int bridge_pid;
@@ -110,9 +104,9 @@ typedef enum { LD_LISTENER = 0, LD_SPEAKER, LD_CHAIR } ld_role;
 typedef enum {
   SS_IDLE = 0,
   SS_CONNECTING,
-  SS_OPEN,     /* WebSocket up, join sent */
-  SS_JOINED,   /* joined, offer sent */
-  SS_MEDIA,    /* answer applied, client handed to the media thread */
+  SS_OPEN,   /* WebSocket up, join sent */
+  SS_JOINED, /* joined, offer sent */
+  SS_MEDIA,  /* answer applied, client handed to the media thread */
   SS_CLOSING,
   SS_CLOSED,
   SS_FAILED
@@ -130,35 +124,35 @@ struct ld_out {
 
 struct ld_sess {
   ld_part *part;
-  atomic_int refs;            /* signalling + media */
-  int gen;                    /* 0 first join, 1.. rejoins */
+  atomic_int refs; /* signalling + media */
+  int gen;         /* 0 first join, 1.. rejoins */
   /* ---- signalling thread ---- */
   struct lws *wsi;
   ld_sess_state state;
   int failed_counted;
   char fail_why[160];
   uint64_t t_connect, t_open, t_joined, t_answer;
-  char *rx;                   /* message being gathered */
+  char *rx; /* message being gathered */
   size_t rxlen, rxcap;
-  int rx_skip;                /* message too big: skipped to its end */
+  int rx_skip; /* message too big: skipped to its end */
   ld_out *outq, *outq_tail;
   int close_after_send;
-  int left;                   /* "left" received */
+  int left; /* "left" received */
   int pid;
-  fb_rtc_client *c;           /* until handed to the media thread */
+  fb_rtc_client *c; /* until handed to the media thread */
   /* ---- set before the hand-over, read by the media thread ---- */
-  int decode;                 /* sampled listener: decrypt + decode + markers */
+  int decode; /* sampled listener: decrypt + decode + markers */
   int speaker;
   /* ---- media thread ---- */
-  fb_rtc_client *mc;           /* set by the hand-over, then media thread only */
+  fb_rtc_client *mc; /* set by the hand-over, then media thread only */
   int registered, removed;
-  int slot;                   /* index in the media thread's list */
-  int holds;                  /* heap entries + delayed packets naming it */
-  atomic_int outcome;         /* join: 0 open, 1 audio arrived, 2 failed */
+  int slot;           /* index in the media thread's list */
+  int holds;          /* heap entries + delayed packets naming it */
+  atomic_int outcome; /* join: 0 open, 1 audio arrived, 2 failed */
   uint64_t heap_due;
-  uint64_t markers_at_first;  /* markers sent before its first audio */
-  uint64_t rx_seen;           /* rtp_packets_rx at the last look */
-  uint64_t last_rx_ns;        /* arrival of the last downlink batch */
+  uint64_t markers_at_first; /* markers sent before its first audio */
+  uint64_t rx_seen;          /* rtp_packets_rx at the last look */
+  uint64_t last_rx_ns;       /* arrival of the last downlink batch */
   uint64_t first_rx_ns;
   int media_failed;
   int gaps, gaps_window, gaps_over_assert;
@@ -168,14 +162,14 @@ struct ld_sess {
 };
 
 struct ld_part {
-  int index;                  /* 0..n-1; the chair is -1 */
+  int index; /* 0..n-1; the chair is -1 */
   ld_role role;
   char delegate[32];
-  int decode;                 /* a sampled listener */
-  ld_sess *sess;              /* current session (signalling thread) */
-  int sessions;               /* started so far */
-  uint64_t rejoin_at;         /* churn: reconnect at this time (0: no) */
-  int fails;                  /* churn: failed or dropped sessions in a row (backoff) */
+  int decode;         /* a sampled listener */
+  ld_sess *sess;      /* current session (signalling thread) */
+  int sessions;       /* started so far */
+  uint64_t rejoin_at; /* churn: reconnect at this time (0: no) */
+  int fails;          /* churn: failed or dropped sessions in a row (backoff) */
   /* chair rotation (signalling thread) */
   int live;
   uint64_t live_since;
@@ -187,7 +181,7 @@ typedef struct {
   int index;
   ld_role role;
   int decode;
-  int joined;                 /* got downlink audio */
+  int joined; /* got downlink audio */
   double join_ms;
   uint64_t rx, lost, late, srtp_fail;
   int gaps, gaps_window, gaps_over_assert;
@@ -201,44 +195,44 @@ typedef struct {
 typedef struct {
   ld_opts o;
   fb_rtc_client_ctx *ctx;
-  ld_signal sig;              /* the speakers' pre-encoded signal */
-  ld_part *parts;             /* n */
+  ld_signal sig;  /* the speakers' pre-encoded signal */
+  ld_part *parts; /* n */
   ld_part chair;
   /* run clock (CLOCK_MONOTONIC ns) */
   uint64_t t_start, t_window0, t_window1;
-  atomic_int window_open;     /* 1 while measuring */
+  atomic_int window_open; /* 1 while measuring */
   atomic_int stop_media;
-  atomic_int webcast_on;      /* chair switched to webcast-only */
+  atomic_int webcast_on; /* chair switched to webcast-only */
   atomic_ullong webcast_since;
   /* counters (either thread) */
   atomic_int joins_started, joins_ok, joins_failed, leaves;
-  int dropped;                /* joined sessions whose WebSocket the bridge closed */
-  atomic_int sessions_live;   /* sessions with media right now */
+  int dropped;              /* joined sessions whose WebSocket the bridge closed */
+  atomic_int sessions_live; /* sessions with media right now */
   /* media thread results */
   pthread_mutex_t res_lock;
   ld_result *res;
   size_t nres, capres;
-  ld_samples join_ms;         /* media thread */
-  ld_samples lat_ms;          /* media thread, window only */
-  ld_samples lag_ms;          /* media thread: how late the speaker tick ran */
-  uint64_t markers_sent;      /* media thread */
-  uint64_t markers_stray;     /* detections matching no recent marker */
-  uint64_t webcast_leaks;     /* markers heard after the switch to webcast */
+  ld_samples join_ms;     /* media thread */
+  ld_samples lat_ms;      /* media thread, window only */
+  ld_samples lag_ms;      /* media thread: how late the speaker tick ran */
+  uint64_t markers_sent;  /* media thread */
+  uint64_t markers_stray; /* detections matching no recent marker */
+  uint64_t webcast_leaks; /* markers heard after the switch to webcast */
   uint64_t up_sent, up_dropped, up_delayed, up_reordered; /* speakers' uplink */
   uint64_t tool_cpu_ns0, tool_cpu_ns1;
-  ld_samples connect_ms;      /* signalling thread: connect -> WebSocket open */
-  ld_samples joined_ms;       /* open -> joined */
-  ld_samples answer_ms;       /* open -> answer */
+  ld_samples connect_ms; /* signalling thread: connect -> WebSocket open */
+  ld_samples joined_ms;  /* open -> joined */
+  ld_samples answer_ms;  /* open -> answer */
   struct lws_context *lws_ctx;
   int settle_started;
   uint64_t t_joins_done;
   /* chair (signalling thread) */
-  int chair_ready;            /* joined and floor control probed (or given up) */
-  int chair_protocol;         /* 1 grant/end_turn work; 0 tokens with speak */
+  int chair_ready;    /* joined and floor control probed (or given up) */
+  int chair_protocol; /* 1 grant/end_turn work; 0 tokens with speak */
   int grants, grant_errors, end_turns, end_turn_errors, mode_switches;
-  char chair_error[80];       /* the first refusal the chair got */
+  char chair_error[80];                   /* the first refusal the chair got */
   uint64_t chair_rx_bytes, chair_rx_msgs; /* what the bridge sent the chair */
-  int chair_dropped;          /* the bridge closed the chair's WebSocket */
+  int chair_dropped;                      /* the bridge closed the chair's WebSocket */
   char floor_note[160];
   /* failures by reason (signalling thread) */
   char first_error[200];

@@ -72,9 +72,12 @@ static int is_loopback(const char *ip) {
 
 static int parse_url(ld_opts *o) {
   const char *u = o->url;
-  if (!strncmp(u, "ws://", 5)) u += 5;
-  else if (!strncmp(u, "wss://", 6)) u += 6, o->tls = 1;
-  else return -1;
+  if (!strncmp(u, "ws://", 5))
+    u += 5;
+  else if (!strncmp(u, "wss://", 6))
+    u += 6, o->tls = 1;
+  else
+    return -1;
   const char *slash = strchr(u, '/');
   size_t hl = slash ? (size_t)(slash - u) : strlen(u);
   char hostport[128];
@@ -113,25 +116,75 @@ static int read_secret(const char *path, char *out, size_t len) {
 }
 
 static int parse_args(int argc, char **argv, ld_opts *o) {
-  enum { O_POOL = 256, O_ROT, O_SCEN, O_RAMP, O_DUR, O_SETTLE, O_JTO, O_CHURN, O_REJOIN,
-         O_LOSS, O_JIT, O_REORD, O_DPCT, O_DMIN, O_DMAX, O_GAP, O_MEET, O_FLOOR, O_BIND,
-         O_PID, O_METRICS, O_CTL, O_JSON, O_ASSERT, O_AGAP, O_SEED, O_REMOTE, O_URL, O_SECRET,
-         O_SECRETF, O_NOLIGHT };
-  static const struct option lo[] = {
-      {"url", 1, 0, O_URL}, {"secret", 1, 0, O_SECRET}, {"secret-file", 1, 0, O_SECRETF},
-      {"participants", 1, 0, 'n'}, {"speakers", 1, 0, 's'}, {"pool", 1, 0, O_POOL},
-      {"rotate-s", 1, 0, O_ROT}, {"scenario", 1, 0, O_SCEN}, {"ramp-per-s", 1, 0, O_RAMP},
-      {"duration-s", 1, 0, O_DUR}, {"settle-s", 1, 0, O_SETTLE},
-      {"join-timeout-s", 1, 0, O_JTO}, {"churn-per-s", 1, 0, O_CHURN},
-      {"rejoin-ms", 1, 0, O_REJOIN}, {"loss", 1, 0, O_LOSS}, {"jitter-ms", 1, 0, O_JIT},
-      {"reorder", 1, 0, O_REORD}, {"decode-pct", 1, 0, O_DPCT}, {"decode-min", 1, 0, O_DMIN},
-      {"decode-max", 1, 0, O_DMAX}, {"gap-ms", 1, 0, O_GAP}, {"meeting", 1, 0, O_MEET},
-      {"floor", 1, 0, O_FLOOR}, {"bind-ip", 1, 0, O_BIND}, {"bridge-pid", 1, 0, O_PID},
-      {"metrics", 1, 0, O_METRICS}, {"control", 1, 0, O_CTL}, {"json", 1, 0, O_JSON},
-      {"assert", 0, 0, O_ASSERT}, {"assert-gap-ms", 1, 0, O_AGAP}, {"seed", 1, 0, O_SEED},
-      {"allow-remote", 0, 0, O_REMOTE}, {"no-light", 0, 0, O_NOLIGHT},
-      {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
-      {0, 0, 0, 0}};
+  enum {
+    O_POOL = 256,
+    O_ROT,
+    O_SCEN,
+    O_RAMP,
+    O_DUR,
+    O_SETTLE,
+    O_JTO,
+    O_CHURN,
+    O_REJOIN,
+    O_LOSS,
+    O_JIT,
+    O_REORD,
+    O_DPCT,
+    O_DMIN,
+    O_DMAX,
+    O_GAP,
+    O_MEET,
+    O_FLOOR,
+    O_BIND,
+    O_PID,
+    O_METRICS,
+    O_CTL,
+    O_JSON,
+    O_ASSERT,
+    O_AGAP,
+    O_SEED,
+    O_REMOTE,
+    O_URL,
+    O_SECRET,
+    O_SECRETF,
+    O_NOLIGHT
+  };
+  static const struct option lo[] = {{"url", 1, 0, O_URL},
+                                     {"secret", 1, 0, O_SECRET},
+                                     {"secret-file", 1, 0, O_SECRETF},
+                                     {"participants", 1, 0, 'n'},
+                                     {"speakers", 1, 0, 's'},
+                                     {"pool", 1, 0, O_POOL},
+                                     {"rotate-s", 1, 0, O_ROT},
+                                     {"scenario", 1, 0, O_SCEN},
+                                     {"ramp-per-s", 1, 0, O_RAMP},
+                                     {"duration-s", 1, 0, O_DUR},
+                                     {"settle-s", 1, 0, O_SETTLE},
+                                     {"join-timeout-s", 1, 0, O_JTO},
+                                     {"churn-per-s", 1, 0, O_CHURN},
+                                     {"rejoin-ms", 1, 0, O_REJOIN},
+                                     {"loss", 1, 0, O_LOSS},
+                                     {"jitter-ms", 1, 0, O_JIT},
+                                     {"reorder", 1, 0, O_REORD},
+                                     {"decode-pct", 1, 0, O_DPCT},
+                                     {"decode-min", 1, 0, O_DMIN},
+                                     {"decode-max", 1, 0, O_DMAX},
+                                     {"gap-ms", 1, 0, O_GAP},
+                                     {"meeting", 1, 0, O_MEET},
+                                     {"floor", 1, 0, O_FLOOR},
+                                     {"bind-ip", 1, 0, O_BIND},
+                                     {"bridge-pid", 1, 0, O_PID},
+                                     {"metrics", 1, 0, O_METRICS},
+                                     {"control", 1, 0, O_CTL},
+                                     {"json", 1, 0, O_JSON},
+                                     {"assert", 0, 0, O_ASSERT},
+                                     {"assert-gap-ms", 1, 0, O_AGAP},
+                                     {"seed", 1, 0, O_SEED},
+                                     {"allow-remote", 0, 0, O_REMOTE},
+                                     {"no-light", 0, 0, O_NOLIGHT},
+                                     {"verbose", 0, 0, 'v'},
+                                     {"help", 0, 0, 'h'},
+                                     {0, 0, 0, 0}};
   double churn = -1, loss = -1, jitter = -1, reorder = -1, ramp = -1;
   int pool = -1, c;
   char secret_file[512] = "";
@@ -145,12 +198,18 @@ static int parse_args(int argc, char **argv, ld_opts *o) {
     case O_POOL: pool = atoi(optarg); break;
     case O_ROT: o->rotate_s = atof(optarg); break;
     case O_SCEN:
-      if (!strcmp(optarg, "steady")) o->scenario = LD_STEADY;
-      else if (!strcmp(optarg, "storm")) o->scenario = LD_STORM;
-      else if (!strcmp(optarg, "churn")) o->scenario = LD_CHURN;
-      else if (!strcmp(optarg, "impaired")) o->scenario = LD_IMPAIRED;
-      else if (!strcmp(optarg, "webcast")) o->scenario = LD_WEBCAST;
-      else return fprintf(stderr, "floorbridge-load: unknown scenario '%s'\n", optarg), -1;
+      if (!strcmp(optarg, "steady"))
+        o->scenario = LD_STEADY;
+      else if (!strcmp(optarg, "storm"))
+        o->scenario = LD_STORM;
+      else if (!strcmp(optarg, "churn"))
+        o->scenario = LD_CHURN;
+      else if (!strcmp(optarg, "impaired"))
+        o->scenario = LD_IMPAIRED;
+      else if (!strcmp(optarg, "webcast"))
+        o->scenario = LD_WEBCAST;
+      else
+        return fprintf(stderr, "floorbridge-load: unknown scenario '%s'\n", optarg), -1;
       break;
     case O_RAMP: ramp = atof(optarg); break;
     case O_DUR: o->duration_s = atof(optarg); break;
@@ -167,10 +226,14 @@ static int parse_args(int argc, char **argv, ld_opts *o) {
     case O_GAP: o->gap_ms = atof(optarg); break;
     case O_MEET: snprintf(o->meeting, sizeof o->meeting, "%s", optarg); break;
     case O_FLOOR:
-      if (!strcmp(optarg, "auto")) o->floor = LD_FLOOR_AUTO;
-      else if (!strcmp(optarg, "chair")) o->floor = LD_FLOOR_CHAIR;
-      else if (!strcmp(optarg, "token")) o->floor = LD_FLOOR_TOKEN;
-      else return fprintf(stderr, "floorbridge-load: --floor auto|chair|token\n"), -1;
+      if (!strcmp(optarg, "auto"))
+        o->floor = LD_FLOOR_AUTO;
+      else if (!strcmp(optarg, "chair"))
+        o->floor = LD_FLOOR_CHAIR;
+      else if (!strcmp(optarg, "token"))
+        o->floor = LD_FLOOR_TOKEN;
+      else
+        return fprintf(stderr, "floorbridge-load: --floor auto|chair|token\n"), -1;
       break;
     case O_BIND: snprintf(o->bind_ip, sizeof o->bind_ip, "%s", optarg); break;
     case O_PID: o->bridge_pid = atoi(optarg); break;
@@ -187,7 +250,8 @@ static int parse_args(int argc, char **argv, ld_opts *o) {
     default: fputs(usage, stderr); return -1;
     }
   }
-  if (optind < argc) return fprintf(stderr, "floorbridge-load: stray argument '%s'\n", argv[optind]), -1;
+  if (optind < argc)
+    return fprintf(stderr, "floorbridge-load: stray argument '%s'\n", argv[optind]), -1;
   if (!o->url[0] || parse_url(o) < 0)
     return fprintf(stderr, "floorbridge-load: --url ws://HOST:PORT/PATH is required\n"), -1;
   if (secret_file[0] && read_secret(secret_file, o->secret, sizeof o->secret) < 0)
@@ -195,14 +259,19 @@ static int parse_args(int argc, char **argv, ld_opts *o) {
   if (!o->secret[0] && getenv("FLOORBRIDGE_TOKEN_SECRET"))
     snprintf(o->secret, sizeof o->secret, "%s", getenv("FLOORBRIDGE_TOKEN_SECRET"));
   if (strlen(o->secret) < 16)
-    return fprintf(stderr, "floorbridge-load: a token secret of 16+ bytes is needed "
-                           "(--secret, --secret-file or FLOORBRIDGE_TOKEN_SECRET)\n"), -1;
+    return fprintf(stderr,
+                   "floorbridge-load: a token secret of 16+ bytes is needed "
+                   "(--secret, --secret-file or FLOORBRIDGE_TOKEN_SECRET)\n"),
+           -1;
   if (!o->allow_remote && (!is_loopback(o->host) || !is_loopback(o->bind_ip)))
-    return fprintf(stderr, "floorbridge-load: %s is not a loopback address; this is a load "
-                           "tool (use --allow-remote for a bridge you run elsewhere)\n",
-                   is_loopback(o->host) ? o->bind_ip : o->host), -1;
+    return fprintf(stderr,
+                   "floorbridge-load: %s is not a loopback address; this is a load "
+                   "tool (use --allow-remote for a bridge you run elsewhere)\n",
+                   is_loopback(o->host) ? o->bind_ip : o->host),
+           -1;
   if (o->n < 1 || o->n > 100000 || o->speakers < 0 || o->speakers > 64 || o->speakers > o->n)
-    return fprintf(stderr, "floorbridge-load: need 1 <= N <= 100000 and 0 <= S <= min(64, N)\n"), -1;
+    return fprintf(stderr, "floorbridge-load: need 1 <= N <= 100000 and 0 <= S <= min(64, N)\n"),
+           -1;
   if (o->duration_s < 0 || o->settle_s < 0 || o->join_timeout_s <= 0 || o->gap_ms <= 0)
     return fprintf(stderr, "floorbridge-load: bad duration, settle, timeout or gap\n"), -1;
   o->pool = pool >= 0 ? pool : 2 * o->speakers;
@@ -241,7 +310,8 @@ static int setup_parts(ld_run *r) {
     p->role = i < o->pool ? LD_SPEAKER : LD_LISTENER;
     snprintf(p->delegate, sizeof p->delegate, "%s%05d", p->role == LD_SPEAKER ? "s" : "d", i);
   }
-  for (int k = 0; k < dec; k++) r->parts[o->pool + (int)((long long)k * listeners / dec)].decode = 1;
+  for (int k = 0; k < dec; k++)
+    r->parts[o->pool + (int)((long long)k * listeners / dec)].decode = 1;
   r->chair.index = -1;
   r->chair.role = LD_CHAIR;
   snprintf(r->chair.delegate, sizeof r->chair.delegate, "chair");
@@ -276,8 +346,10 @@ int main(int argc, char **argv) {
     setrlimit(RLIMIT_NOFILE, &rl);
   }
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)(2 * o->n + 64))
-    fprintf(stderr, "floorbridge-load: warning: %llu file descriptors for %d participants "
-                    "(2 each); raise ulimit -n\n", (unsigned long long)rl.rlim_cur, o->n);
+    fprintf(stderr,
+            "floorbridge-load: warning: %llu file descriptors for %d participants "
+            "(2 each); raise ulimit -n\n",
+            (unsigned long long)rl.rlim_cur, o->n);
 
   char err[256];
   pthread_mutex_init(&r->res_lock, NULL);
@@ -293,7 +365,8 @@ int main(int argc, char **argv) {
   static ld_probe_window pw;
   ld_probe_take(o, &pw.zero);
   if (o->verbose)
-    fprintf(stderr, "floorbridge-load: %d participants (%d speakers, pool %d) -> %s; "
+    fprintf(stderr,
+            "floorbridge-load: %d participants (%d speakers, pool %d) -> %s; "
             "codec delay calibrated %.2f ms; bridge probes: proc %s, metrics %s, control %s\n",
             o->n, o->speakers, o->pool, o->url, r->sig.cal_ns / 1e6,
             pw.zero.have_proc ? "yes" : "no", pw.zero.have_metrics ? "yes" : "no",

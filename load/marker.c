@@ -22,14 +22,13 @@
 #include "codecs/opus_codec.h"
 #include "codecs/synth.h"
 
-static const double FREQ[LD_MARK_IDS][2] = {
-    {3300, 4900}, {3700, 5300}, {4100, 5700}, {4500, 6100}};
+static const double FREQ[LD_MARK_IDS][2] = {{3300, 4900}, {3700, 5300}, {4100, 5700}, {4500, 6100}};
 
 #define TONE_AMP 0.3f
-#define WIN 192         /* onset search: 4 ms window ... */
-#define HOP 16          /* ... moved by 1/3 ms */
-#define THR_ABS 1e-4    /* Goertzel power (-37 dB re full-scale sine) */
-#define THR_REL 10.0    /* best pair's weaker tone over any other id's tones */
+#define WIN 192               /* onset search: 4 ms window ... */
+#define HOP 16                /* ... moved by 1/3 ms */
+#define THR_ABS 1e-4          /* Goertzel power (-37 dB re full-scale sine) */
+#define THR_REL 10.0          /* best pair's weaker tone over any other id's tones */
 #define QUIET (10 * FB_FRAME) /* one detection per marker: 200 ms refractory */
 
 int ld_marker_id(long long k) {
@@ -211,8 +210,8 @@ static int calibrate(ld_signal *s, int bitrate, int complexity, char *err, int e
   free(cal);
   if (!ok) return snprintf(err, (size_t)errlen, "calibration: Opus failed"), -1;
   if (s->cal_detected < s->cal_expected * 9 / 10 || s->cal_detected > s->cal_expected)
-    return snprintf(err, (size_t)errlen, "calibration: %d of %d markers detected",
-                    s->cal_detected, s->cal_expected),
+    return snprintf(err, (size_t)errlen, "calibration: %d of %d markers detected", s->cal_detected,
+                    s->cal_expected),
            -1;
   return 0;
 }

@@ -30,17 +30,17 @@
 
 #include <stdint.h>
 
-#define LD_SIG_FRAMES 400   /* 8 s loop */
-#define LD_MARK_PERIOD 25   /* a marker every 500 ms */
-#define LD_MARK_IDS 4       /* ids cycle: the same id repeats every 2 s */
+#define LD_SIG_FRAMES 400 /* 8 s loop */
+#define LD_MARK_PERIOD 25 /* a marker every 500 ms */
+#define LD_MARK_IDS 4     /* ids cycle: the same id repeats every 2 s */
 #define LD_PKT_MAX 400
 
 typedef struct {
   uint8_t pkt[LD_SIG_FRAMES][LD_PKT_MAX];
   int len[LD_SIG_FRAMES];
-  int level[LD_SIG_FRAMES];     /* RFC 6464 -dBov of each frame */
+  int level[LD_SIG_FRAMES]; /* RFC 6464 -dBov of each frame */
   double freq[LD_MARK_IDS][2];
-  double cal_ns;                /* onset offset of the two-hop chain */
+  double cal_ns; /* onset offset of the two-hop chain */
   int cal_detected, cal_expected;
 } ld_signal;
 
@@ -54,13 +54,13 @@ int ld_signal_build(ld_signal *s, uint32_t seed, int bitrate, int complexity, ch
 #define LD_DET_BATCHES 8
 
 typedef struct {
-  long long next;               /* absolute PCM index of the next frame to check */
-  long long quiet_until;        /* no new detection before this index */
+  long long next;        /* absolute PCM index of the next frame to check */
+  long long quiet_until; /* no new detection before this index */
   struct {
     long long start, end;
     uint64_t at;
   } batch[LD_DET_BATCHES];
-  int nb;                       /* batches recorded (ring index = nb % N) */
+  int nb; /* batches recorded (ring index = nb % N) */
   int found;
 } ld_detector;
 

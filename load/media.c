@@ -105,8 +105,8 @@ void ld_join_done(ld_run *r, ld_sess *s, int ok, const char *why) {
     pthread_mutex_lock(&r->res_lock);
     if (!r->first_error[0]) snprintf(r->first_error, sizeof r->first_error, "%s", why);
     pthread_mutex_unlock(&r->res_lock);
-    if (r->o.verbose) fprintf(stderr, "floorbridge-load: %s: join failed: %s\n",
-                              s->part->delegate, why);
+    if (r->o.verbose)
+      fprintf(stderr, "floorbridge-load: %s: join failed: %s\n", s->part->delegate, why);
   }
 }
 
@@ -126,7 +126,8 @@ static void post(int op, ld_sess *s) {
   M.q[M.qn++] = (cmd){op, s};
   pthread_mutex_unlock(&M.lock);
   uint64_t one = 1;
-  if (write(M.evfd, &one, sizeof one) < 0) { /* counter saturated: already awake */ }
+  if (write(M.evfd, &one, sizeof one) < 0) { /* counter saturated: already awake */
+  }
 }
 
 void ld_media_add(ld_run *r, ld_sess *s) {
@@ -291,7 +292,8 @@ static void finish(ld_sess *s, uint64_t now) {
 
 static void drain_commands(void) {
   uint64_t v;
-  if (read(M.evfd, &v, sizeof v) < 0) { /* nothing pending */ }
+  if (read(M.evfd, &v, sizeof v) < 0) { /* nothing pending */
+  }
   pthread_mutex_lock(&M.lock);
   cmd *q = M.q;
   size_t n = M.qn;
@@ -300,8 +302,10 @@ static void drain_commands(void) {
   pthread_mutex_unlock(&M.lock);
   uint64_t now = fb_now_ns();
   for (size_t i = 0; i < n; i++) {
-    if (q[i].op == CMD_ADD) add(q[i].s);
-    else finish(q[i].s, now);
+    if (q[i].op == CMD_ADD)
+      add(q[i].s);
+    else
+      finish(q[i].s, now);
   }
   free(q);
 }
@@ -361,14 +365,14 @@ static void speaker_tick(uint64_t now) {
   ld_run *r = M.r;
   long long k = (long long)((now - M.t0) / FB_TICK_NS);
   if (k < M.tick) k = M.tick;
-  if (atomic_load(&r->window_open))
-    ld_samples_add(&r->lag_ms, (double)(now - M.next_tick) / 1e6);
+  if (atomic_load(&r->window_open)) ld_samples_add(&r->lag_ms, (double)(now - M.next_tick) / 1e6);
   int f = (int)(k % LD_SIG_FRAMES), sent = 0;
   int impaired = r->o.loss_pct > 0 || r->o.jitter_ms > 0 || r->o.reorder_pct > 0;
   for (int i = 0; i < M.nall; i++) {
     ld_sess *s = M.all[i];
     if (!s->speaker || fb_rtc_client_state(s->mc) != FB_RTC_CONNECTED) continue;
-    if (impaired) send_impaired(s, f, now);
+    if (impaired)
+      send_impaired(s, f, now);
     else if (fb_rtc_client_send_opus(s->mc, r->sig.pkt[f], r->sig.len[f], r->sig.level[f], now) > 0)
       r->up_sent++;
     sent++;
@@ -467,7 +471,8 @@ void ld_media_stop(ld_run *r) {
   if (!M.started) return;
   atomic_store(&r->stop_media, 1);
   uint64_t one = 1;
-  if (write(M.evfd, &one, sizeof one) < 0) { /* already awake */ }
+  if (write(M.evfd, &one, sizeof one) < 0) { /* already awake */
+  }
   pthread_join(M.th, NULL);
   M.started = 0;
   ld_heap_free(&M.heap);

@@ -41,8 +41,8 @@ typedef struct {
   int have_metrics;
   uint64_t ticks_total, missed_total;
   int nbuckets;
-  double le[LD_PROBE_BUCKETS];      /* +Inf as INFINITY */
-  uint64_t cnt[LD_PROBE_BUCKETS];   /* cumulative */
+  double le[LD_PROBE_BUCKETS];    /* +Inf as INFINITY */
+  uint64_t cnt[LD_PROBE_BUCKETS]; /* cumulative */
   /* control status */
   int have_status;
   uint64_t st_ticks, st_missed;
@@ -54,8 +54,8 @@ typedef struct {
 } ld_probe;
 
 struct ld_probe_window {
-  ld_probe zero;  /* before the first join */
-  ld_probe a, b;  /* window start and end */
+  ld_probe zero; /* before the first join */
+  ld_probe a, b; /* window start and end */
   uint64_t ta, tb;
 };
 

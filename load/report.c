@@ -67,7 +67,9 @@ static const char *scenario_name(ld_scenario s) {
   return n[s];
 }
 
-static json_t *num(double x) { return isfinite(x) ? json_real(round(x * 1000) / 1000) : json_null(); }
+static json_t *num(double x) {
+  return isfinite(x) ? json_real(round(x * 1000) / 1000) : json_null();
+}
 
 /* Per-thread CPU % over the window, summed by thread name. */
 static json_t *threads(const ld_probe *a, const ld_probe *b, double secs, double hz) {
@@ -84,8 +86,10 @@ static json_t *threads(const ld_probe *a, const ld_probe *b, double secs, double
 }
 
 static void fmt(char *buf, size_t n, const char *f, double x) {
-  if (isfinite(x)) snprintf(buf, n, f, x);
-  else snprintf(buf, n, "n/a");
+  if (isfinite(x))
+    snprintf(buf, n, f, x);
+  else
+    snprintf(buf, n, "n/a");
 }
 
 int ld_report(ld_run *r, const ld_probe_window *w) {
@@ -126,8 +130,8 @@ int ld_report(ld_run *r, const ld_probe_window *w) {
   double tick_p50 = ld_probe_tick_quantile(a, b, 0.5) * 1e3;
   double tick_p99 = ld_probe_tick_quantile(a, b, 0.99) * 1e3;
   const char *tick_src = "metrics";
-  double missed = a->have_metrics && b->have_metrics ? (double)(b->missed_total - a->missed_total)
-                                                     : NAN;
+  double missed =
+      a->have_metrics && b->have_metrics ? (double)(b->missed_total - a->missed_total) : NAN;
   if (!isfinite(tick_p99) && b->have_status) {
     tick_p50 = b->st_tick_p50_us / 1e3;
     tick_p99 = b->st_tick_p99_us / 1e3;
@@ -140,7 +144,8 @@ int ld_report(ld_run *r, const ld_probe_window *w) {
   /* everything else the machine ran meanwhile (other processes): a noisy
    * neighbour makes every number above suspect */
   double machine = b->sys_busy_ticks && secs > 0
-                       ? (double)(b->sys_busy_ticks - a->sys_busy_ticks) / hz / secs * 100 : NAN;
+                       ? (double)(b->sys_busy_ticks - a->sys_busy_ticks) / hz / secs * 100
+                       : NAN;
   double others = machine - tool_cpu - (isfinite(cpu) ? cpu : 0);
   int ok = atomic_load(&r->joins_ok), failed = atomic_load(&r->joins_failed);
   int started = atomic_load(&r->joins_started);
@@ -158,18 +163,22 @@ int ld_report(ld_run *r, const ld_probe_window *w) {
   printf("  joins                %d ok, %d failed (of %d started), %d dropped later%s%s\n", ok,
          failed, started, r->dropped, r->first_error[0] ? "; first failure: " : "", r->first_error);
   fmt(v1, sizeof v1, "%.1f", j50), fmt(v2, sizeof v2, "%.1f", j95), fmt(v3, sizeof v3, "%.1f", j99);
-  printf("  join ms p50/p95/p99  %s / %s / %s   (WebSocket open -> first downlink RTP)\n", v1, v2, v3);
+  printf("  join ms p50/p95/p99  %s / %s / %s   (WebSocket open -> first downlink RTP)\n", v1, v2,
+         v3);
   fmt(v1, sizeof v1, "%.1f", ld_samples_quantile(&r->connect_ms, .95));
   fmt(v2, sizeof v2, "%.1f", ld_samples_quantile(&r->joined_ms, .95));
   fmt(v3, sizeof v3, "%.1f", ld_samples_quantile(&r->answer_ms, .95));
   printf("    phases p95         connect %s, open->joined %s, open->answer %s ms\n", v1, v2, v3);
   fmt(v1, sizeof v1, "%.3f", loss_pct);
-  printf("  downlink             %llu packets, loss %s %%, %d gaps > %.0f ms (%d in window) on "
-         "%d of %d listeners, max gap %.0f ms\n",
-         (unsigned long long)rx, v1, gaps, o->gap_ms, gaps_win, gapped, listeners, max_gap);
+  printf(
+      "  downlink             %llu packets, loss %s %%, %d gaps > %.0f ms (%d in window) on "
+      "%d of %d listeners, max gap %.0f ms\n",
+      (unsigned long long)rx, v1, gaps, o->gap_ms, gaps_win, gapped, listeners, max_gap);
   fmt(v1, sizeof v1, "%.1f", l50), fmt(v2, sizeof v2, "%.1f", l95), fmt(v3, sizeof v3, "%.1f", l99);
-  printf("  latency ms p50/p95/p99 %s / %s / %s (max %.1f; %zu markers on %d decoded listeners, "
-         "%d expected)\n", v1, v2, v3, isfinite(lmax) ? lmax : 0.0, r->lat_ms.n, decoded, expected);
+  printf(
+      "  latency ms p50/p95/p99 %s / %s / %s (max %.1f; %zu markers on %d decoded listeners, "
+      "%d expected)\n",
+      v1, v2, v3, isfinite(lmax) ? lmax : 0.0, r->lat_ms.n, decoded, expected);
   fmt(v1, sizeof v1, "%.1f", cpu);
   printf("  bridge CPU           %s %% of one core\n", v1);
   fmt(v1, sizeof v1, "%.0f", z->rss_kb / 1024.0), fmt(v2, sizeof v2, "%.0f", b->rss_kb / 1024.0);
@@ -192,13 +201,15 @@ int ld_report(ld_run *r, const ld_probe_window *w) {
            (unsigned long long)r->up_sent, (unsigned long long)r->up_dropped,
            (unsigned long long)r->up_delayed, (unsigned long long)r->up_reordered);
   if (r->chair_protocol)
-    printf("  chair                %d grants, %d end_turns, %d refused%s%s; received %.1f MB in "
-           "%llu messages; dropped by the bridge %d time(s)\n", r->grants, r->end_turns,
-           r->grant_errors + r->end_turn_errors, r->chair_error[0] ? ": " : "", r->chair_error,
-           r->chair_rx_bytes / 1e6, (unsigned long long)r->chair_rx_msgs, r->chair_dropped);
+    printf(
+        "  chair                %d grants, %d end_turns, %d refused%s%s; received %.1f MB in "
+        "%llu messages; dropped by the bridge %d time(s)\n",
+        r->grants, r->end_turns, r->grant_errors + r->end_turn_errors,
+        r->chair_error[0] ? ": " : "", r->chair_error, r->chair_rx_bytes / 1e6,
+        (unsigned long long)r->chair_rx_msgs, r->chair_dropped);
   if (o->scenario == LD_WEBCAST)
-    printf("  webcast              %d switch(es); markers heard after it: %llu\n",
-           r->mode_switches, (unsigned long long)r->webcast_leaks);
+    printf("  webcast              %d switch(es); markers heard after it: %llu\n", r->mode_switches,
+           (unsigned long long)r->webcast_leaks);
 
   /* ---- JSON ---- */
   if (o->json_path[0]) {
@@ -209,31 +220,37 @@ int ld_report(ld_run *r, const ld_probe_window *w) {
     json_object_set_new(j, "pool", json_integer(o->pool));
     json_object_set_new(j, "floor", json_string(r->floor_note));
     json_object_set_new(j, "window_s", num(secs));
-    json_object_set_new(j, "joins", json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}",
-        "started", started, "ok", ok, "failed", failed, "dropped", r->dropped, "p50_ms", num(j50), "p95_ms", num(j95),
-        "p99_ms", num(j99), "max_ms", num(ld_samples_quantile(&r->join_ms, 1)),
-        "connect_p95_ms", num(ld_samples_quantile(&r->connect_ms, .95)),
-        "joined_p95_ms", num(ld_samples_quantile(&r->joined_ms, .95)),
-        "answer_p95_ms", num(ld_samples_quantile(&r->answer_ms, .95)),
-        "first_failure", r->first_error));
-    json_object_set_new(j, "downlink", json_pack("{s:I,s:I,s:o,s:i,s:i,s:i,s:i,s:o,s:I,s:i}",
-        "packets", (json_int_t)rx, "lost", (json_int_t)lost, "loss_pct", num(loss_pct),
-        "gaps", gaps, "gaps_window", gaps_win, "listeners_with_gaps", gapped,
-        "listeners", listeners, "max_gap_ms", num(max_gap), "srtp_fail", (json_int_t)srtp_fail,
-        "media_failed", media_failed));
-    json_object_set_new(j, "latency", json_pack("{s:o,s:o,s:o,s:o,s:I,s:i,s:i,s:i,s:I,s:o}",
-        "p50_ms", num(l50), "p95_ms", num(l95), "p99_ms", num(l99), "max_ms", num(lmax),
-        "samples", (json_int_t)r->lat_ms.n, "decoded_listeners", decoded, "markers", markers,
-        "markers_expected", expected, "stray", (json_int_t)r->markers_stray,
-        "codec_delay_subtracted_ms", num(r->sig.cal_ns / 1e6)));
-    json_t *br = json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "pid", o->bridge_pid,
-        "cpu_pct", num(cpu), "rss_before_kib", z->have_proc ? json_integer(z->rss_kb) : json_null(),
-        "rss_end_kib", b->have_proc ? json_integer(b->rss_kb) : json_null(),
-        "rss_per_participant_kib", num(rss_per), "tick_p50_ms", num(tick_p50),
-        "tick_p99_ms", num(tick_p99), "missed_ticks", num(missed),
-        "ticks", a->have_metrics && b->have_metrics
-                     ? json_integer((json_int_t)(b->ticks_total - a->ticks_total)) : json_null(),
-        "tick_source", tick_src);
+    json_object_set_new(
+        j, "joins",
+        json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "started", started, "ok", ok,
+                  "failed", failed, "dropped", r->dropped, "p50_ms", num(j50), "p95_ms", num(j95),
+                  "p99_ms", num(j99), "max_ms", num(ld_samples_quantile(&r->join_ms, 1)),
+                  "connect_p95_ms", num(ld_samples_quantile(&r->connect_ms, .95)), "joined_p95_ms",
+                  num(ld_samples_quantile(&r->joined_ms, .95)), "answer_p95_ms",
+                  num(ld_samples_quantile(&r->answer_ms, .95)), "first_failure", r->first_error));
+    json_object_set_new(
+        j, "downlink",
+        json_pack("{s:I,s:I,s:o,s:i,s:i,s:i,s:i,s:o,s:I,s:i}", "packets", (json_int_t)rx, "lost",
+                  (json_int_t)lost, "loss_pct", num(loss_pct), "gaps", gaps, "gaps_window",
+                  gaps_win, "listeners_with_gaps", gapped, "listeners", listeners, "max_gap_ms",
+                  num(max_gap), "srtp_fail", (json_int_t)srtp_fail, "media_failed", media_failed));
+    json_object_set_new(
+        j, "latency",
+        json_pack("{s:o,s:o,s:o,s:o,s:I,s:i,s:i,s:i,s:I,s:o}", "p50_ms", num(l50), "p95_ms",
+                  num(l95), "p99_ms", num(l99), "max_ms", num(lmax), "samples",
+                  (json_int_t)r->lat_ms.n, "decoded_listeners", decoded, "markers", markers,
+                  "markers_expected", expected, "stray", (json_int_t)r->markers_stray,
+                  "codec_delay_subtracted_ms", num(r->sig.cal_ns / 1e6)));
+    json_t *br =
+        json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "pid", o->bridge_pid, "cpu_pct",
+                  num(cpu), "rss_before_kib", z->have_proc ? json_integer(z->rss_kb) : json_null(),
+                  "rss_end_kib", b->have_proc ? json_integer(b->rss_kb) : json_null(),
+                  "rss_per_participant_kib", num(rss_per), "tick_p50_ms", num(tick_p50),
+                  "tick_p99_ms", num(tick_p99), "missed_ticks", num(missed), "ticks",
+                  a->have_metrics && b->have_metrics
+                      ? json_integer((json_int_t)(b->ticks_total - a->ticks_total))
+                      : json_null(),
+                  "tick_source", tick_src);
     if (have_proc) json_object_set_new(br, "threads_cpu_pct", threads(a, b, secs, hz));
     if (b->have_status) {
       json_object_set_new(br, "own_latency_p50_ms", num(b->st_lat_p50_ms));
@@ -242,26 +259,30 @@ int ld_report(ld_run *r, const ld_probe_window *w) {
       json_object_set_new(br, "status_tick_max_ms", num(b->st_tick_max_us / 1e3));
     }
     json_object_set_new(j, "bridge", br);
-    json_object_set_new(j, "tool", json_pack("{s:o,s:o}", "cpu_pct", num(tool_cpu),
-                                             "tick_lag_p99_ms", num(lag99)));
-    json_object_set_new(j, "machine", json_pack("{s:o,s:o,s:i}", "busy_pct", num(machine),
-                                                "other_processes_pct", num(others), "cores",
-                                                (int)sysconf(_SC_NPROCESSORS_ONLN)));
-    json_object_set_new(j, "uplink", json_pack("{s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
-        "sent", (json_int_t)r->up_sent, "dropped", (json_int_t)r->up_dropped,
-        "delayed", (json_int_t)r->up_delayed, "reordered", (json_int_t)r->up_reordered,
-        "loss_pct", num(o->loss_pct), "jitter_ms", num(o->jitter_ms),
-        "reorder_pct", num(o->reorder_pct)));
-    json_object_set_new(j, "chair", json_pack("{s:b,s:i,s:i,s:i,s:i,s:s,s:I,s:I,s:i}",
-        "floor_control", r->chair_protocol, "grants", r->grants, "end_turns", r->end_turns,
-        "refused", r->grant_errors + r->end_turn_errors, "webcast_switches", r->mode_switches,
-        "first_refusal", r->chair_error, "rx_bytes", (json_int_t)r->chair_rx_bytes,
-        "rx_messages", (json_int_t)r->chair_rx_msgs, "dropped", r->chair_dropped));
+    json_object_set_new(
+        j, "tool", json_pack("{s:o,s:o}", "cpu_pct", num(tool_cpu), "tick_lag_p99_ms", num(lag99)));
+    json_object_set_new(j, "machine",
+                        json_pack("{s:o,s:o,s:i}", "busy_pct", num(machine), "other_processes_pct",
+                                  num(others), "cores", (int)sysconf(_SC_NPROCESSORS_ONLN)));
+    json_object_set_new(
+        j, "uplink",
+        json_pack("{s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "sent", (json_int_t)r->up_sent, "dropped",
+                  (json_int_t)r->up_dropped, "delayed", (json_int_t)r->up_delayed, "reordered",
+                  (json_int_t)r->up_reordered, "loss_pct", num(o->loss_pct), "jitter_ms",
+                  num(o->jitter_ms), "reorder_pct", num(o->reorder_pct)));
+    json_object_set_new(
+        j, "chair",
+        json_pack("{s:b,s:i,s:i,s:i,s:i,s:s,s:I,s:I,s:i}", "floor_control", r->chair_protocol,
+                  "grants", r->grants, "end_turns", r->end_turns, "refused",
+                  r->grant_errors + r->end_turn_errors, "webcast_switches", r->mode_switches,
+                  "first_refusal", r->chair_error, "rx_bytes", (json_int_t)r->chair_rx_bytes,
+                  "rx_messages", (json_int_t)r->chair_rx_msgs, "dropped", r->chair_dropped));
     if (o->scenario == LD_WEBCAST)
       json_object_set_new(j, "webcast_markers_heard", json_integer((json_int_t)r->webcast_leaks));
     if (o->scenario == LD_CHURN)
-      json_object_set_new(j, "churn", json_pack("{s:i,s:o}", "leaves", atomic_load(&r->leaves),
-                                                "per_s", num(o->churn_per_s)));
+      json_object_set_new(
+          j, "churn",
+          json_pack("{s:i,s:o}", "leaves", atomic_load(&r->leaves), "per_s", num(o->churn_per_s)));
     if (json_dump_file(j, o->json_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
       fprintf(stderr, "floorbridge-load: cannot write %s\n", o->json_path);
     json_decref(j);
@@ -270,15 +291,16 @@ int ld_report(ld_run *r, const ld_probe_window *w) {
   /* ---- --assert: correctness only ---- */
   if (!o->assert_ok) return 0;
   int bad = 0;
-#define FAIL(...) (fprintf(stderr, "floorbridge-load: ASSERT: " __VA_ARGS__), fputc('\n', stderr), bad++)
+#define FAIL(...) \
+  (fprintf(stderr, "floorbridge-load: ASSERT: " __VA_ARGS__), fputc('\n', stderr), bad++)
   if (failed || ok != started || started < o->n)
     FAIL("%d of %d joins succeeded (%s)", ok, started, r->first_error);
   if (over) FAIL("%d listener(s) had a downlink gap over %.0f ms", over, o->assert_gap_ms);
   int webcast = o->scenario == LD_WEBCAST && r->chair_protocol;
   if (!webcast && o->speakers > 0 && (decoded == 0 || deaf))
     FAIL("%d of %d decoded listeners heard no marker", deaf, decoded);
-  if (webcast && r->webcast_leaks) FAIL("%llu markers heard after the switch to webcast",
-                                        (unsigned long long)r->webcast_leaks);
+  if (webcast && r->webcast_leaks)
+    FAIL("%llu markers heard after the switch to webcast", (unsigned long long)r->webcast_leaks);
   if (media_failed) FAIL("%d media session(s) failed", media_failed);
   if (r->dropped) FAIL("%d joined session(s) lost their WebSocket", r->dropped);
 #undef FAIL

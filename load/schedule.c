@@ -159,8 +159,8 @@ static void tick(lws_sorted_usec_list_t *sul) {
      * the tool's own join work (DTLS handshakes) put on early packets */
     int listeners = r->o.n - r->o.pool;
     for (; W.started < want; W.started++)
-      ld_ws_connect(&r->parts[W.started < listeners ? r->o.pool + W.started
-                                                   : W.started - listeners]);
+      ld_ws_connect(
+          &r->parts[W.started < listeners ? r->o.pool + W.started : W.started - listeners]);
     if (W.started == r->o.n) {
       W.phase = PH_SETTLE;
       W.phase_t = now;
@@ -168,7 +168,8 @@ static void tick(lws_sorted_usec_list_t *sul) {
     break;
   }
   case PH_SETTLE:
-    if (first_joins_done() < r->o.n) W.phase_t = now; /* settle counts from the last join */
+    if (first_joins_done() < r->o.n)
+      W.phase_t = now; /* settle counts from the last join */
     else if (!r->settle_started) {
       r->settle_started = 1;
       r->t_joins_done = now;
@@ -190,8 +191,7 @@ static void tick(lws_sorted_usec_list_t *sul) {
   case PH_LEAVE:
     if (all_closed() || now - W.phase_t > 3 * LD_S) W.phase = PH_DONE;
     break;
-  default:
-    break;
+  default: break;
   }
   if (W.chair_rejoin_at && now >= W.chair_rejoin_at && W.phase < PH_LEAVE) {
     W.chair_rejoin_at = 0;
@@ -218,7 +218,9 @@ int ld_ws_run(ld_run *r, ld_probe_window *pw, char *err, size_t errlen) {
   W.pw = pw;
   W.rng = (r->o.seed ? r->o.seed : 777) * 2654435761u;
   const char *ll = getenv("FBLOAD_LWS_LOG"); /* lws log bitmask, for debugging */
-  lws_set_log_level(ll ? atoi(ll) : r->o.verbose > 1 ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR,
+  lws_set_log_level(ll                 ? atoi(ll)
+                    : r->o.verbose > 1 ? LLL_ERR | LLL_WARN | LLL_NOTICE
+                                       : LLL_ERR,
                     NULL);
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
@@ -250,4 +252,3 @@ int ld_ws_run(ld_run *r, ld_probe_window *pw, char *err, size_t errlen) {
   r->lws_ctx = NULL;
   return 0;
 }
-

@@ -63,8 +63,8 @@ static int parse_candidate(const char *c, char *ip, size_t iplen, int *port) {
   unsigned comp;
   unsigned long prio;
   int p;
-  if (sscanf(c, "%63s %u %15s %lu %63s %d %7s %15s", foundation, &comp, proto, &prio, addr, &p,
-             typ, kind) != 8)
+  if (sscanf(c, "%63s %u %15s %lu %63s %d %7s %15s", foundation, &comp, proto, &prio, addr, &p, typ,
+             kind) != 8)
     return -1;
   if (comp != 1 || strcasecmp(proto, "udp") || strcmp(typ, "typ") || strcmp(kind, "host") ||
       p <= 0 || p > 65535)

@@ -20,10 +20,10 @@ int ld_sdp_offer(char *out, size_t outlen, const char *ufrag, const char *pwd,
 typedef struct {
   char ufrag[257];
   char pwd[257];
-  char fingerprint[160];  /* "sha-256 AB:CD:..." */
-  char ip[64];            /* first host candidate */
+  char fingerprint[160]; /* "sha-256 AB:CD:..." */
+  char ip[64];           /* first host candidate */
   int port;
-  int pt;                 /* the answer's opus payload type */
+  int pt; /* the answer's opus payload type */
 } ld_answer;
 
 /* Parse the answer. 0, or -1 with a reason in err. */

@@ -57,8 +57,10 @@ int ld_ws_send(ld_sess *s, const char *text) {
   o->next = NULL;
   o->len = n;
   memcpy(o->buf + LWS_PRE, text, n);
-  if (s->outq_tail) s->outq_tail->next = o;
-  else s->outq = o;
+  if (s->outq_tail)
+    s->outq_tail->next = o;
+  else
+    s->outq = o;
   s->outq_tail = o;
   lws_callback_on_writable(s->wsi);
   return 0;
@@ -234,16 +236,18 @@ static void on_message(ld_sess *s, const char *text, size_t len) {
     }
   } else if (!strcmp(type, "answer") && !chair && s->state == SS_JOINED) {
     const char *sdp = json_string_value(json_object_get(m, "sdp"));
-    if (sdp) on_answer(s, sdp);
-    else ld_ws_fail(s, "answer without sdp");
+    if (sdp)
+      on_answer(s, sdp);
+    else
+      ld_ws_fail(s, "answer without sdp");
   } else if (!strcmp(type, "error")) {
     const char *code = json_string_value(json_object_get(m, "code"));
     const char *req = json_string_value(json_object_get(m, "request"));
     const char *msg = json_string_value(json_object_get(m, "message"));
     if (chair) {
       ld_chair_on_reply(r, type, code, req);
-    } else if (req && (!strcmp(req, "join") || !strcmp(req, "offer")) &&
-               s->state >= SS_OPEN && s->state <= SS_JOINED) {
+    } else if (req && (!strcmp(req, "join") || !strcmp(req, "offer")) && s->state >= SS_OPEN &&
+               s->state <= SS_JOINED) {
       char why[300];
       snprintf(why, sizeof why, "%s: %s (%s)", req, code ? code : "?", msg ? msg : "");
       ld_ws_fail(s, why);
@@ -343,10 +347,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       if (s->part->role == LD_CHAIR) { /* a console reconnects: so does the chair */
         W.r->chair_dropped++;
         W.chair_rejoin_at = fb_now_ns() + LD_S;
-        fprintf(stderr, "floorbridge-load: chair: the bridge closed its WebSocket; "
-                        "reconnecting in 1 s\n");
-      }
-      else if (W.phase < PH_LEAVE) ld_ws_fail(s, "WebSocket closed by the bridge");
+        fprintf(stderr,
+                "floorbridge-load: chair: the bridge closed its WebSocket; "
+                "reconnecting in 1 s\n");
+      } else if (W.phase < PH_LEAVE)
+        ld_ws_fail(s, "WebSocket closed by the bridge");
     }
     break;
   case LWS_CALLBACK_WSI_DESTROY:
@@ -373,8 +378,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       s->rxcap = s->rxlen = 0;
     }
     break;
-  default:
-    break;
+  default: break;
   }
   return 0;
 }
@@ -382,8 +386,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 /* Delegates get small messages (joined, answer, counts): a small frame
  * buffer each. The chair gets the full roster on every change: a big one. */
 const struct lws_protocols ld_protocols[] = {{"fbload", callback, 0, 4096, 0, NULL, 0},
-                                                 {"fbload-chair", callback, 0, 65536, 0, NULL, 0},
-                                                 {NULL, NULL, 0, 0, 0, NULL, 0}};
+                                             {"fbload-chair", callback, 0, 65536, 0, NULL, 0},
+                                             {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 /* ---- leaving and the end -------------------------------------------------------- */
 

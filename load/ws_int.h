@@ -25,11 +25,11 @@ typedef struct {
   uint64_t phase_t, last_timeout_scan, last_churn;
   int started;
   double churn_credit;
-  ld_sess **all;              /* every session ever made (freed at the end) */
+  ld_sess **all; /* every session ever made (freed at the end) */
   size_t nall, capall;
   ld_probe_window *pw;
   uint32_t rng;
-  uint64_t chair_rejoin_at;   /* the bridge dropped the chair: reconnect then */
+  uint64_t chair_rejoin_at; /* the bridge dropped the chair: reconnect then */
 } ld_ws_state;
 
 extern ld_ws_state W;

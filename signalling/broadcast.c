@@ -71,7 +71,8 @@ static char *build_you(fb_meeting *m, fb_session *s) {
   json_t *o = msg_new("you");
   if (!o) return NULL;
   json_object_set_new(o, "delegate", jstr(s->tok.delegate));
-  json_object_set_new(o, "state", json_string(fb_floor_state_name(d ? d->state : FB_FLOOR_LISTENING)));
+  json_object_set_new(o, "state",
+                      json_string(fb_floor_state_name(d ? d->state : FB_FLOOR_LISTENING)));
   json_object_set_new(o, "chair_muted", json_boolean(d && d->chair_muted));
   json_object_set_new(o, "self_muted", json_boolean(d && d->self_muted));
   json_object_set_new(o, "queue_position",
@@ -92,9 +93,9 @@ static char *build_queue(fb_meeting *m) {
   }
   int len = fb_floor_queue(m->floor, q, n);
   for (int i = 0; i < len && i < n; i++)
-    json_array_append_new(arr, json_pack("{s:o, s:o, s:I, s:i}", "delegate", jstr(q[i]->id),
-                                         "name", jstr(q[i]->name), "since_ms",
-                                         (json_int_t)q[i]->requested_ms, "position", i + 1));
+    json_array_append_new(
+        arr, json_pack("{s:o, s:o, s:I, s:i}", "delegate", jstr(q[i]->id), "name", jstr(q[i]->name),
+                       "since_ms", (json_int_t)q[i]->requested_ms, "position", i + 1));
   free(q);
   json_object_set_new(o, "entries", arr);
   return msg_done(o);
@@ -123,9 +124,9 @@ static json_t *roster_entry(fb_meeting *m, const fb_delegate *d, int64_t now) {
   json_object_set_new(p, "chair_muted", json_boolean(d->chair_muted));
   json_object_set_new(p, "self_muted", json_boolean(d->self_muted));
   json_object_set_new(p, "queue_position", json_integer(fb_floor_queue_position(m->floor, d->id)));
-  json_object_set_new(p, "live_since_ms",
-                      json_integer(d->state == FB_FLOOR_LIVE || d->state == FB_FLOOR_MUTED
-                                       ? d->live_since_ms : 0));
+  json_object_set_new(
+      p, "live_since_ms",
+      json_integer(d->state == FB_FLOOR_LIVE || d->state == FB_FLOOR_MUTED ? d->live_since_ms : 0));
   return p;
 }
 
@@ -239,13 +240,14 @@ static char *build_mode(fb_meeting *m) {
     return NULL;
   }
   json_object_set_new(o, "mode", json_string(fb_floor_mode_name(fb_floor_mode_now(m->floor))));
-  json_object_set_new(o, "session", json_pack("{s:i, s:o}", "index", cur, "name",
-                                              jstr(cur >= 0 && cur < fc->nsessions
-                                                       ? fc->sessions[cur].name : "")));
+  json_object_set_new(
+      o, "session",
+      json_pack("{s:i, s:o}", "index", cur, "name",
+                jstr(cur >= 0 && cur < fc->nsessions ? fc->sessions[cur].name : "")));
   for (int i = 0; i < fc->nsessions; i++)
-    json_array_append_new(arr, json_pack("{s:i, s:o, s:s}", "index", i, "name",
-                                         jstr(fc->sessions[i].name), "mode",
-                                         fb_floor_mode_name(fc->sessions[i].mode)));
+    json_array_append_new(
+        arr, json_pack("{s:i, s:o, s:s}", "index", i, "name", jstr(fc->sessions[i].name), "mode",
+                       fb_floor_mode_name(fc->sessions[i].mode)));
   json_object_set_new(o, "sessions", arr);
   return msg_done(o);
 }
@@ -415,12 +417,12 @@ void fb_bc_count_error(fb_meeting *m, const char *code) {
 
 size_t fb_meeting_metrics(fb_meeting *m, char *buf, size_t len) {
   size_t off = 0;
-#define OUT(...)                                                        \
-  do {                                                                  \
-    if (off < len) {                                                    \
-      int n_ = snprintf(buf + off, len - off, __VA_ARGS__);             \
-      off += n_ > 0 ? (size_t)n_ : 0;                                   \
-    }                                                                   \
+#define OUT(...)                                            \
+  do {                                                      \
+    if (off < len) {                                        \
+      int n_ = snprintf(buf + off, len - off, __VA_ARGS__); \
+      off += n_ > 0 ? (size_t)n_ : 0;                       \
+    }                                                       \
   } while (0)
   if (!len) return 0;
   int counts[3][5] = {{0}};
@@ -438,7 +440,8 @@ size_t fb_meeting_metrics(fb_meeting *m, char *buf, size_t len) {
       OUT("floorbridge_participants{role=\"%s\",state=\"%s\"} %d\n", fb_role_name((fb_role)r),
           fb_floor_state_name((fb_floor_state)st), counts[r][st]);
   OUT("# HELP floorbridge_connections Open WebSocket connections.\n"
-      "# TYPE floorbridge_connections gauge\nfloorbridge_connections %d\n", m->nsessions);
+      "# TYPE floorbridge_connections gauge\nfloorbridge_connections %d\n",
+      m->nsessions);
   OUT("# HELP floorbridge_queue_length Delegates waiting for the floor.\n"
       "# TYPE floorbridge_queue_length gauge\nfloorbridge_queue_length %d\n",
       fb_floor_queue(m->floor, NULL, 0));

@@ -33,24 +33,24 @@
 static const struct {
   const char *code, *message;
 } messages[] = {
-  {"not_chair", "only the chair can do that"},
-  {"not_delegate", "observers cannot do that"},
-  {"unknown_delegate", "no such delegate in this meeting"},
-  {"not_connected", "that delegate is not connected"},
-  {"barred", "barred from the floor until the chair allows"},
-  {"not_barred", "that delegate is not barred"},
-  {"webcast_only", "this session is webcast-only: nobody remote can speak or ask for the floor"},
-  {"already_queued", "already in the queue"},
-  {"not_queued", "not in the queue"},
-  {"already_live", "already on the floor"},
-  {"not_live", "not on the floor"},
-  {"floor_full", "the floor is full: end a turn first"},
-  {"chair_muted", "muted by the chair: only the chair can unmute"},
-  {"bad_argument", "a value is out of range or unknown"},
-  {"chat_disabled", "chat to everyone is turned off; write to the chair"},
-  {"chat_too_long", "the message is too long"},
-  {"chat_rate_limited", "too many chat messages; wait a moment"},
-  {"chat_empty", "the message is empty"},
+    {"not_chair", "only the chair can do that"},
+    {"not_delegate", "observers cannot do that"},
+    {"unknown_delegate", "no such delegate in this meeting"},
+    {"not_connected", "that delegate is not connected"},
+    {"barred", "barred from the floor until the chair allows"},
+    {"not_barred", "that delegate is not barred"},
+    {"webcast_only", "this session is webcast-only: nobody remote can speak or ask for the floor"},
+    {"already_queued", "already in the queue"},
+    {"not_queued", "not in the queue"},
+    {"already_live", "already on the floor"},
+    {"not_live", "not on the floor"},
+    {"floor_full", "the floor is full: end a turn first"},
+    {"chair_muted", "muted by the chair: only the chair can unmute"},
+    {"bad_argument", "a value is out of range or unknown"},
+    {"chat_disabled", "chat to everyone is turned off; write to the chair"},
+    {"chat_too_long", "the message is too long"},
+    {"chat_rate_limited", "too many chat messages; wait a moment"},
+    {"chat_empty", "the message is empty"},
 };
 
 static void refuse(fb_session *s, const char *code, const char *message, const char *request) {
@@ -122,8 +122,10 @@ static void chat(fb_meeting *m, fb_session *s, const fb_msg *msg) {
              m->cfg.chat_max_length);
     refuse(s, "chat_too_long", why, "chat");
   } else if (!text_ok((const unsigned char *)msg->text, msg->text_len)) {
-    refuse(s, "bad_argument", "the text has a control character (only newline and tab are "
-           "allowed) or is not valid UTF-8", "chat");
+    refuse(s, "bad_argument",
+           "the text has a control character (only newline and tab are "
+           "allowed) or is not valid UTF-8",
+           "chat");
   } else if (to_all && !chair && !m->chat_to_all) {
     refuse(s, "chat_disabled", NULL, "chat");
   } else if (!chat_take(m, s, now)) {

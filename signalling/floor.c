@@ -187,7 +187,7 @@ void floor_flush(fb_floor *f) {
 }
 
 void floor_audit(fb_floor *f, int64_t now, const char *actor, const char *action,
-                  const char *target, const char *detail) {
+                 const char *target, const char *detail) {
   if (f->h.on_audit)
     f->h.on_audit(f->ud, now, actor ? actor : "", action, target ? target : "",
                   detail ? detail : "");
@@ -198,7 +198,8 @@ void floor_push_media(fb_floor *f, entry *e) {
   if (!d->connected || !f->h.on_media) return;
   fb_media_state m = FB_MEDIA_LISTEN;
   int uplink = d->role != FB_ROLE_OBSERVER && f->mode == FB_MODE_INTERACTIVE;
-  if (uplink && d->state == FB_FLOOR_LIVE) m = FB_MEDIA_LIVE;
+  if (uplink && d->state == FB_FLOOR_LIVE)
+    m = FB_MEDIA_LIVE;
   else if (uplink && (d->state == FB_FLOOR_MUTED || d->state == FB_FLOOR_BARRED))
     m = FB_MEDIA_MEASURE;
   f->h.on_media(f->ud, d->id, m, uplink);
@@ -274,8 +275,7 @@ void fb_floor_free(fb_floor *f) {
   free(f);
 }
 
-void fb_floor_connect(fb_floor *f, const char *id, const char *name, fb_role role,
-                      int64_t now_ms) {
+void fb_floor_connect(fb_floor *f, const char *id, const char *name, fb_role role, int64_t now_ms) {
   if (!id || !*id) return;
   entry *e = find_or_add(f, id);
   if (!e) return;
@@ -286,8 +286,7 @@ void fb_floor_connect(fb_floor *f, const char *id, const char *name, fb_role rol
   if (role == FB_ROLE_OBSERVER) {
     if (d->state != FB_FLOOR_LISTENING && d->state != FB_FLOOR_BARRED)
       floor_set_state(f, e, FB_FLOOR_LISTENING, now_ms, 0);
-  } else if (f->mode == FB_MODE_WEBCAST &&
-             (on_floor(d->state) || d->state == FB_FLOOR_QUEUED)) {
+  } else if (f->mode == FB_MODE_WEBCAST && (on_floor(d->state) || d->state == FB_FLOOR_QUEUED)) {
     floor_set_state(f, e, FB_FLOOR_LISTENING, now_ms, 0);
   } else if (on_floor(d->state) && d->live_since_ms < 0) {
     d->live_since_ms = now_ms; /* a restored turn resumes */
@@ -315,8 +314,10 @@ void fb_floor_disconnect(fb_floor *f, const char *id, int64_t now_ms) {
 
 static entry *delegate(fb_floor *f, const char *id, const char **err) {
   entry *e = floor_find(f, id);
-  if (!e) *err = "unknown_delegate";
-  else if (e->d.role == FB_ROLE_OBSERVER) *err = "not_delegate";
+  if (!e)
+    *err = "unknown_delegate";
+  else if (e->d.role == FB_ROLE_OBSERVER)
+    *err = "not_delegate";
   return e;
 }
 
@@ -407,7 +408,8 @@ void fb_floor_restore_delegate(fb_floor *f, const fb_delegate *src) {
   copy_str(d->name, sizeof d->name, src->name);
   d->role = src->role;
   d->state = src->state;
-  if ((unsigned)d->state > FB_FLOOR_BARRED || (d->role == FB_ROLE_OBSERVER && d->state != FB_FLOOR_BARRED))
+  if ((unsigned)d->state > FB_FLOOR_BARRED ||
+      (d->role == FB_ROLE_OBSERVER && d->state != FB_FLOOR_BARRED))
     d->state = FB_FLOOR_LISTENING;
   d->connected = 0;
   d->chair_muted = d->state == FB_FLOOR_MUTED && src->chair_muted;

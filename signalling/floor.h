@@ -62,41 +62,41 @@ typedef enum {
 typedef enum { FB_MODE_INTERACTIVE = 0, FB_MODE_WEBCAST } fb_floor_mode;
 
 typedef struct {
-  char name[64];             /* "Opening plenary", "WP1", ... */
+  char name[64]; /* "Opening plenary", "WP1", ... */
   fb_floor_mode mode;
 } fb_floor_session;
 
 typedef struct {
-  int max_live;              /* most delegates live at once (>= 1) */
-  int nsessions;             /* >= 1 */
+  int max_live;  /* most delegates live at once (>= 1) */
+  int nsessions; /* >= 1 */
   fb_floor_session sessions[FB_FLOOR_MAX_SESSIONS];
   /* quality thresholds (a live speaker's MOS below min_mos, or loss above
    * max_loss_pct, for flag_after_ms is flagged; recovered when a barred
    * delegate's mic check is above both for recover_after_ms) */
-  double min_mos;            /* e.g. 3.0 */
-  double max_loss_pct;       /* e.g. 10 */
-  int flag_after_ms;         /* e.g. 3000 */
-  int recover_after_ms;      /* e.g. 5000 */
-  int auto_cut;              /* cut flagged live speakers automatically */
+  double min_mos;       /* e.g. 3.0 */
+  double max_loss_pct;  /* e.g. 10 */
+  int flag_after_ms;    /* e.g. 3000 */
+  int recover_after_ms; /* e.g. 5000 */
+  int auto_cut;         /* cut flagged live speakers automatically */
 } fb_floor_config;
 
 typedef struct {
-  char id[64];               /* delegate id (token "sub") */
+  char id[64]; /* delegate id (token "sub") */
   char name[128];
   fb_role role;
   fb_floor_state state;
   int connected;
-  int chair_muted;           /* state MUTED because of the chair */
-  int self_muted;            /* state MUTED because of the delegate */
-  int64_t requested_ms;      /* queue order key (time of request, ms) */
-  int64_t live_since_ms;     /* while live or muted */
-  int64_t spoken_ms;         /* speaking time in the current session */
+  int chair_muted;       /* state MUTED because of the chair */
+  int self_muted;        /* state MUTED because of the delegate */
+  int64_t requested_ms;  /* queue order key (time of request, ms) */
+  int64_t live_since_ms; /* while live or muted */
+  int64_t spoken_ms;     /* speaking time in the current session */
   char bar_reason[256];
-  char barred_by[64];        /* chair id or "auto" */
+  char barred_by[64]; /* chair id or "auto" */
   int64_t barred_ms;
-  int flagged;               /* live and below threshold (console warning) */
-  int recovered;             /* barred and the mic check is good again */
-  fb_quality quality;        /* latest score (valid == 0 when none) */
+  int flagged;        /* live and below threshold (console warning) */
+  int recovered;      /* barred and the mic check is good again */
+  fb_quality quality; /* latest score (valid == 0 when none) */
   int64_t bad_since_ms, good_since_ms;
 } fb_delegate;
 
@@ -111,8 +111,8 @@ typedef struct {
   /* Audit record of a chair action or automatic cut. actor is a chair id or
    * "auto"; action e.g. "grant", "cut"; target a delegate id or ""; detail
    * free text (the cut reason, the new mode). */
-  void (*on_audit)(void *ud, int64_t ms, const char *actor, const char *action,
-                   const char *target, const char *detail);
+  void (*on_audit)(void *ud, int64_t ms, const char *actor, const char *action, const char *target,
+                   const char *detail);
   /* A speaking interval ended (turn ended, muted, cut, left, session change). */
   void (*on_spoken)(void *ud, const char *id, int session, int64_t start_ms, int64_t end_ms);
 } fb_floor_hooks;

@@ -54,8 +54,10 @@ static entry *chair_target(fb_floor *f, const char *actor, const char *id, const
   }
   if (!id) return NULL;
   entry *e = floor_find(f, id);
-  if (!e) *err = "unknown_delegate";
-  else if (e->d.role == FB_ROLE_OBSERVER) *err = "not_delegate";
+  if (!e)
+    *err = "unknown_delegate";
+  else if (e->d.role == FB_ROLE_OBSERVER)
+    *err = "not_delegate";
   return e;
 }
 
@@ -77,12 +79,18 @@ const char *fb_floor_grant(fb_floor *f, const char *actor, const char *id, int64
   const char *err = NULL;
   entry *e = chair_target(f, actor, id, &err);
   if (!err) {
-    if (!e->d.connected) err = "not_connected";
-    else if (e->d.state == FB_FLOOR_BARRED) err = "barred";
-    else if (f->mode == FB_MODE_WEBCAST) err = "webcast_only";
-    else if (on_floor(e->d.state)) err = "already_live";
-    else if (f->nlive >= f->cfg.max_live) err = "floor_full";
-    else floor_set_state(f, e, FB_FLOOR_LIVE, now_ms, 1);
+    if (!e->d.connected)
+      err = "not_connected";
+    else if (e->d.state == FB_FLOOR_BARRED)
+      err = "barred";
+    else if (f->mode == FB_MODE_WEBCAST)
+      err = "webcast_only";
+    else if (on_floor(e->d.state))
+      err = "already_live";
+    else if (f->nlive >= f->cfg.max_live)
+      err = "floor_full";
+    else
+      floor_set_state(f, e, FB_FLOOR_LIVE, now_ms, 1);
   }
   return finish(f, now_ms, actor, "grant", id, "", err);
 }
@@ -91,14 +99,15 @@ const char *fb_floor_end_turn(fb_floor *f, const char *actor, const char *id, in
   const char *err = NULL;
   entry *e = chair_target(f, actor, id, &err);
   if (!err) {
-    if (!on_floor(e->d.state)) err = "not_live";
-    else floor_set_state(f, e, FB_FLOOR_LISTENING, now_ms, 1);
+    if (!on_floor(e->d.state))
+      err = "not_live";
+    else
+      floor_set_state(f, e, FB_FLOOR_LISTENING, now_ms, 1);
   }
   return finish(f, now_ms, actor, "end_turn", id, "", err);
 }
 
-const char *fb_floor_mute(fb_floor *f, const char *actor, const char *id, int on,
-                          int64_t now_ms) {
+const char *fb_floor_mute(fb_floor *f, const char *actor, const char *id, int on, int64_t now_ms) {
   const char *err = NULL;
   entry *e = chair_target(f, actor, id, &err);
   if (!err) {
@@ -136,8 +145,10 @@ const char *fb_floor_cut(fb_floor *f, const char *actor, const char *id, const c
   const char *err = NULL;
   entry *e = chair_target(f, actor, id, &err);
   if (!err) {
-    if (!reason || !reason[strspn(reason, " \t\r\n")]) err = "bad_argument";
-    else do_cut(f, e, who(actor), reason, now_ms);
+    if (!reason || !reason[strspn(reason, " \t\r\n")])
+      err = "bad_argument";
+    else
+      do_cut(f, e, who(actor), reason, now_ms);
   }
   return finish(f, now_ms, actor, "cut", id, err ? "" : reason, err);
 }
@@ -146,8 +157,10 @@ const char *fb_floor_allow(fb_floor *f, const char *actor, const char *id, int64
   const char *err = NULL;
   entry *e = chair_target(f, actor, id, &err);
   if (!err) {
-    if (e->d.state != FB_FLOOR_BARRED) err = "not_barred";
-    else floor_set_state(f, e, FB_FLOOR_LISTENING, now_ms, 1);
+    if (e->d.state != FB_FLOOR_BARRED)
+      err = "not_barred";
+    else
+      floor_set_state(f, e, FB_FLOOR_LISTENING, now_ms, 1);
   }
   return finish(f, now_ms, actor, "allow", id, "", err);
 }
@@ -158,8 +171,10 @@ const char *fb_floor_queue_move(fb_floor *f, const char *actor, const char *id, 
   char detail[32] = "";
   entry *e = chair_target(f, actor, id, &err);
   if (!err) {
-    if (e->d.state != FB_FLOOR_QUEUED) err = "not_queued";
-    else if (position < 1 || position > f->qlen) err = "bad_argument";
+    if (e->d.state != FB_FLOOR_QUEUED)
+      err = "not_queued";
+    else if (position < 1 || position > f->qlen)
+      err = "bad_argument";
   }
   if (!err) {
     floor_queue_move(f, e, position);
@@ -168,19 +183,19 @@ const char *fb_floor_queue_move(fb_floor *f, const char *actor, const char *id, 
   return finish(f, now_ms, actor, "queue_move", id, detail, err);
 }
 
-const char *fb_floor_queue_remove(fb_floor *f, const char *actor, const char *id,
-                                  int64_t now_ms) {
+const char *fb_floor_queue_remove(fb_floor *f, const char *actor, const char *id, int64_t now_ms) {
   const char *err = NULL;
   entry *e = chair_target(f, actor, id, &err);
   if (!err) {
-    if (e->d.state != FB_FLOOR_QUEUED) err = "not_queued";
-    else floor_set_state(f, e, FB_FLOOR_LISTENING, now_ms, 1);
+    if (e->d.state != FB_FLOOR_QUEUED)
+      err = "not_queued";
+    else
+      floor_set_state(f, e, FB_FLOOR_LISTENING, now_ms, 1);
   }
   return finish(f, now_ms, actor, "queue_remove", id, "", err);
 }
 
-const char *fb_floor_set_mode(fb_floor *f, const char *actor, fb_floor_mode mode,
-                              int64_t now_ms) {
+const char *fb_floor_set_mode(fb_floor *f, const char *actor, fb_floor_mode mode, int64_t now_ms) {
   const char *err = NULL;
   chair_target(f, actor, NULL, &err);
   if (!err && mode != FB_MODE_INTERACTIVE && mode != FB_MODE_WEBCAST) err = "bad_argument";
@@ -257,4 +272,3 @@ void fb_floor_quality(fb_floor *f, const char *id, const fb_quality *q, int64_t 
   }
   floor_flush(f);
 }
-

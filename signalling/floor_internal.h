@@ -15,9 +15,9 @@ enum { CH_ROSTER = 1, CH_QUEUE = 2, CH_MODE = 4 };
 
 typedef struct {
   fb_delegate d;
-  int speaking;          /* an interval is open */
+  int speaking; /* an interval is open */
   int64_t speak_since;
-  int qpos;              /* 1-based queue position, 0 = not queued */
+  int qpos; /* 1-based queue position, 0 = not queued */
 } entry;
 
 struct fb_floor {
@@ -26,11 +26,11 @@ struct fb_floor {
   void *ud;
   entry **e;
   int n, cap;
-  int *hash;             /* index + 1, 0 = empty; hcap is a power of two */
+  int *hash; /* index + 1, 0 = empty; hcap is a power of two */
   int hcap;
   entry **q;
   int qlen, qcap;
-  int nlive;             /* LIVE + MUTED */
+  int nlive; /* LIVE + MUTED */
   fb_floor_mode mode;
   int session;
   unsigned changed;
@@ -41,9 +41,7 @@ static inline void copy_str(char *dst, size_t n, const char *s) {
 }
 
 /* Holds the floor: live or muted (both count against max_live). */
-static inline int on_floor(fb_floor_state s) {
-  return s == FB_FLOOR_LIVE || s == FB_FLOOR_MUTED;
-}
+static inline int on_floor(fb_floor_state s) { return s == FB_FLOOR_LIVE || s == FB_FLOOR_MUTED; }
 
 entry *floor_find(const fb_floor *f, const char *id);
 

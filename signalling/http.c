@@ -43,13 +43,19 @@ static void file_mount(struct lws_http_mount *mt, const char *point, const char 
 const struct lws_http_mount *fb_http_mounts_init(fb_http_mounts *mt, const char *protocol,
                                                  const char *www, const char *webcast) {
   static const char *mime[][2] = {
-    {".json", "application/json"}, {".mjs", "text/javascript"}, {".wasm", "application/wasm"},
-    {".map", "application/json"}, {".webmanifest", "application/manifest+json"},
-    {".wav", "audio/wav"}, {".ogg", "audio/ogg"},
+      {".json", "application/json"},
+      {".mjs", "text/javascript"},
+      {".wasm", "application/wasm"},
+      {".map", "application/json"},
+      {".webmanifest", "application/manifest+json"},
+      {".wav", "audio/wav"},
+      {".ogg", "audio/ogg"},
   };
   static const char *hls[][2] = {
-    {".m3u8", "application/vnd.apple.mpegurl"}, {".ts", "video/mp2t"},
-    {".m4s", "video/iso.segment"}, {".mp4", "video/mp4"},
+      {".m3u8", "application/vnd.apple.mpegurl"},
+      {".ts", "video/mp2t"},
+      {".m4s", "video/iso.segment"},
+      {".mp4", "video/mp4"},
   };
   chain(mt->mimes, 7, mime);
   chain(mt->hls, 4, hls);
@@ -62,16 +68,20 @@ const struct lws_http_mount *fb_http_mounts_init(fb_http_mounts *mt, const char 
     file_mount(&mt->files, "/", mt->www, mt->mimes);
     next = &mt->files;
   } else {
-    fb_log(FB_LOG_WARN, "signalling", "[signalling] www: '%s' is not a directory; no pages are "
-           "served (only /healthz, /metrics and /ws)", www);
+    fb_log(FB_LOG_WARN, "signalling",
+           "[signalling] www: '%s' is not a directory; no pages are "
+           "served (only /healthz, /metrics and /ws)",
+           www);
   }
   if (is_dir(webcast, mt->webcast_dir)) {
     file_mount(&mt->webcast, "/webcast", mt->webcast_dir, mt->hls);
     mt->webcast.mount_next = next;
     next = &mt->webcast;
   } else if (webcast[0]) {
-    fb_log(FB_LOG_WARN, "signalling", "[webcast] dir: '%s' is not a directory; /webcast/ is not "
-           "served", webcast);
+    fb_log(FB_LOG_WARN, "signalling",
+           "[webcast] dir: '%s' is not a directory; /webcast/ is not "
+           "served",
+           webcast);
   }
   mt->metrics.mountpoint = "/metrics";
   mt->metrics.mountpoint_len = 8;

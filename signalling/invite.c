@@ -26,7 +26,7 @@
 #include "signalling/registration.h"
 #include "signalling/token.h"
 
-#define MAX_LIST (16 << 20)   /* bytes: far above any meeting's registration list */
+#define MAX_LIST (16 << 20)       /* bytes: far above any meeting's registration list */
 #define EARLIEST_ZONE (14 * 3600) /* UTC+14: where a day starts first */
 #define LATEST_ZONE (12 * 3600)   /* UTC-12: where it ends last */
 #define LATE_REQUEST (24 * 3600)  /* interactive participation asked for at least this ahead */
@@ -38,7 +38,7 @@ typedef struct {
   char fp[17];
   int dropped;
   char *link;
-  int seen;        /* in the new list */
+  int seen; /* in the new list */
 } issued;
 
 typedef struct {
@@ -48,10 +48,10 @@ typedef struct {
 
 typedef struct {
   const char *meeting, *csv, *out, *revoked, *secret_file;
-  char url[1024];     /* --url without a trailing '/' */
+  char url[1024]; /* --url without a trailing '/' */
   const char *from_s, *to_s;
   int allow_late;
-  long long from, to, opens;  /* nbf, exp; opens: the meeting's start for the 24 h rule */
+  long long from, to, opens; /* nbf, exp; opens: the meeting's start for the 24 h rule */
 } options;
 
 /* ---- small file helpers ------------------------------------------------- */
@@ -134,8 +134,8 @@ static int issued_load(const char *path, const char *meeting, issued_list *l) {
     if (line[0] == '#') {
       char m[80];
       if (sscanf(line, "# meeting %79s", m) == 1 && strcmp(m, meeting) != 0) {
-        fprintf(stderr, "invite: %s is the import of meeting %s, not %s (another --out?)\n",
-                path, m, meeting);
+        fprintf(stderr, "invite: %s is the import of meeting %s, not %s (another --out?)\n", path,
+                m, meeting);
         free(text);
         return -1;
       }
@@ -147,8 +147,8 @@ static int issued_load(const char *path, const char *meeting, issued_list *l) {
       f[nf++] = t;
     issued *grown = nf == 5 ? realloc(l->v, (size_t)(l->n + 1) * sizeof *grown) : NULL;
     if (!grown || strlen(f[0]) >= 64 || strlen(f[1]) >= 17 || strlen(f[2]) >= 17) {
-      fprintf(stderr, "invite: %s:%d: not a line this command wrote (edit nothing in it)\n",
-              path, lineno);
+      fprintf(stderr, "invite: %s:%d: not a line this command wrote (edit nothing in it)\n", path,
+              lineno);
       free(text);
       return -1;
     }
@@ -189,12 +189,12 @@ static void fingerprint(const fb_token *t, char out[17]) {
 
 typedef struct {
   fb_reg_row *row;
-  int listen_only;   /* after the 24 h rule */
-  int late;          /* downgraded by the 24 h rule */
+  int listen_only; /* after the 24 h rule */
+  int late;        /* downgraded by the 24 h rule */
   char jti[17];
   char fp[17];
-  char *link;        /* owned */
-  const char *what;  /* "new", "unchanged", "changed", "back" */
+  char *link;       /* owned */
+  const char *what; /* "new", "unchanged", "changed", "back" */
 } invitation;
 
 static const char *iso(long long t, char *buf, size_t cap) {
@@ -287,15 +287,14 @@ static int write_revoked(const options *o, const char *old, const invitation *in
   for (int i = 0; i < ninv; i++) {
     issued *p = issued_find(prev, inv[i].row->id);
     if (p && strcmp(inv[i].what, "unchanged") != 0) { /* changed or back: the old token goes */
-      fprintf(f, "jti:%s  %s %s %s: %s's previous link\n", p->jti, MARK, o->meeting, today,
-              p->id);
+      fprintf(f, "jti:%s  %s %s %s: %s's previous link\n", p->jti, MARK, o->meeting, today, p->id);
       added++;
     }
   }
   for (int i = 0; i < prev->n; i++)
     if (!prev->v[i].seen && !prev->v[i].dropped) {
-      fprintf(f, "delegate:%s  %s %s %s: dropped from the registration list\n", prev->v[i].id,
-              MARK, o->meeting, today);
+      fprintf(f, "delegate:%s  %s %s %s: dropped from the registration list\n", prev->v[i].id, MARK,
+              o->meeting, today);
       added++;
     }
   return finish(f, tmp) < 0 ? -1 : added;
@@ -328,13 +327,16 @@ static int write_invitations(const options *o, const invitation *inv, int n, FIL
   return finish(f, tmp);
 }
 
-static int write_issued(const options *o, const invitation *inv, int n, issued_list *prev,
-                        FILE *f, const char *tmp) {
-  fprintf(f, "# meeting %s\n# written by floorbridge invite: the memory of the last import; "
-          "do not edit\n", o->meeting);
+static int write_issued(const options *o, const invitation *inv, int n, issued_list *prev, FILE *f,
+                        const char *tmp) {
+  fprintf(f,
+          "# meeting %s\n# written by floorbridge invite: the memory of the last import; "
+          "do not edit\n",
+          o->meeting);
   for (int i = 0; i < n; i++)
     fprintf(f, "%s\t%s\t%s\tissued\t%s\n", inv[i].row->id, inv[i].jti, inv[i].fp, inv[i].link);
-  for (int i = 0; i < prev->n; i++) /* dropped: remembered, so that coming back revokes the old link */
+  for (int i = 0; i < prev->n;
+       i++) /* dropped: remembered, so that coming back revokes the old link */
     if (!prev->v[i].seen)
       fprintf(f, "%s\t%s\t%s\tdropped\t%s\n", prev->v[i].id, prev->v[i].jti, prev->v[i].fp,
               prev->v[i].link);
@@ -360,13 +362,17 @@ static void usage(FILE *f) {
 
 static int parse_options(int argc, char **argv, options *o) {
   static const struct option opts[] = {
-    {"meeting", required_argument, NULL, 'm'}, {"csv", required_argument, NULL, 'c'},
-    {"url", required_argument, NULL, 'u'},     {"out", required_argument, NULL, 'o'},
-    {"from", required_argument, NULL, 'f'},    {"to", required_argument, NULL, 't'},
-    {"revoked-file", required_argument, NULL, 'r'},
-    {"secret-file", required_argument, NULL, 's'},
-    {"allow-late", no_argument, NULL, 'L'},    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+      {"meeting", required_argument, NULL, 'm'},
+      {"csv", required_argument, NULL, 'c'},
+      {"url", required_argument, NULL, 'u'},
+      {"out", required_argument, NULL, 'o'},
+      {"from", required_argument, NULL, 'f'},
+      {"to", required_argument, NULL, 't'},
+      {"revoked-file", required_argument, NULL, 'r'},
+      {"secret-file", required_argument, NULL, 's'},
+      {"allow-late", no_argument, NULL, 'L'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   int c;
   optind = 1;
@@ -420,16 +426,17 @@ static int parse_options(int argc, char **argv, options *o) {
 
 /* ---- the command --------------------------------------------------------- */
 
-static void report(const options *o, const invitation *inv, int n, issued_list *prev,
-                   int revoked, const char *dir) {
+static void report(const options *o, const invitation *inv, int n, issued_list *prev, int revoked,
+                   const char *dir) {
   int counts[4] = {0};
   static const char *const kinds[4] = {"new", "unchanged", "changed", "back"};
   for (int i = 0; i < n; i++) {
     for (int k = 0; k < 4; k++) counts[k] += strcmp(inv[i].what, kinds[k]) == 0;
     if (inv[i].late)
-      printf("%s:%d: %s asked for interactive participation less than 24 h before the meeting: "
-             "invited listen-only (--allow-late to keep interactive)\n",
-             o->csv, inv[i].row->line, inv[i].row->id);
+      printf(
+          "%s:%d: %s asked for interactive participation less than 24 h before the meeting: "
+          "invited listen-only (--allow-late to keep interactive)\n",
+          o->csv, inv[i].row->line, inv[i].row->id);
     if (strcmp(inv[i].what, "unchanged") != 0)
       printf("%s:%d: %s %s (%s, %s)\n", o->csv, inv[i].row->line, inv[i].what, inv[i].row->id,
              fb_role_name(inv[i].row->role), inv[i].listen_only ? "listen-only" : "interactive");
@@ -437,9 +444,10 @@ static void report(const options *o, const invitation *inv, int n, issued_list *
   for (int i = 0; i < prev->n; i++)
     if (!prev->v[i].seen && !prev->v[i].dropped)
       printf("revoked %s: no longer on the registration list\n", prev->v[i].id);
-  printf("%s: %d invitations (%d new, %d unchanged, %d changed, %d back), %d revocations; "
-         "mail merge: %s/invitations.csv\n", o->meeting, n, counts[0], counts[1], counts[2],
-         counts[3], revoked, dir);
+  printf(
+      "%s: %d invitations (%d new, %d unchanged, %d changed, %d back), %d revocations; "
+      "mail merge: %s/invitations.csv\n",
+      o->meeting, n, counts[0], counts[1], counts[2], counts[3], revoked, dir);
 }
 
 int fb_invite_cli(int argc, char **argv) {
@@ -448,8 +456,10 @@ int fb_invite_cli(int argc, char **argv) {
   int rc = parse_options(argc, argv, &o);
   if (rc) return rc > 0 ? 0 : 2;
   char dir[512], state[600], mails[600], rtmp[600], stmp[600], mtmp[600];
-  if (o.out) snprintf(dir, sizeof dir, "%s", o.out);
-  else snprintf(dir, sizeof dir, "invitations-%s", o.meeting);
+  if (o.out)
+    snprintf(dir, sizeof dir, "%s", o.out);
+  else
+    snprintf(dir, sizeof dir, "invitations-%s", o.meeting);
   snprintf(state, sizeof state, "%s/issued.tsv", dir);
   snprintf(mails, sizeof mails, "%s/invitations.csv", dir);
   rtmp[0] = stmp[0] = mtmp[0] = 0;
@@ -492,9 +502,11 @@ int fb_invite_cli(int argc, char **argv) {
     revocations += issued_find(&prev, inv[i].row->id) && strcmp(inv[i].what, "unchanged") != 0;
   for (int i = 0; i < prev.n; i++) revocations += !prev.v[i].seen && !prev.v[i].dropped;
   if (revocations && !o.revoked) {
-    fprintf(stderr, "invite: %d earlier link%s must be revoked (people dropped or changed since "
+    fprintf(stderr,
+            "invite: %d earlier link%s must be revoked (people dropped or changed since "
             "the last import): give --revoked-file, the meeting's [meeting] revoked_file; "
-            "nothing written\n", revocations, revocations == 1 ? "" : "s");
+            "nothing written\n",
+            revocations, revocations == 1 ? "" : "s");
     goto out;
   }
   if (o.revoked && read_all(o.revoked, &old_revoked, &rlen) < 0) goto out;

@@ -95,16 +95,20 @@ static void hook_media(void *ud, const char *id, fb_media_state media, int uplin
 
 static void hook_changed(void *ud, const char *what) {
   fb_meeting *m = ud;
-  if (strcmp(what, "roster") == 0) m->dirty |= FB_DIRTY_ROSTER | FB_DIRTY_YOU;
-  else if (strcmp(what, "queue") == 0) m->dirty |= FB_DIRTY_QUEUE | FB_DIRTY_YOU;
-  else m->dirty |= FB_DIRTY_STATE;
+  if (strcmp(what, "roster") == 0)
+    m->dirty |= FB_DIRTY_ROSTER | FB_DIRTY_YOU;
+  else if (strcmp(what, "queue") == 0)
+    m->dirty |= FB_DIRTY_QUEUE | FB_DIRTY_YOU;
+  else
+    m->dirty |= FB_DIRTY_STATE;
 }
 
 void fb_meeting_audit(fb_meeting *m, int64_t ms, const char *actor, const char *action,
                       const char *target, const char *detail) {
   fb_log(FB_LOG_INFO, "audit", "%s %s%s%s%s%s", actor, action, target && *target ? " " : "",
          target ? target : "", detail && *detail ? ": " : "", detail ? detail : "");
-  if (m->store) fb_store_audit(m->store, ms, actor, action, target ? target : "", detail ? detail : "");
+  if (m->store)
+    fb_store_audit(m->store, ms, actor, action, target ? target : "", detail ? detail : "");
 }
 
 static void hook_audit(void *ud, int64_t ms, const char *actor, const char *action,
@@ -173,7 +177,8 @@ void fb_meeting_persist(fb_meeting *m, int write) {
   }
   int session = fb_floor_session_now(m->floor), mode = (int)fb_floor_mode_now(m->floor);
   if (session != m->saved_session || mode != m->saved_mode) {
-    if (write) fb_store_save_session(m->store, session, session_name(m, session), (fb_floor_mode)mode);
+    if (write)
+      fb_store_save_session(m->store, session, session_name(m, session), (fb_floor_mode)mode);
     m->saved_session = session;
     m->saved_mode = mode;
   }
@@ -232,7 +237,8 @@ fb_meeting *fb_meeting_new(const fb_config *cfg, const fb_meeting_bridge *br, co
 
 int fb_meeting_load_store(fb_meeting *m, char *err, size_t errlen) {
   if (!m->cfg.store_path[0]) {
-    fb_log(FB_LOG_INFO, "signalling", "no [store] path: bars, the queue and the audit log are "
+    fb_log(FB_LOG_INFO, "signalling",
+           "no [store] path: bars, the queue and the audit log are "
            "kept in memory only");
     return 0;
   }
@@ -296,8 +302,10 @@ fb_session *fb_meeting_open(fb_meeting *m, void *conn) {
 }
 
 void fb_meeting_send(fb_session *s, char *json) {
-  if (json) s->m->io.send(s->conn, json);
-  else fb_log(FB_LOG_ERROR, "signalling", "out of memory building a message");
+  if (json)
+    s->m->io.send(s->conn, json);
+  else
+    fb_log(FB_LOG_ERROR, "signalling", "out of memory building a message");
   free(json);
 }
 
@@ -314,8 +322,8 @@ void fb_meeting_reply_error(fb_session *s, const char *code, const char *message
   fb_bc_count_error(s->m, code);
   fb_log(FB_LOG_DEBUG, "signalling", "session %p: error %s: %s", (void *)s, code, message);
   if (counted && ++s->errors >= FB_MAX_CLIENT_ERRORS) {
-    fb_meeting_send(s, fb_msg_error("too_many_errors", "too many errors; closing the connection",
-                                    NULL));
+    fb_meeting_send(
+        s, fb_msg_error("too_many_errors", "too many errors; closing the connection", NULL));
     fb_bc_count_error(s->m, "too_many_errors");
     close_session(s, 1008, "too many errors");
   }
@@ -348,8 +356,10 @@ void fb_meeting_close(fb_meeting *m, fb_session *s) {
            fb_role_name(s->tok.role));
   leave_bridge(s);
   leave_floor(s);
-  if (s->prev) s->prev->next = s->next;
-  else m->sessions = s->next;
+  if (s->prev)
+    s->prev->next = s->next;
+  else
+    m->sessions = s->next;
   if (s->next) s->next->prev = s->prev;
   m->nsessions--;
   free(s->last_you);
@@ -363,7 +373,8 @@ void fb_meeting_close(fb_meeting *m, fb_session *s) {
 static void replace(fb_session *old) {
   fb_log(FB_LOG_INFO, "signalling", "%s#%d replaced by a new connection", old->tok.delegate,
          old->pid);
-  fb_meeting_send(old, fb_msg_event("replaced", "the same delegate joined from another connection"));
+  fb_meeting_send(old,
+                  fb_msg_event("replaced", "the same delegate joined from another connection"));
   leave_bridge(old);
   old->in_floor = 0;
   old->joined = 0;
@@ -380,8 +391,10 @@ void fb_meeting_revocations(fb_meeting *m) {
     if (!s->joined || s->closing || !fb_revoked_check(m->revoked, &s->tok)) continue;
     fb_log(FB_LOG_WARN, "signalling", "%s#%d revoked while connected: disconnecting",
            s->tok.delegate, s->pid);
-    fb_meeting_send(s, fb_msg_error("token_revoked", "the secretariat has withdrawn this "
-                                    "invitation: you have been disconnected", NULL));
+    fb_meeting_send(s, fb_msg_error("token_revoked",
+                                    "the secretariat has withdrawn this "
+                                    "invitation: you have been disconnected",
+                                    NULL));
     fb_bc_count_error(m, "token_revoked");
     fb_meeting_audit(m, now, "secretariat", "revoke", s->tok.delegate,
                      s->tok.jti[0] ? s->tok.jti : "revoked_file");
@@ -397,14 +410,16 @@ void fb_meeting_reload(fb_meeting *m) { fb_meeting_revocations(m); }
 
 static void on_join(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   if (s->joined) {
-    fb_meeting_reply_error(s, "already_joined", "this connection has joined already (send leave "
-                           "first)", "join", 1);
+    fb_meeting_reply_error(s, "already_joined",
+                           "this connection has joined already (send leave "
+                           "first)",
+                           "join", 1);
     return;
   }
   fb_token tok;
   int64_t now = fb_meeting_now_ms(m);
-  fb_token_error e = fb_token_verify(m->secret[0] ? m->secret : NULL, m->cfg.meeting_id,
-                                     msg->token, (long long)(now / 1000), &tok);
+  fb_token_error e = fb_token_verify(m->secret[0] ? m->secret : NULL, m->cfg.meeting_id, msg->token,
+                                     (long long)(now / 1000), &tok);
   if (e != FB_TOKEN_OK) {
     fb_log(FB_LOG_INFO, "signalling", "join refused: %s", fb_token_error_code(e));
     fb_meeting_reply_error(s, fb_token_error_code(e), fb_token_error_message(e), "join", 1);
@@ -443,9 +458,16 @@ static void on_join(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   m->dirty |= FB_DIRTY_NEW;
   json_t *ice = fb_turn_ice_servers(m->cfg.turn_urls, m->cfg.turn_secret, m->cfg.turn_ttl_s,
                                     tok.delegate, (long long)(now / 1000));
-  fb_msg_joined_info j = {s->pid, tok.meeting, tok.delegate, tok.name, fb_role_name(tok.role),
-                          s->can_speak, d && d->state == FB_FLOOR_LIVE, ice ? ice : json_array(),
-                          s->uplink, d ? fb_floor_state_name(d->state) : "listening"};
+  fb_msg_joined_info j = {s->pid,
+                          tok.meeting,
+                          tok.delegate,
+                          tok.name,
+                          fb_role_name(tok.role),
+                          s->can_speak,
+                          d && d->state == FB_FLOOR_LIVE,
+                          ice ? ice : json_array(),
+                          s->uplink,
+                          d ? fb_floor_state_name(d->state) : "listening"};
   fb_meeting_send(s, fb_msg_joined(&j));
   json_decref(j.ice_servers);
   fb_log(FB_LOG_INFO, "signalling", "%s#%d %s as %s (%s)", tok.delegate, s->pid,

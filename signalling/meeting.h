@@ -48,14 +48,12 @@ typedef struct {
 typedef struct {
   void *ud;
   /* fb_bridge_join_webrtc: a browser participant; fills *ans and *pid. */
-  int (*join_webrtc)(void *ud, const char *name, int live, int uplink,
-                     const fb_webrtc_offer *offer, fb_webrtc_answer *ans, int *pid, char *err,
-                     size_t errlen);
+  int (*join_webrtc)(void *ud, const char *name, int live, int uplink, const fb_webrtc_offer *offer,
+                     fb_webrtc_answer *ans, int *pid, char *err, size_t errlen);
   /* fb_bridge_leave: 0, or -1 when pid is unknown. */
   int (*leave)(void *ud, int pid);
   /* fb_bridge_set_media: 0, or -1 with a message in err. */
-  int (*set_media)(void *ud, int pid, fb_media_state state, int uplink, char *err,
-                   size_t errlen);
+  int (*set_media)(void *ud, int pid, fb_media_state state, int uplink, char *err, size_t errlen);
   /* fb_bridge_quality: 0, or -1 when pid is unknown. */
   int (*quality)(void *ud, int pid, fb_quality *out);
   /* fb_bridge_media_port: where browsers send media when the answer has no port. */

@@ -44,22 +44,22 @@ struct fb_session {
   fb_session *prev, *next;
   int joined;
   fb_token tok;
-  int pid;          /* ours, from join */
-  int bridge_pid;   /* the bridge's handle, 0 when not in the bridge */
-  int can_speak;    /* joined with the floor given automatically (speak claim, open_floor) */
-  int uplink;       /* 0 for observers: never heard, whatever the floor says */
+  int pid;        /* ours, from join */
+  int bridge_pid; /* the bridge's handle, 0 when not in the bridge */
+  int can_speak;  /* joined with the floor given automatically (speak claim, open_floor) */
+  int uplink;     /* 0 for observers: never heard, whatever the floor says */
   int errors;
   int closing;
   /* floor control */
-  int in_floor;          /* this connection is the delegate's one in the floor */
-  fb_media_state media;  /* what the floor wants for the uplink (kept until an offer
+  int in_floor;                 /* this connection is the delegate's one in the floor */
+  fb_media_state media;         /* what the floor wants for the uplink (kept until an offer
                             creates the bridge participant) */
-  int media_uplink;      /* 0: drop the uplink in the transport (webcast-only) */
+  int media_uplink;             /* 0: drop the uplink in the transport (webcast-only) */
   fb_media_state applied_media; /* what the bridge participant has */
   int applied_uplink;
-  int initial;           /* owes the full state snapshot at the next flush */
-  char *last_you;        /* the last "you" sent (only changes are sent) */
-  int last_count;        /* the last roster count sent to a non-chair, -1 none */
+  int initial;    /* owes the full state snapshot at the next flush */
+  char *last_you; /* the last "you" sent (only changes are sent) */
+  int last_count; /* the last roster count sent to a non-chair, -1 none */
   /* chat rate limit: times of the last per_minute delivered messages */
   int64_t *chat_times;
   int chat_n, chat_pos;
@@ -77,18 +77,18 @@ typedef struct {
 
 struct fb_meeting {
   fb_config cfg;
-  fb_meeting_bridge br;  /* the media bridge and the clock (meeting.h) */
+  fb_meeting_bridge br; /* the media bridge and the clock (meeting.h) */
   char secret[1024];
   fb_session_io io;
   fb_session *sessions;
   int nsessions;
   int next_pid;
   fb_floor *floor;
-  fb_store *store;       /* NULL: nothing persisted ([store] path empty) */
+  fb_store *store;            /* NULL: nothing persisted ([store] path empty) */
   struct fb_revoked *revoked; /* [meeting] revoked_file, NULL when not set */
-  unsigned dirty;        /* FB_DIRTY_* since the last flush */
-  int shutting_down;     /* closing every session: leave the store as it was */
-  int chat_to_all;       /* delegates may write to everyone (chat_policy) */
+  unsigned dirty;             /* FB_DIRTY_* since the last flush */
+  int shutting_down;          /* closing every session: leave the store as it was */
+  int chat_to_all;            /* delegates may write to everyone (chat_policy) */
   /* what the store holds (to write only changes) */
   fb_saved_row *saved;
   int nsaved, capsaved;
@@ -100,12 +100,12 @@ struct fb_meeting {
     uint64_t n;
   } errs[FB_ERROR_CODES];
   int nerrs;
-  int quality_sent;      /* the last quality message listed someone */
+  int quality_sent; /* the last quality message listed someone */
   /* roster deltas (broadcast.c): what each delegate's roster entry said
    * when chairs were last told, indexed like fb_floor_at */
   struct fb_roster_snap *snap;
   int nsnap;
-  int64_t count_at;      /* when a changed count last went to non-chairs */
+  int64_t count_at; /* when a changed count last went to non-chairs */
 };
 
 /* meeting.c */

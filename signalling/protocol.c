@@ -32,24 +32,24 @@ static const struct msg_kind {
   fb_msg_type type;
   const char *fields;
 } kinds[] = {
-  {"join", FB_MSG_JOIN, "token"},
-  {"offer", FB_MSG_OFFER, "sdp"},
-  {"leave", FB_MSG_LEAVE, ""},
-  {"ping", FB_MSG_PING, ""},
-  {"request_floor", FB_MSG_REQUEST_FLOOR, ""},
-  {"withdraw", FB_MSG_WITHDRAW, ""},
-  {"mute", FB_MSG_MUTE, "on"},
-  {"chat", FB_MSG_CHAT, "to text"},
-  {"grant", FB_MSG_GRANT, "delegate"},
-  {"end_turn", FB_MSG_END_TURN, "delegate"},
-  {"mute_all", FB_MSG_MUTE_ALL, ""},
-  {"cut", FB_MSG_CUT, "delegate reason"},
-  {"allow", FB_MSG_ALLOW, "delegate"},
-  {"queue_move", FB_MSG_QUEUE_MOVE, "delegate position"},
-  {"queue_remove", FB_MSG_QUEUE_REMOVE, "delegate"},
-  {"set_mode", FB_MSG_SET_MODE, "mode"},
-  {"set_session", FB_MSG_SET_SESSION, "index"},
-  {"chat_policy", FB_MSG_CHAT_POLICY, "delegates_to_all"},
+    {"join", FB_MSG_JOIN, "token"},
+    {"offer", FB_MSG_OFFER, "sdp"},
+    {"leave", FB_MSG_LEAVE, ""},
+    {"ping", FB_MSG_PING, ""},
+    {"request_floor", FB_MSG_REQUEST_FLOOR, ""},
+    {"withdraw", FB_MSG_WITHDRAW, ""},
+    {"mute", FB_MSG_MUTE, "on"},
+    {"chat", FB_MSG_CHAT, "to text"},
+    {"grant", FB_MSG_GRANT, "delegate"},
+    {"end_turn", FB_MSG_END_TURN, "delegate"},
+    {"mute_all", FB_MSG_MUTE_ALL, ""},
+    {"cut", FB_MSG_CUT, "delegate reason"},
+    {"allow", FB_MSG_ALLOW, "delegate"},
+    {"queue_move", FB_MSG_QUEUE_MOVE, "delegate position"},
+    {"queue_remove", FB_MSG_QUEUE_REMOVE, "delegate"},
+    {"set_mode", FB_MSG_SET_MODE, "mode"},
+    {"set_session", FB_MSG_SET_SESSION, "index"},
+    {"chat_policy", FB_MSG_CHAT_POLICY, "delegates_to_all"},
 };
 
 /* What JSON type a field must have, for the error message. */
@@ -75,13 +75,20 @@ static int set_field(fb_msg *m, const char *key) {
   }
   const char *s = json_string_value(v);
   if (!s) return 0;
-  if (!strcmp(key, "token")) m->token = s;
-  else if (!strcmp(key, "sdp")) m->sdp = s, m->sdp_len = json_string_length(v);
-  else if (!strcmp(key, "delegate")) m->delegate = s;
-  else if (!strcmp(key, "to")) m->to = s;
-  else if (!strcmp(key, "text")) m->text = s, m->text_len = json_string_length(v);
-  else if (!strcmp(key, "reason")) m->reason = s;
-  else if (!strcmp(key, "mode")) m->mode = s;
+  if (!strcmp(key, "token"))
+    m->token = s;
+  else if (!strcmp(key, "sdp"))
+    m->sdp = s, m->sdp_len = json_string_length(v);
+  else if (!strcmp(key, "delegate"))
+    m->delegate = s;
+  else if (!strcmp(key, "to"))
+    m->to = s;
+  else if (!strcmp(key, "text"))
+    m->text = s, m->text_len = json_string_length(v);
+  else if (!strcmp(key, "reason"))
+    m->reason = s;
+  else if (!strcmp(key, "mode"))
+    m->mode = s;
   return 1;
 }
 
@@ -104,8 +111,10 @@ const char *fb_msg_parse(const char *text, size_t len, fb_msg *m, char *why, siz
   if (!v) return problem(why, whylen, "bad_message", "\"v\" is missing (use \"v\": 1)");
   if (!json_is_integer(v)) return problem(why, whylen, "bad_message", "\"v\" must be an integer");
   if (json_integer_value(v) != FB_PROTOCOL_VERSION)
-    return problem(why, whylen, "unsupported_version", "protocol version %lld is not supported "
-                   "(this server speaks %d)", (long long)json_integer_value(v), FB_PROTOCOL_VERSION);
+    return problem(why, whylen, "unsupported_version",
+                   "protocol version %lld is not supported "
+                   "(this server speaks %d)",
+                   (long long)json_integer_value(v), FB_PROTOCOL_VERSION);
   if (!type) return problem(why, whylen, "bad_message", "\"type\" is missing");
   if (!t) return problem(why, whylen, "bad_message", "\"type\" must be a string");
 
@@ -113,7 +122,8 @@ const char *fb_msg_parse(const char *text, size_t len, fb_msg *m, char *why, siz
   for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
     if (strcmp(t, kinds[i].name) == 0) k = &kinds[i];
   if (!k)
-    return problem(why, whylen, "unknown_type", "unknown message type (expected join, offer, "
+    return problem(why, whylen, "unknown_type",
+                   "unknown message type (expected join, offer, "
                    "leave, ping, request_floor, withdraw, mute, chat, grant, end_turn, "
                    "mute_all, cut, allow, queue_move, queue_remove, set_mode, set_session "
                    "or chat_policy)");
@@ -125,13 +135,13 @@ const char *fb_msg_parse(const char *text, size_t len, fb_msg *m, char *why, siz
     snprintf(key, sizeof key, "%.*s", (int)n, f);
     f += n + (f[n] == ' ');
     if (!set_field(m, key))
-      return problem(why, whylen, "missing_field", "%s needs \"%s\" (%s)", t, key,
-                     field_kind(key));
+      return problem(why, whylen, "missing_field", "%s needs \"%s\" (%s)", t, key, field_kind(key));
   }
   /* optional fields: present means well-typed */
   if (m->type == FB_MSG_PING) m->id = json_object_get(m->root, "id");
   if (m->type == FB_MSG_MUTE && json_object_get(m->root, "delegate") && !set_field(m, "delegate"))
-    return problem(why, whylen, "missing_field", "mute: \"delegate\" must be a string (or absent "
+    return problem(why, whylen, "missing_field",
+                   "mute: \"delegate\" must be a string (or absent "
                    "for your own microphone)");
   return NULL;
 }
@@ -158,8 +168,7 @@ static char *finish(const char *type, json_t *obj) {
 static json_t *text(const char *s) {
   char buf[512];
   size_t n = 0;
-  for (; s && s[n] && n < sizeof buf - 1; n++)
-    buf[n] = (s[n] >= 0x20 && s[n] < 0x7f) ? s[n] : '?';
+  for (; s && s[n] && n < sizeof buf - 1; n++) buf[n] = (s[n] >= 0x20 && s[n] < 0x7f) ? s[n] : '?';
   buf[n] = '\0';
   return json_string(buf);
 }
@@ -172,11 +181,10 @@ char *fb_msg_error(const char *code, const char *message, const char *request) {
 
 char *fb_msg_joined(const fb_msg_joined_info *j) {
   return finish("joined", json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:O, s:b, s:s}", "pid",
-                                    j->pid, "meeting", j->meeting, "delegate", j->delegate,
-                                    "name", j->name, "role", j->role, "can_speak", j->can_speak,
-                                    "live", j->live, "ice_servers", j->ice_servers,
-                                    "may_request", j->may_request, "state",
-                                    j->state ? j->state : "listening"));
+                                    j->pid, "meeting", j->meeting, "delegate", j->delegate, "name",
+                                    j->name, "role", j->role, "can_speak", j->can_speak, "live",
+                                    j->live, "ice_servers", j->ice_servers, "may_request",
+                                    j->may_request, "state", j->state ? j->state : "listening"));
 }
 
 char *fb_msg_answer(const char *sdp) { return finish("answer", json_pack("{s:s}", "sdp", sdp)); }

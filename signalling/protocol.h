@@ -23,12 +23,26 @@
 #define FB_PROTOCOL_VERSION 1
 
 typedef enum {
-  FB_MSG_JOIN, FB_MSG_OFFER, FB_MSG_LEAVE, FB_MSG_PING,
+  FB_MSG_JOIN,
+  FB_MSG_OFFER,
+  FB_MSG_LEAVE,
+  FB_MSG_PING,
   /* anyone joined (delegate or chair) */
-  FB_MSG_REQUEST_FLOOR, FB_MSG_WITHDRAW, FB_MSG_MUTE, FB_MSG_CHAT,
+  FB_MSG_REQUEST_FLOOR,
+  FB_MSG_WITHDRAW,
+  FB_MSG_MUTE,
+  FB_MSG_CHAT,
   /* chair only */
-  FB_MSG_GRANT, FB_MSG_END_TURN, FB_MSG_MUTE_ALL, FB_MSG_CUT, FB_MSG_ALLOW, FB_MSG_QUEUE_MOVE,
-  FB_MSG_QUEUE_REMOVE, FB_MSG_SET_MODE, FB_MSG_SET_SESSION, FB_MSG_CHAT_POLICY
+  FB_MSG_GRANT,
+  FB_MSG_END_TURN,
+  FB_MSG_MUTE_ALL,
+  FB_MSG_CUT,
+  FB_MSG_ALLOW,
+  FB_MSG_QUEUE_MOVE,
+  FB_MSG_QUEUE_REMOVE,
+  FB_MSG_SET_MODE,
+  FB_MSG_SET_SESSION,
+  FB_MSG_CHAT_POLICY
 } fb_msg_type;
 
 /* One parsed client message. Strings point into root (valid until
@@ -40,17 +54,17 @@ typedef struct {
   const char *token;     /* join */
   const char *sdp;       /* offer */
   size_t sdp_len;
-  json_t *id;            /* ping: any JSON value, NULL when absent */
-  const char *delegate;  /* grant, end_turn, cut, allow, queue_*; mute (NULL: own mic) */
-  int on;                /* mute */
-  const char *to;        /* chat: "all" | "chair" (checked by the meeting) */
-  const char *text;      /* chat (may contain NUL-free UTF-8 of any kind) */
+  json_t *id;           /* ping: any JSON value, NULL when absent */
+  const char *delegate; /* grant, end_turn, cut, allow, queue_*; mute (NULL: own mic) */
+  int on;               /* mute */
+  const char *to;       /* chat: "all" | "chair" (checked by the meeting) */
+  const char *text;     /* chat (may contain NUL-free UTF-8 of any kind) */
   size_t text_len;
-  const char *reason;    /* cut */
-  long long position;    /* queue_move (1-based) */
-  long long index;       /* set_session (0-based) */
-  const char *mode;      /* set_mode */
-  int delegates_to_all;  /* chat_policy */
+  const char *reason;   /* cut */
+  long long position;   /* queue_move (1-based) */
+  long long index;      /* set_session (0-based) */
+  const char *mode;     /* set_mode */
+  int delegates_to_all; /* chat_policy */
   json_t *root;
 } fb_msg;
 
@@ -65,8 +79,8 @@ typedef struct {
   const char *meeting, *delegate, *name, *role;
   int can_speak, live;
   json_t *ice_servers;
-  int may_request;       /* not an observer: may ask for the floor */
-  const char *state;     /* the floor state now ("listening", "live", "barred", ...) */
+  int may_request;   /* not an observer: may ask for the floor */
+  const char *state; /* the floor state now ("listening", "live", "barred", ...) */
 } fb_msg_joined_info;
 
 /* Server messages as compact JSON text: malloc'd (free()), NULL when out of

@@ -22,8 +22,8 @@
 
 enum { COL_ID, COL_NAME, COL_ROLE, COL_EMAIL, COL_PARTICIPATION, COL_REQUESTED, NCOLS };
 
-static const char *const col_names[NCOLS] = {"delegate_id",   "name",        "role", "email",
-                                              "participation", "requested_at"};
+static const char *const col_names[NCOLS] = {"delegate_id", "name",          "role",
+                                             "email",       "participation", "requested_at"};
 #define REQUIRED_COLS COL_REQUESTED /* every column before this one is required */
 
 typedef struct {
@@ -34,15 +34,15 @@ typedef struct {
 typedef struct {
   fb_reg_list *out;
   int oom;
-  int line;         /* the physical line being fed */
-  int rec_line;     /* where the current record started */
+  int line;     /* the physical line being fed */
+  int rec_line; /* where the current record started */
   int in_record;
-  field *f;         /* the current record's fields */
+  field *f; /* the current record's fields */
   int nf, capf;
   int header_done;
-  int header_bad;   /* a required column is missing: rows are not read */
-  int nheader;      /* fields in the header row */
-  int col[NCOLS];   /* header position of each column, -1 when absent */
+  int header_bad; /* a required column is missing: rows are not read */
+  int nheader;    /* fields in the header row */
+  int col[NCOLS]; /* header position of each column, -1 when absent */
   int nproblem_rows;
 } parse_state;
 
@@ -91,11 +91,14 @@ int fb_reg_parse_time(const char *s, long long *out, int *whole_day) {
   }
   for (size_t i = 0; i < len; i++) /* sscanf takes signs and spaces: refuse them */
     if (!isdigit((unsigned char)s[i]) && !strchr("-T:Z", s[i])) return -1;
-  if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-      sec > 59)
+  if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
     return -1;
-  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                  .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+  struct tm tm = {.tm_year = y - 1900,
+                  .tm_mon = mo - 1,
+                  .tm_mday = d,
+                  .tm_hour = h,
+                  .tm_min = mi,
+                  .tm_sec = sec};
   time_t t = timegm(&tm);
   struct tm back;
   if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d) return -1; /* 31 April */
@@ -174,8 +177,10 @@ static void check_row(parse_state *p, int line) {
     return;
   }
   if (p->nf > p->nheader) {
-    problem(p, line, "extra_columns", "%d fields, the header has %d (an unquoted comma in a "
-            "name?)", p->nf, p->nheader);
+    problem(p, line, "extra_columns",
+            "%d fields, the header has %d (an unquoted comma in a "
+            "name?)",
+            p->nf, p->nheader);
     return;
   }
   if (check_values(p, line)) return;
@@ -188,8 +193,8 @@ static void check_row(parse_state *p, int line) {
     problem(p, line, "too_long", "delegate_id is longer than %zu bytes", sizeof r.id - 1);
     bad = 1;
   } else if (!id_ok(id)) {
-    problem(p, line, "bad_id", "delegate_id '%s' may hold only letters, digits and . _ - @ + :",
-            id);
+    problem(p, line, "bad_id",
+            "delegate_id '%s' may hold only letters, digits and . _ - @ + :", id);
     bad = 1;
   }
   if (strlen(name) >= sizeof r.name) {
@@ -211,22 +216,28 @@ static void check_row(parse_state *p, int line) {
   const char *part = value(p, COL_PARTICIPATION);
   int interactive = same_word(part, "interactive") ? 1 : same_word(part, "listen-only") ? 0 : -1;
   if (interactive < 0) {
-    problem(p, line, "bad_participation", "participation '%.32s' is not interactive or "
-            "listen-only", part);
+    problem(p, line, "bad_participation",
+            "participation '%.32s' is not interactive or "
+            "listen-only",
+            part);
     bad = 1;
   } else if (interactive && role == FB_ROLE_OBSERVER) {
-    problem(p, line, "bad_participation", "an observer only listens: participation must be "
+    problem(p, line, "bad_participation",
+            "an observer only listens: participation must be "
             "listen-only");
     bad = 1;
   } else if (!interactive && role == FB_ROLE_CHAIR) {
-    problem(p, line, "bad_participation", "a chair runs the meeting: participation must be "
+    problem(p, line, "bad_participation",
+            "a chair runs the meeting: participation must be "
             "interactive");
     bad = 1;
   }
   const char *req = value(p, COL_REQUESTED);
   if (req[0] && fb_reg_parse_time(req, &r.requested_at, NULL) < 0) {
-    problem(p, line, "bad_date", "requested_at '%.32s' is not YYYY-MM-DD or "
-            "YYYY-MM-DDTHH:MM:SSZ", req);
+    problem(p, line, "bad_date",
+            "requested_at '%.32s' is not YYYY-MM-DD or "
+            "YYYY-MM-DDTHH:MM:SSZ",
+            req);
     bad = 1;
   }
   if (!bad) {
@@ -278,8 +289,10 @@ static void check_header(parse_state *p, int line) {
   }
   for (int c = 0; c < REQUIRED_COLS; c++)
     if (p->col[c] < 0) {
-      problem(p, line, "missing_header", "no '%s' column (the header needs delegate_id, name, "
-              "role, email, participation)", col_names[c]);
+      problem(p, line, "missing_header",
+              "no '%s' column (the header needs delegate_id, name, "
+              "role, email, participation)",
+              col_names[c]);
       p->header_bad = 1;
     }
 }
@@ -289,7 +302,8 @@ static void check_header(parse_state *p, int line) {
 static void on_field(void *s, size_t len, void *data) {
   parse_state *p = data;
   if (p->oom) return;
-  if (p->nf == 1024) return; /* a thousand columns is not a registration list: the
+  if (p->nf == 1024)
+    return; /* a thousand columns is not a registration list: the
                                  row counts as too wide (extra_columns) */
   if (p->nf == p->capf) {
     int cap = p->capf ? 2 * p->capf : 8;
@@ -328,8 +342,10 @@ static void on_record(int term, void *data) {
   (void)term;
   if (!p->oom) {
     int line = p->in_record ? p->rec_line : p->line;
-    if (!p->header_done) check_header(p, line);
-    else if (!p->header_bad) check_row(p, line); /* without the columns, rows mean nothing */
+    if (!p->header_done)
+      check_header(p, line);
+    else if (!p->header_bad)
+      check_row(p, line); /* without the columns, rows mean nothing */
   }
   clear_fields(p);
   p->in_record = 0;
@@ -377,11 +393,13 @@ int fb_reg_parse(const char *text, size_t len, fb_reg_list *out) {
     pos += n;
   }
   if (!failed && !p.oom && csv_fini(&csv, on_field, on_record, &p) != 0) failed = 1;
-  if (failed && csv_error(&csv) == CSV_ENOMEM) p.oom = 1;
+  if (failed && csv_error(&csv) == CSV_ENOMEM)
+    p.oom = 1;
   else if (failed)
     problem(&p, p.in_record ? p.rec_line : p.line, "bad_csv",
             "a quote is never closed, or text follows a closing quote (near line %d): the rest "
-            "of the file was not read", p.line);
+            "of the file was not read",
+            p.line);
   csv_free(&csv);
   clear_fields(&p);
   free(p.f);

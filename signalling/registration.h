@@ -36,19 +36,19 @@
 
 /* One registered person. Strings are NUL-terminated UTF-8. */
 typedef struct {
-  int line;              /* where the row starts in the file (1 = header) */
+  int line; /* where the row starts in the file (1 = header) */
   char id[64];
   char name[128];
   fb_role role;
   char email[256];
-  int interactive;       /* 1: may ask for the floor, 0: listen-only */
+  int interactive;        /* 1: may ask for the floor, 0: listen-only */
   long long requested_at; /* seconds since the epoch, 0 when not given */
 } fb_reg_row;
 
 typedef struct {
-  int line;              /* 0: the file as a whole */
-  char code[24];         /* one of the codes above */
-  char message[256];     /* for a person: what is wrong and what to do */
+  int line;          /* 0: the file as a whole */
+  char code[24];     /* one of the codes above */
+  char message[256]; /* for a person: what is wrong and what to do */
 } fb_reg_problem;
 
 typedef struct {

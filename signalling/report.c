@@ -246,8 +246,8 @@ static int print_audit(report *r, const char *meeting, FILE *out) {
                          -1, &st, NULL) != SQLITE_OK)
     return fail(r, "not a floorbridge database", sqlite3_errmsg(r->db));
   sqlite3_bind_text(st, 1, meeting ? meeting : "", -1, SQLITE_TRANSIENT);
-  fprintf(out, "\nAudit log\n\n%-24s  %-16s  %-20s  %-16s  %s\n", "Time (UTC)", "Actor",
-          "Action", "Target", "Detail");
+  fprintf(out, "\nAudit log\n\n%-24s  %-16s  %-20s  %-16s  %s\n", "Time (UTC)", "Actor", "Action",
+          "Target", "Detail");
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     char t[48];

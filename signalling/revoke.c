@@ -12,7 +12,7 @@
 #include "bridge/log.h"
 
 typedef struct {
-  int delegate;        /* 1: matches a delegate id, 0: a token id */
+  int delegate; /* 1: matches a delegate id, 0: a token id */
   char id[128];
 } entry;
 
@@ -20,9 +20,9 @@ struct fb_revoked {
   char path[512];
   struct timespec mtime;
   off_t size;
-  ino_t ino;          /* a file renamed into place is a new inode */
+  ino_t ino; /* a file renamed into place is a new inode */
   int loaded;
-  int unreadable;     /* the last open failed (logged once) */
+  int unreadable; /* the last open failed (logged once) */
   entry *e;
   int n, cap;
 };
@@ -44,7 +44,8 @@ static int reload(fb_revoked *r) {
   struct stat st;
   if (stat(r->path, &st) < 0) {
     int had = r->loaded;
-    if (r->n) fb_log(FB_LOG_WARN, "signalling", "revoked_file %s is gone: nothing revoked", r->path);
+    if (r->n)
+      fb_log(FB_LOG_WARN, "signalling", "revoked_file %s is gone: nothing revoked", r->path);
     r->n = 0;
     r->loaded = 0;
     return had;
@@ -56,8 +57,10 @@ static int reload(fb_revoked *r) {
   if (!f) {
     /* a file the bridge cannot read revokes nothing: say so loudly, once */
     if (!r->unreadable)
-      fb_log(FB_LOG_ALERT, "signalling", "revoked_file %s cannot be read (%m): revocations in "
-             "it are NOT applied; make it readable by the bridge's user", r->path);
+      fb_log(FB_LOG_ALERT, "signalling",
+             "revoked_file %s cannot be read (%m): revocations in "
+             "it are NOT applied; make it readable by the bridge's user",
+             r->path);
     r->unreadable = 1;
     return 0;
   }

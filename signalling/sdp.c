@@ -206,13 +206,15 @@ static fb_sdp_error check_offer(const GstSDPMessage *msg, fb_sdp_offer *o, char 
       if (fp == 0) return fail(FB_SDP_BAD, err, errlen, "malformed sha-256 fingerprint");
     }
   if (fp != 1)
-    return fail(FB_SDP_BAD, err, errlen, any ? "only sha-256 fingerprints are accepted"
-                                             : "no DTLS fingerprint (a=fingerprint)");
+    return fail(
+        FB_SDP_BAD, err, errlen,
+        any ? "only sha-256 fingerprints are accepted" : "no DTLS fingerprint (a=fingerprint)");
 
   const char *setup = attr(msg, m, "setup");
   if (!setup) setup = "actpass";
   if (strcmp(setup, "passive") == 0)
-    return fail(FB_SDP_BAD, err, errlen, "a=setup:passive: the bridge is passive (DTLS server), "
+    return fail(FB_SDP_BAD, err, errlen,
+                "a=setup:passive: the bridge is passive (DTLS server), "
                 "offer actpass or active");
   if (strcmp(setup, "actpass") != 0 && strcmp(setup, "active") != 0)
     return fail(FB_SDP_BAD, err, errlen, "a=setup must be actpass or active");
@@ -242,8 +244,8 @@ fb_sdp_error fb_sdp_parse_offer(const char *text, size_t len, fb_sdp_offer *out,
     size_t end = nl ? (size_t)(nl - text) : len, n = end - i;
     if (n && text[end - 1] == '\r') n--;
     if (n && (n < 2 || text[i] < 'a' || text[i] > 'z' || text[i + 1] != '='))
-      return fail(FB_SDP_BAD, err, errlen, "malformed SDP line %.*s",
-                  (int)(n < 20 ? n : 20), text + i);
+      return fail(FB_SDP_BAD, err, errlen, "malformed SDP line %.*s", (int)(n < 20 ? n : 20),
+                  text + i);
     i = end + 1;
   }
   char *copy_text = g_strndup(text, len);

@@ -38,10 +38,10 @@ typedef enum { FB_SDP_OK = 0, FB_SDP_BAD, FB_SDP_NO_AUDIO } fb_sdp_error;
 
 /* One m-line of the offer, as much as the answer needs to echo it. */
 typedef struct {
-  char kind[16];      /* "audio", "video", "application", ... */
-  char proto[32];     /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP", ... */
-  char format[32];    /* the first format ("111", "webrtc-datachannel") */
-  char mid[64];       /* "" when the m-line has no a=mid */
+  char kind[16];   /* "audio", "video", "application", ... */
+  char proto[32];  /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP", ... */
+  char format[32]; /* the first format ("111", "webrtc-datachannel") */
+  char mid[64];    /* "" when the m-line has no a=mid */
 } fb_sdp_media;
 
 /* What we keep of an offer (all strings NUL-terminated, owned here). */

@@ -65,10 +65,10 @@
 #include "signalling/token.h"
 
 #define PROTOCOL_NAME "floorbridge"
-#define RATE 20.0          /* messages per second, sustained */
-#define BURST 40.0         /* messages at once */
-#define OUTQ_MAX (1 << 20) /* queued bytes before a non-reading client is dropped */
-#define MAX_EVENTS 4096    /* queued bridge events before new ones are dropped */
+#define RATE 20.0                /* messages per second, sustained */
+#define BURST 40.0               /* messages at once */
+#define OUTQ_MAX (1 << 20)       /* queued bytes before a non-reading client is dropped */
+#define MAX_EVENTS 4096          /* queued bridge events before new ones are dropped */
 #define METRICS_MAX (256 * 1024) /* the /metrics page */
 
 typedef struct ev {
@@ -118,8 +118,8 @@ struct fb_signalling {
   pthread_t thread;
   int started;
   atomic_int stop;
-  atomic_int reload;          /* fb_signalling_reload asked; done on the signalling thread */
-  void *ssl_ctx;              /* the vhost's OpenSSL SSL_CTX (TLS only), for tls.c */
+  atomic_int reload; /* fb_signalling_reload asked; done on the signalling thread */
+  void *ssl_ctx;     /* the vhost's OpenSSL SSL_CTX (TLS only), for tls.c */
   int port;
   size_t max_msg;
   int max_per_ip;
@@ -142,7 +142,8 @@ struct fb_signalling {
   lws_retry_bo_t retry;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -206,8 +207,10 @@ static void conn_send(void *conn, const char *json) {
   o->next = NULL;
   o->len = len;
   memcpy(o->buf + LWS_PRE, json, len);
-  if (p->tail) p->tail->next = o;
-  else p->head = o;
+  if (p->tail)
+    p->tail->next = o;
+  else
+    p->head = o;
   p->tail = o;
   p->queued += len;
   lws_callback_on_writable(p->wsi);
@@ -237,8 +240,8 @@ static int conn_writeable(pss *p) {
     return 0;
   }
   if (p->close_code) {
-    lws_close_reason(p->wsi, (enum lws_close_status)p->close_code,
-                     (unsigned char *)p->close_reason, strlen(p->close_reason));
+    lws_close_reason(p->wsi, (enum lws_close_status)p->close_code, (unsigned char *)p->close_reason,
+                     strlen(p->close_reason));
     return -1;
   }
   return 0;
@@ -339,8 +342,10 @@ static void on_bridge_event(void *ud, int pid, const char *event, const char *de
     free(e);
     e = NULL;
   } else {
-    if (s->evtail) s->evtail->next = e;
-    else s->evhead = e;
+    if (s->evtail)
+      s->evtail->next = e;
+    else
+      s->evhead = e;
     s->evtail = e;
     s->nev++;
   }
@@ -380,7 +385,9 @@ static int br_set_media(void *ud, int pid, fb_media_state state, int uplink, cha
   return fb_bridge_set_media(ud, pid, state, uplink, err, errlen);
 }
 
-static int br_quality(void *ud, int pid, fb_quality *out) { return fb_bridge_quality(ud, pid, out); }
+static int br_quality(void *ud, int pid, fb_quality *out) {
+  return fb_bridge_quality(ud, pid, out);
+}
 
 static int br_media_port(void *ud) { return fb_bridge_media_port(ud); }
 
@@ -399,9 +406,9 @@ static int http_request(fb_signalling *s, struct lws *wsi, pss *p, const char *u
     int ok = fb_bridge_healthy(s->b);
     char *body = strdup(ok ? "ok" : "unhealthy");
     if (!body) return -1;
-    return fb_http_reply_start(wsi, &p->reply, ok ? HTTP_STATUS_OK
-                                                  : HTTP_STATUS_SERVICE_UNAVAILABLE,
-                               "text/plain", body, strlen(body));
+    return fb_http_reply_start(wsi, &p->reply,
+                               ok ? HTTP_STATUS_OK : HTTP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
+                               body, strlen(body));
   }
   char *body = malloc(METRICS_MAX);
   if (!body) return -1;
@@ -421,8 +428,10 @@ static void reload(fb_signalling *s) {
     char err[256], fp[128];
     if (fb_tls_reload(s->ssl_ctx, s->cert, s->key, err, sizeof err) == 0) {
       fb_tls_fingerprint(s->ssl_ctx, fp, sizeof fp);
-      fb_log(FB_LOG_INFO, "signalling", "TLS certificate reloaded from %s (SHA-256 %s): new "
-             "connections get it, open ones keep theirs", s->cert, fp);
+      fb_log(FB_LOG_INFO, "signalling",
+             "TLS certificate reloaded from %s (SHA-256 %s): new "
+             "connections get it, open ones keep theirs",
+             s->cert, fp);
     } else {
       fb_log(FB_LOG_ALERT, "signalling", "TLS certificate NOT reloaded, the old one stays: %s",
              err);
@@ -449,8 +458,10 @@ static void log_refused(fb_signalling *s, const char *ip, const char *why) {
     return;
   }
   if (s->refused_suppressed)
-    fb_log(FB_LOG_WARN, "signalling", "WebSocket upgrade refused: %s: %s (and %d more refused "
-           "since the last line)", ip, why, s->refused_suppressed);
+    fb_log(FB_LOG_WARN, "signalling",
+           "WebSocket upgrade refused: %s: %s (and %d more refused "
+           "since the last line)",
+           ip, why, s->refused_suppressed);
   else
     fb_log(FB_LOG_WARN, "signalling", "WebSocket upgrade refused: %s: %s", ip, why);
   s->refused_logged_at = now.tv_sec;
@@ -462,8 +473,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   fb_signalling *s = lws_context_user(lws_get_context(wsi));
   pss *p = user;
   switch (reason) {
-  case LWS_CALLBACK_HTTP:
-    return http_request(s, wsi, p, in);
+  case LWS_CALLBACK_HTTP: return http_request(s, wsi, p, in);
   case LWS_CALLBACK_HTTP_WRITEABLE:
     if (p && p->reply.body) return fb_http_reply_write(wsi, &p->reply);
     break;
@@ -496,13 +506,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     clock_gettime(CLOCK_MONOTONIC, &p->last);
     p->sess = fb_meeting_open(s->meeting, p);
     return p->sess ? 0 : -1;
-  case LWS_CALLBACK_RECEIVE:
-    return on_receive(s, wsi, p, in, len);
-  case LWS_CALLBACK_SERVER_WRITEABLE:
-    return p->sess ? conn_writeable(p) : 0;
-  case LWS_CALLBACK_CLOSED:
-    conn_free(s, p);
-    return 0;
+  case LWS_CALLBACK_RECEIVE: return on_receive(s, wsi, p, in, len);
+  case LWS_CALLBACK_SERVER_WRITEABLE: return p->sess ? conn_writeable(p) : 0;
+  case LWS_CALLBACK_CLOSED: conn_free(s, p); return 0;
   case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
     if (s && atomic_exchange(&s->reload, 0)) reload(s);
     if (s) deliver_events(s);
@@ -510,8 +516,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
     if (s) s->ssl_ctx = user; /* lws's server SSL_CTX: reload() swaps its certificate */
     return 0;
-  default:
-    break;
+  default: break;
   }
   return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
@@ -541,8 +546,9 @@ static int load_secret(const fb_config *cfg, char *secret, size_t len, char *err
     return 0;
   }
   FILE *f = fopen(cfg->token_secret_file, "rb");
-  if (!f) return fail(err, errlen, "[meeting] token_secret_file: %s: %s", cfg->token_secret_file,
-                      strerror(errno));
+  if (!f)
+    return fail(err, errlen, "[meeting] token_secret_file: %s: %s", cfg->token_secret_file,
+                strerror(errno));
   size_t n = fread(secret, 1, len, f);
   fclose(f);
   if (n >= len)
@@ -551,8 +557,10 @@ static int load_secret(const fb_config *cfg, char *secret, size_t len, char *err
   secret[n] = '\0';
   while (n && (secret[n - 1] == '\n' || secret[n - 1] == '\r')) secret[--n] = '\0';
   if (strlen(secret) != n || n < FB_TOKEN_MIN_SECRET)
-    return fail(err, errlen, "[meeting] token_secret_file: %s: the secret must have at least %d "
-                "characters (and no NUL)", cfg->token_secret_file, FB_TOKEN_MIN_SECRET);
+    return fail(err, errlen,
+                "[meeting] token_secret_file: %s: the secret must have at least %d "
+                "characters (and no NUL)",
+                cfg->token_secret_file, FB_TOKEN_MIN_SECRET);
   return 0;
 }
 
@@ -561,8 +569,8 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
   char secret[1024];
   if (load_secret(cfg, secret, sizeof secret, err, errlen) < 0) return NULL;
   if (cfg->sig_tls_cert[0] && (access(cfg->sig_tls_cert, R_OK) || access(cfg->sig_tls_key, R_OK))) {
-    fail(err, errlen, "[signalling] tls_cert/tls_key: cannot read %s", access(cfg->sig_tls_cert,
-         R_OK) ? cfg->sig_tls_cert : cfg->sig_tls_key);
+    fail(err, errlen, "[signalling] tls_cert/tls_key: cannot read %s",
+         access(cfg->sig_tls_cert, R_OK) ? cfg->sig_tls_cert : cfg->sig_tls_key);
     return NULL;
   }
   fb_signalling *s = calloc(1, sizeof *s);
@@ -574,8 +582,8 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
   snprintf(s->cert, sizeof s->cert, "%s", cfg->sig_tls_cert);
   snprintf(s->key, sizeof s->key, "%s", cfg->sig_tls_key);
   fb_session_io io = {conn_send, conn_close};
-  fb_meeting_bridge br = {b, br_join_webrtc, br_leave, br_set_media, br_quality, br_media_port,
-                          NULL /* the wall clock */};
+  fb_meeting_bridge br = {b,          br_join_webrtc, br_leave, br_set_media,
+                          br_quality, br_media_port,  NULL /* the wall clock */};
   s->meeting = fb_meeting_new(cfg, &br, secret, &io);
   memset(secret, 0, sizeof secret);
   if (!s->meeting) {
@@ -595,8 +603,8 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
    * arrive in pieces that on_receive gathers anyway. tx_packet_size is a
    * limit, not a buffer: how much lws hands the socket per write, which
    * would otherwise follow rx_buffer_size; 4 KiB as before. */
-  s->protocols[0] = (struct lws_protocols){PROTOCOL_NAME, callback, sizeof(pss), 1024, 0, NULL,
-                                           4096};
+  s->protocols[0] =
+      (struct lws_protocols){PROTOCOL_NAME, callback, sizeof(pss), 1024, 0, NULL, 4096};
   s->retry.secs_since_valid_ping = 30;
   s->retry.secs_since_valid_hangup = 75;
   lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
@@ -637,9 +645,11 @@ fb_signalling *fb_signalling_start(const fb_config *cfg, struct fb_bridge *b, ch
   s->vh = lws_create_vhost(s->ctx, &info);
   if (!s->vh) {
     fb_signalling_stop(s);
-    return fail(err, errlen, "signalling: cannot listen on %s%s%s:%d%s (in use, or a bad "
-                "address%s)", v6 ? "[" : "", cfg->sig_bind, v6 ? "]" : "", cfg->sig_port,
-                tls ? " with TLS" : "", tls ? ", or the TLS certificate/key do not load" : ""),
+    return fail(err, errlen,
+                "signalling: cannot listen on %s%s%s:%d%s (in use, or a bad "
+                "address%s)",
+                v6 ? "[" : "", cfg->sig_bind, v6 ? "]" : "", cfg->sig_port, tls ? " with TLS" : "",
+                tls ? ", or the TLS certificate/key do not load" : ""),
            NULL;
   }
   s->port = lws_get_vhost_listen_port(s->vh);
@@ -667,7 +677,7 @@ void fb_signalling_stop(fb_signalling *s) {
     fb_bridge_set_event_cb(s->b, NULL, NULL);
   }
   if (s->meeting) fb_meeting_shutdown(s->meeting); /* the store keeps the queue as it is */
-  if (s->ctx) lws_context_destroy(s->ctx); /* closes every connection (CLOSED: leave) */
+  if (s->ctx) lws_context_destroy(s->ctx);         /* closes every connection (CLOSED: leave) */
   fb_meeting_free(s->meeting);
   while (s->evhead) {
     ev *e = s->evhead;

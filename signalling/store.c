@@ -71,8 +71,7 @@ static void put_text(sqlite3_stmt *st, int i, const char *s) {
 /* Step a bound write statement once and reset it; log a failure. */
 static void run(fb_store *s, sqlite3_stmt *st, const char *what) {
   int rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE)
-    fprintf(stderr, "store: %s failed: %s\n", what, sqlite3_errmsg(s->db));
+  if (rc != SQLITE_DONE) fprintf(stderr, "store: %s failed: %s\n", what, sqlite3_errmsg(s->db));
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
 }
@@ -80,7 +79,7 @@ static void run(fb_store *s, sqlite3_stmt *st, const char *what) {
 fb_store *fb_store_open(const char *path, const char *meeting_id, char *err, size_t errlen) {
   if (err && errlen) err[0] = '\0';
   if (!path || !*path || !meeting_id || !*meeting_id ||
-      strlen(meeting_id) >= sizeof ((fb_store *)0)->meeting) {
+      strlen(meeting_id) >= sizeof((fb_store *)0)->meeting) {
     if (err) snprintf(err, errlen, "store: a database path and a meeting id are needed");
     return NULL;
   }
@@ -95,8 +94,8 @@ fb_store *fb_store_open(const char *path, const char *meeting_id, char *err, siz
   if (rc == SQLITE_OK) {
     sqlite3_busy_timeout(s->db, 5000);
     stage = "configure";
-    rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
-                      NULL, NULL);
+    rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+                      NULL);
   }
   if (rc == SQLITE_OK) {
     stage = "create the schema in";
@@ -144,8 +143,8 @@ int fb_store_load(fb_store *s, fb_floor *f) {
   if (!s || !f) return -1;
   sqlite3_stmt *mt = NULL, *dl = NULL, *sp = NULL;
   int session = -1, mode = -1, count = 0;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT session, mode FROM meeting WHERE id = ?1", -1,
-                              &mt, NULL);
+  int rc =
+      sqlite3_prepare_v2(s->db, "SELECT session, mode FROM meeting WHERE id = ?1", -1, &mt, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(s->db,
                             "SELECT id, name, role, state, chair_muted, requested_ms, bar_reason,"
@@ -219,8 +218,7 @@ void fb_store_save_delegate(fb_store *s, const fb_delegate *d) {
   run(s, st, "save delegate");
 }
 
-void fb_store_save_session(fb_store *s, int session, const char *session_name,
-                           fb_floor_mode mode) {
+void fb_store_save_session(fb_store *s, int session, const char *session_name, fb_floor_mode mode) {
   if (!s) return;
   sqlite3_stmt *st = s->put_session;
   put_text(st, 1, s->meeting);

@@ -46,7 +46,8 @@ int fb_tls_reload(void *ssl_ctx, const char *cert, const char *key, char *err, s
   }
   int rc = load(scratch, cert, key, err, errlen);
   SSL_CTX_free(scratch);
-  if (rc == 0) rc = load(ssl_ctx, cert, key, err, errlen); /* proven: cannot half-fail now
+  if (rc == 0)
+    rc = load(ssl_ctx, cert, key, err, errlen); /* proven: cannot half-fail now
                                                               short of the files changing again */
   return rc;
 }

@@ -35,8 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_TTL 43200        /* 12 h: a long meeting day */
-#define MAX_TTL (366L * 86400L)  /* refuse absurd lifetimes */
+#define DEFAULT_TTL 43200       /* 12 h: a long meeting day */
+#define MAX_TTL (366L * 86400L) /* refuse absurd lifetimes */
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -191,7 +191,7 @@ int fb_token_mint(const char *secret, const fb_token *t, char *out, size_t outle
   if (jwt_add_grant(jwt, "mtg", t->meeting) || jwt_add_grant(jwt, "sub", t->delegate) ||
       jwt_add_grant(jwt, "name", t->name) || jwt_add_grant(jwt, "role", fb_role_name(t->role)) ||
       jwt_add_grant_int(jwt, "exp", (long)t->exp) || jwt_add_grant_int(jwt, "iat", (long)iat))
-    goto done;  /* e.g. invalid UTF-8 in name: jansson refuses the string */
+    goto done; /* e.g. invalid UTF-8 in name: jansson refuses the string */
   if (t->speak && jwt_add_grant_bool(jwt, "speak", 1)) goto done;
   if (t->nbf && jwt_add_grant_int(jwt, "nbf", (long)t->nbf)) goto done;
   if (has_jti && jwt_add_grant(jwt, "jti", t->jti)) goto done;
@@ -203,7 +203,7 @@ int fb_token_mint(const char *secret, const fb_token *t, char *out, size_t outle
   memcpy(out, enc, n + 1);
   rc = 0;
 done:
-  free(enc);  /* libjwt 1.10 allocates with malloc and has no jwt_free_str() */
+  free(enc); /* libjwt 1.10 allocates with malloc and has no jwt_free_str() */
   jwt_free(jwt);
   return rc;
 }
@@ -238,7 +238,7 @@ static fb_token_error check_envelope(const char *secret, const char *jwt, json_t
   } else if (strcmp(alg, "HS256") != 0) {
     err = FB_TOKEN_WRONG_ALG;
   } else if (dots[1] + 1 == n) {
-    err = FB_TOKEN_BAD_SIGNATURE;  /* "HS256" with an empty signature */
+    err = FB_TOKEN_BAD_SIGNATURE; /* "HS256" with an empty signature */
   } else {
     jwt_t *d = NULL;
     int rc = jwt_decode(&d, jwt, (const unsigned char *)secret, (int)strlen(secret));
@@ -389,8 +389,8 @@ int fb_token_new_jti(char out[17]) {
 /* Copy a command-line value into a token field, with a message on failure. */
 static int cli_field(char *dst, size_t cap, const char *val, const char *opt) {
   if (!val || !val[0] || strlen(val) >= cap || has_control_chars(val)) {
-    fprintf(stderr, "token: %s needs a value of 1..%zu bytes without control characters\n",
-            opt, cap - 1);
+    fprintf(stderr, "token: %s needs a value of 1..%zu bytes without control characters\n", opt,
+            cap - 1);
     return -1;
   }
   memcpy(dst, val, strlen(val) + 1);
@@ -442,9 +442,18 @@ int fb_token_cli(int argc, char **argv) {
     }
     int bad = 0;
     switch (which) {
-    case 0: bad = cli_field(t.meeting, sizeof t.meeting, val, opts[which]); have_m = 1; break;
-    case 1: bad = cli_field(t.delegate, sizeof t.delegate, val, opts[which]); have_d = 1; break;
-    case 2: bad = cli_field(t.name, sizeof t.name, val, opts[which]); have_n = 1; break;
+    case 0:
+      bad = cli_field(t.meeting, sizeof t.meeting, val, opts[which]);
+      have_m = 1;
+      break;
+    case 1:
+      bad = cli_field(t.delegate, sizeof t.delegate, val, opts[which]);
+      have_d = 1;
+      break;
+    case 2:
+      bad = cli_field(t.name, sizeof t.name, val, opts[which]);
+      have_n = 1;
+      break;
     case 3: role = val; break;
     case 4: ttl_s = val; break;
     case 5: secret_file = val; break;

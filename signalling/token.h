@@ -28,36 +28,36 @@
 
 #include <stddef.h>
 
-#define FB_TOKEN_MAX 4096       /* longest token fb_token_verify accepts (bytes) */
-#define FB_TOKEN_MIN_SECRET 16  /* shortest accepted secret (bytes) */
-#define FB_TOKEN_SKEW 30        /* seconds a token stays valid after "exp" */
+#define FB_TOKEN_MAX 4096      /* longest token fb_token_verify accepts (bytes) */
+#define FB_TOKEN_MIN_SECRET 16 /* shortest accepted secret (bytes) */
+#define FB_TOKEN_SKEW 30       /* seconds a token stays valid after "exp" */
 
 typedef enum { FB_ROLE_CHAIR, FB_ROLE_DELEGATE, FB_ROLE_OBSERVER } fb_role;
 
 /* The claims of a token. Strings are NUL-terminated and must fit their arrays
  * (at most sizeof - 1 bytes of UTF-8). */
 typedef struct {
-  char meeting[64];   /* "mtg" */
-  char delegate[64];  /* "sub" */
-  char name[128];     /* "name" */
-  fb_role role;       /* "role" */
-  long long exp;      /* "exp", seconds since the epoch */
-  long long iat;      /* "iat", seconds since the epoch */
-  int speak;          /* "speak", 0 or 1 */
-  char jti[64];       /* "jti", "" when absent */
-  long long nbf;      /* "nbf", seconds since the epoch; 0 when absent */
+  char meeting[64];  /* "mtg" */
+  char delegate[64]; /* "sub" */
+  char name[128];    /* "name" */
+  fb_role role;      /* "role" */
+  long long exp;     /* "exp", seconds since the epoch */
+  long long iat;     /* "iat", seconds since the epoch */
+  int speak;         /* "speak", 0 or 1 */
+  char jti[64];      /* "jti", "" when absent */
+  long long nbf;     /* "nbf", seconds since the epoch; 0 when absent */
 } fb_token;
 
 typedef enum fb_token_error {
   FB_TOKEN_OK = 0,
-  FB_TOKEN_MALFORMED,      /* not a JWT, too long, bad JSON, field overflow */
-  FB_TOKEN_BAD_SIGNATURE,  /* HMAC does not match the secret */
-  FB_TOKEN_WRONG_ALG,      /* alg is not HS256 (includes "none") */
-  FB_TOKEN_EXPIRED,        /* now > exp + FB_TOKEN_SKEW */
-  FB_TOKEN_WRONG_MEETING,  /* "mtg" is not the meeting being joined */
-  FB_TOKEN_MISSING_CLAIM,  /* a required claim is absent, empty or of the wrong type */
-  FB_TOKEN_BAD_ROLE,       /* "role" is not chair|delegate|observer */
-  FB_TOKEN_NOT_YET_VALID   /* now < nbf - FB_TOKEN_SKEW */
+  FB_TOKEN_MALFORMED,     /* not a JWT, too long, bad JSON, field overflow */
+  FB_TOKEN_BAD_SIGNATURE, /* HMAC does not match the secret */
+  FB_TOKEN_WRONG_ALG,     /* alg is not HS256 (includes "none") */
+  FB_TOKEN_EXPIRED,       /* now > exp + FB_TOKEN_SKEW */
+  FB_TOKEN_WRONG_MEETING, /* "mtg" is not the meeting being joined */
+  FB_TOKEN_MISSING_CLAIM, /* a required claim is absent, empty or of the wrong type */
+  FB_TOKEN_BAD_ROLE,      /* "role" is not chair|delegate|observer */
+  FB_TOKEN_NOT_YET_VALID  /* now < nbf - FB_TOKEN_SKEW */
 } fb_token_error;
 #define FB_TOKEN_ERROR_LAST FB_TOKEN_NOT_YET_VALID
 

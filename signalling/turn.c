@@ -12,8 +12,10 @@
 int fb_turn_credential(const char *secret, const char *username, char *out, size_t outlen) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int mdlen = 0;
-  if (outlen < 29 || !HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)username,
-                           strlen(username), md, &mdlen) || mdlen != 20)
+  if (outlen < 29 ||
+      !HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)username,
+            strlen(username), md, &mdlen) ||
+      mdlen != 20)
     return -1;
   EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen); /* 28 characters + NUL */
   return 0;

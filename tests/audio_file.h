@@ -22,8 +22,8 @@ static inline int test_run_pipeline(const char *desc) {
   }
   gst_element_set_state(p, GST_STATE_PLAYING);
   GstBus *bus = gst_element_get_bus(p);
-  GstMessage *m = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
-                                             GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  GstMessage *m =
+      gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   int rc = m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS ? 0 : -1;
   if (m) gst_message_unref(m);
   gst_object_unref(bus);

@@ -71,11 +71,13 @@ static inline json_t *wait_for(ws *w, const char *type, const char *key, const c
  * and leaves it in *out (may be NULL). */
 static inline int wait_you_at(ws *w, const char *state, int pos, json_t **out) {
   json_t *j;
-  while ((j = wait_for(w, "you", "state", state)) &&
-         pos >= 0 && json_integer_value(json_object_get(j, "queue_position")) != pos)
+  while ((j = wait_for(w, "you", "state", state)) && pos >= 0 &&
+         json_integer_value(json_object_get(j, "queue_position")) != pos)
     json_decref(j);
-  if (out) *out = j;
-  else json_decref(j);
+  if (out)
+    *out = j;
+  else
+    json_decref(j);
   return j != NULL;
 }
 
@@ -107,8 +109,7 @@ static inline int wait_policy(ws *w, int to_all) {
 /* Wait for a chat message with text; returns it. */
 static inline json_t *wait_chat(ws *w, const char *text) {
   json_t *j;
-  while ((j = wait_for(w, "chat", NULL, NULL)) && strcmp(str(j, "text"), text) != 0)
-    json_decref(j);
+  while ((j = wait_for(w, "chat", NULL, NULL)) && strcmp(str(j, "text"), text) != 0) json_decref(j);
   return j;
 }
 
@@ -118,7 +119,7 @@ static inline void queue_ids(json_t *q, char *out, size_t len) {
   json_t *e;
   size_t i;
   json_array_foreach(json_object_get(q, "entries"), i, e)
-    snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "," : "", str(e, "delegate"));
+      snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "," : "", str(e, "delegate"));
 }
 
 /* Wait for a queue message listing exactly ids (in order). */
@@ -128,8 +129,10 @@ static inline int wait_queue(ws *w, const char *ids, json_t **out) {
   while ((j = wait_for(w, "queue", NULL, NULL))) {
     queue_ids(j, got, sizeof got);
     if (strcmp(got, ids) == 0) {
-      if (out) *out = j;
-      else json_decref(j);
+      if (out)
+        *out = j;
+      else
+        json_decref(j);
       return 1;
     }
     json_decref(j);
@@ -141,8 +144,8 @@ static inline int wait_queue(ws *w, const char *ids, json_t **out) {
 static inline json_t *roster_entry(json_t *roster, const char *id) {
   json_t *p;
   size_t i;
-  json_array_foreach(json_object_get(roster, "participants"), i, p)
-    if (strcmp(str(p, "delegate"), id) == 0) return p;
+  json_array_foreach(json_object_get(roster, "participants"), i,
+                     p) if (strcmp(str(p, "delegate"), id) == 0) return p;
   return NULL;
 }
 
@@ -173,7 +176,8 @@ static inline int count_before_pong(ws *w, const char *type) {
   int n = 0;
   json_t *j;
   while ((j = ws_json_any(w, WAIT_MS))) {
-    int pong = strcmp(str(j, "type"), "pong") == 0 && json_integer_value(json_object_get(j, "id")) == id;
+    int pong =
+        strcmp(str(j, "type"), "pong") == 0 && json_integer_value(json_object_get(j, "id")) == id;
     n += strcmp(str(j, "type"), type) == 0;
     json_decref(j);
     if (pong) return n;
@@ -190,12 +194,13 @@ static inline double metric(const char *text, const char *series) {
 }
 
 /* GET path; status, the Content-Type in type, the body in body. */
-static inline int http_head_body(const char *path, char *type, size_t tlen, char *body, size_t blen) {
+static inline int http_head_body(const char *path, char *type, size_t tlen, char *body,
+                                 size_t blen) {
   int fd = tcp_connect(port);
   if (fd < 0) return -1;
   char req[512];
-  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                   path);
+  int n = snprintf(req, sizeof req,
+                   "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
   if (write(fd, req, (size_t)n) != n) return close(fd), -1;
   static char resp[1 << 18];
   size_t got = 0;

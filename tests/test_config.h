@@ -13,8 +13,7 @@
 #include "bridge/config.h"
 
 /* A heap config (free it); aborts when out of memory. */
-static inline fb_config *test_config_new(const char *www, const char *meeting,
-                                         const char *secret) {
+static inline fb_config *test_config_new(const char *www, const char *meeting, const char *secret) {
   fb_config *cfg = malloc(sizeof *cfg);
   if (!cfg) abort();
   fb_config_defaults(cfg);

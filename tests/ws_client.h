@@ -54,8 +54,8 @@ static inline int http_get(const char *path, char *body, size_t len) {
   int fd = tcp_connect(port);
   if (fd < 0) return -1;
   char req[1024], resp[65536];
-  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                   path);
+  int n = snprintf(req, sizeof req,
+                   "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
   if (write(fd, req, (size_t)n) != n) return close(fd), -1;
   size_t got = 0;
   for (;;) {
@@ -64,7 +64,8 @@ static inline int http_get(const char *path, char *body, size_t len) {
     got += (size_t)r;
     resp[got] = '\0';
     char *hdr_end = strstr(resp, "\r\n\r\n"), *cl = strcasestr(resp, "content-length:");
-    if (hdr_end && cl && cl < hdr_end && got >= (size_t)(hdr_end + 4 - resp) + (size_t)atol(cl + 15))
+    if (hdr_end && cl && cl < hdr_end &&
+        got >= (size_t)(hdr_end + 4 - resp) + (size_t)atol(cl + 15))
       break;
   }
   close(fd);

@@ -110,8 +110,8 @@ static void emit(client *c, const char *ev, const char *fmt, ...) {
     va_end(ap);
   }
   pthread_mutex_lock(&G.out_lock);
-  fprintf(G.out, "{\"t\": %.4f, \"wall\": %.4f, \"client\": \"%s\", \"ev\": \"%s\"%s%s}\n", mono_s(),
-          wall_s(), c->id, ev, extra[0] ? ", " : "", extra);
+  fprintf(G.out, "{\"t\": %.4f, \"wall\": %.4f, \"client\": \"%s\", \"ev\": \"%s\"%s%s}\n",
+          mono_s(), wall_s(), c->id, ev, extra[0] ? ", " : "", extra);
   fflush(G.out);
   pthread_mutex_unlock(&G.out_lock);
 }
@@ -169,11 +169,12 @@ static int ws_open(client *c) {
   c->fd = tcp_connect(2000);
   if (c->fd < 0) return -1;
   char req[512];
-  int n = snprintf(req, sizeof req,
-                   "GET /ws HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: ZmF1bHQtY2xpZW50LWtleQ==\r\nSec-WebSocket-Version: 13\r\n"
-                   "Origin: http://%s:%d\r\n\r\n",
-                   G.host, G.port, G.host, G.port);
+  int n =
+      snprintf(req, sizeof req,
+               "GET /ws HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: ZmF1bHQtY2xpZW50LWtleQ==\r\nSec-WebSocket-Version: 13\r\n"
+               "Origin: http://%s:%d\r\n\r\n",
+               G.host, G.port, G.host, G.port);
   if (send_all(c->fd, req, (size_t)n) < 0) return -1;
   c->rxlen = 0;
   uint64_t end = fb_now_ns() + 3000000000ull;
@@ -217,7 +218,8 @@ static char *ws_next(client *c, int *closed) {
     if (plen == 126) need = 4;
     if (plen == 127) need = 10;
     if (c->rxlen < need) return NULL;
-    if (plen == 126) plen = (size_t)c->rx[2] << 8 | c->rx[3];
+    if (plen == 126)
+      plen = (size_t)c->rx[2] << 8 | c->rx[3];
     else if (plen == 127) {
       plen = 0;
       for (int i = 0; i < 8; i++) plen = plen << 8 | c->rx[2 + i];
@@ -288,7 +290,8 @@ static int parse_answer(const char *sdp, char *ip, int *port, char *ufrag, char 
       } else if (!strncmp(line, "a=ice-pwd:", 10) && strlen(line + 10) < 128) {
         memcpy(pwd, line + 10, strlen(line + 10) + 1);
         have |= 4;
-      } else if (!strncmp(line, "a=fingerprint:", 14) && strlen(line + 14) < FB_RTC_FINGERPRINT_MAX) {
+      } else if (!strncmp(line, "a=fingerprint:", 14) &&
+                 strlen(line + 14) < FB_RTC_FINGERPRINT_MAX) {
         memcpy(fp, line + 14, strlen(line + 14) + 1);
         have |= 8;
       }
@@ -355,7 +358,9 @@ static const char *session(client *c, int *final, uint64_t *connected_ns) {
   }
   emit(c, "joined", "\"pid\": %lld, \"state\": \"%s\"",
        (long long)json_integer_value(json_object_get(j, "pid")),
-       json_string_value(json_object_get(j, "state")) ? json_string_value(json_object_get(j, "state")) : "");
+       json_string_value(json_object_get(j, "state"))
+           ? json_string_value(json_object_get(j, "state"))
+           : "");
   json_decref(j);
   c->joins++;
   char err[256];
@@ -382,8 +387,10 @@ static const char *session(client *c, int *final, uint64_t *connected_ns) {
   int port = 0;
   if (!asdp || parse_answer(asdp, ip, &port, ufrag, pwd, fp) < 0 ||
       fb_rtc_client_set_remote(rc, ip, port, ufrag, pwd, fp, PT) < 0) {
-    if (j && !asdp) snprintf(why, sizeof why, "no answer (error)");
-    else if (j) snprintf(why, sizeof why, "bad answer");
+    if (j && !asdp)
+      snprintf(why, sizeof why, "no answer (error)");
+    else if (j)
+      snprintf(why, sizeof why, "bad answer");
     json_decref(j);
     fb_rtc_client_free(rc);
     return why;
@@ -481,7 +488,8 @@ static void *run(void *arg) {
     }
     if (connected) {
       c->losses += !final;
-      if ((double)(fb_now_ns() - connected) / 1e9 >= 10) attempt = 0; /* stable: reset the backoff */
+      if ((double)(fb_now_ns() - connected) / 1e9 >= 10)
+        attempt = 0; /* stable: reset the backoff */
     }
     emit(c, "lost", "\"why\": \"%s\", \"gaps\": %llu, \"max_gap_ms\": %.1f", why,
          (unsigned long long)c->gaps, c->max_gap_ms);
@@ -493,18 +501,21 @@ static void *run(void *arg) {
     uint64_t until = fb_now_ns() + (uint64_t)(delay * 1e9);
     while (fb_now_ns() < until && !over()) usleep(10000);
   }
-  emit(c, "end", "\"connects\": %d, \"joins\": %d, \"audio\": %d, \"losses\": %d, \"gaps\": %llu, "
-       "\"max_gap_ms\": %.1f", c->connects, c->joins, c->audio_ok, c->losses,
-       (unsigned long long)c->gaps, c->max_gap_ms);
+  emit(c, "end",
+       "\"connects\": %d, \"joins\": %d, \"audio\": %d, \"losses\": %d, \"gaps\": %llu, "
+       "\"max_gap_ms\": %.1f",
+       c->connects, c->joins, c->audio_ok, c->losses, (unsigned long long)c->gaps, c->max_gap_ms);
   return NULL;
 }
 
 int main(int argc, char **argv) {
-  static const struct option lo[] = {
-      {"host", 1, 0, 'H'}, {"port", 1, 0, 'p'}, {"secret-file", 1, 0, 'S'}, {"meeting", 1, 0, 'm'},
-      {"prefix", 1, 0, 'x'}, {"speakers", 1, 0, 'k'}, {"request", 1, 0, 'r'},
-      {"duration-s", 1, 0, 'd'}, {"backoff", 1, 0, 'b'}, {"gap-ms", 1, 0, 'g'},
-      {"out", 1, 0, 'o'}, {"bind-ip", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  static const struct option lo[] = {{"host", 1, 0, 'H'},        {"port", 1, 0, 'p'},
+                                     {"secret-file", 1, 0, 'S'}, {"meeting", 1, 0, 'm'},
+                                     {"prefix", 1, 0, 'x'},      {"speakers", 1, 0, 'k'},
+                                     {"request", 1, 0, 'r'},     {"duration-s", 1, 0, 'd'},
+                                     {"backoff", 1, 0, 'b'},     {"gap-ms", 1, 0, 'g'},
+                                     {"out", 1, 0, 'o'},         {"bind-ip", 1, 0, 'B'},
+                                     {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
   snprintf(G.host, sizeof G.host, "127.0.0.1");
   snprintf(G.bind_ip, sizeof G.bind_ip, "127.0.0.1");
   snprintf(G.prefix, sizeof G.prefix, "fc");
@@ -534,15 +545,17 @@ int main(int argc, char **argv) {
       if (!G.out) return perror(optarg), 2;
       break;
     default:
-      fprintf(stderr, "usage: fb-fault-client --port P --secret-file F [--meeting M] [--host IP] "
-                      "[-n N] [--prefix P] [--speakers K] [--request R] [--duration-s S] "
-                      "[--backoff page|fast] [--gap-ms G] [--bind-ip IP] [--out FILE]\n");
+      fprintf(stderr,
+              "usage: fb-fault-client --port P --secret-file F [--meeting M] [--host IP] "
+              "[-n N] [--prefix P] [--speakers K] [--request R] [--duration-s S] "
+              "[--backoff page|fast] [--gap-ms G] [--bind-ip IP] [--out FILE]\n");
       return 2;
     }
   }
   FILE *f = secret_file[0] ? fopen(secret_file, "r") : NULL;
   if (!f || !fgets(G.secret, sizeof G.secret, f) || G.port <= 0 || G.n < 1 || G.n > 300) {
-    fprintf(stderr, "fb-fault-client: --port and a readable --secret-file are needed (1 <= n <= 300)\n");
+    fprintf(stderr,
+            "fb-fault-client: --port and a readable --secret-file are needed (1 <= n <= 300)\n");
     return 2;
   }
   fclose(f);

@@ -73,8 +73,10 @@ static struct {
 static int nlisted;
 
 static void on_signal(int s) {
-  if (s == SIGHUP) dump = 1;
-  else stop = 1;
+  if (s == SIGHUP)
+    dump = 1;
+  else
+    stop = 1;
 }
 
 static uint32_t hash(uint32_t ip, uint16_t port, uint32_t ssrc) {
@@ -200,17 +202,21 @@ static void write_out(const char *path, int *fds, char ifs[][IFNAMSIZ], int nif,
     }
   fprintf(o, "{\"interfaces\": [");
   for (int i = 0; i < nif; i++) fprintf(o, "%s\"%s\"", i ? ", " : "", ifs[i]);
-  fprintf(o, "], \"seconds\": %.1f, \"gap_ms\": %g, \"rtp_packets\": %llu, \"rtcp_packets\": %llu, "
-          "\"other_packets\": %llu, \"streams\": %zu, \"capture_drops\": %llu,\n"
-          " \"gaps\": %llu, \"streams_with_gaps\": %zu, \"max_gap_ms\": %.1f, \"max_gap_stream\": \"%s\",\n"
-          " \"seq_skipped\": %llu, \"streams_skipping\": %zu, \"seq_backwards\": %llu,\n \"histogram_ms\": {",
-          secs, gap_ms, (unsigned long long)packets, (unsigned long long)rtcp,
-          (unsigned long long)other, nflows, (unsigned long long)drops_total,
-          (unsigned long long)gaps_total, streams_with_gaps, max_gap, max_gap_where,
-          (unsigned long long)skipped_total, streams_skipping, (unsigned long long)backwards);
+  fprintf(
+      o,
+      "], \"seconds\": %.1f, \"gap_ms\": %g, \"rtp_packets\": %llu, \"rtcp_packets\": %llu, "
+      "\"other_packets\": %llu, \"streams\": %zu, \"capture_drops\": %llu,\n"
+      " \"gaps\": %llu, \"streams_with_gaps\": %zu, \"max_gap_ms\": %.1f, \"max_gap_stream\": \"%s\",\n"
+      " \"seq_skipped\": %llu, \"streams_skipping\": %zu, \"seq_backwards\": %llu,\n \"histogram_ms\": {",
+      secs, gap_ms, (unsigned long long)packets, (unsigned long long)rtcp,
+      (unsigned long long)other, nflows, (unsigned long long)drops_total,
+      (unsigned long long)gaps_total, streams_with_gaps, max_gap, max_gap_where,
+      (unsigned long long)skipped_total, streams_skipping, (unsigned long long)backwards);
   for (size_t b = 0; b <= NB; b++) {
-    if (b < NB) fprintf(o, "%s\"<=%g\": %llu", b ? ", " : "", bounds[b], (unsigned long long)hist[b]);
-    else fprintf(o, ", \">%g\": %llu", bounds[NB - 1], (unsigned long long)hist[b]);
+    if (b < NB)
+      fprintf(o, "%s\"<=%g\": %llu", b ? ", " : "", bounds[b], (unsigned long long)hist[b]);
+    else
+      fprintf(o, ", \">%g\": %llu", bounds[NB - 1], (unsigned long long)hist[b]);
   }
   fprintf(o, "},\n \"gap_list\": [");
   for (int i = 0; i < nlisted; i++)
@@ -221,9 +227,9 @@ static void write_out(const char *path, int *fds, char ifs[][IFNAMSIZ], int nif,
 }
 
 int main(int argc, char **argv) {
-  static const struct option lo[] = {{"if", 1, 0, 'i'}, {"src-port", 1, 0, 'p'},
-                                     {"gap-ms", 1, 0, 'g'}, {"out", 1, 0, 'o'},
-                                     {"max-s", 1, 0, 'm'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  static const struct option lo[] = {
+      {"if", 1, 0, 'i'},    {"src-port", 1, 0, 'p'}, {"gap-ms", 1, 0, 'g'}, {"out", 1, 0, 'o'},
+      {"max-s", 1, 0, 'm'}, {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
   char ifs[MAX_IF][IFNAMSIZ];
   int nif = 0, src_port = 40000, c;
   const char *out = NULL;
@@ -240,8 +246,9 @@ int main(int argc, char **argv) {
     case 'm': max_s = atof(optarg); break;
     default:
     usage:
-      fprintf(stderr, "usage: fb-flowgap --if DEV [--if DEV ...] [--src-port 40000] [--gap-ms 60] "
-                      "[--out FILE.json] [--max-s S]\n");
+      fprintf(stderr,
+              "usage: fb-flowgap --if DEV [--if DEV ...] [--src-port 40000] [--gap-ms 60] "
+              "[--out FILE.json] [--max-s S]\n");
       return 2;
     }
   }
@@ -250,9 +257,11 @@ int main(int argc, char **argv) {
   int fds[MAX_IF];
   struct pollfd pfd[MAX_IF];
   for (int i = 0; i < nif; i++) {
-    fds[i] = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL)); /* outgoing: only ETH_P_ALL taps see them */
+    fds[i] = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC,
+                    htons(ETH_P_ALL)); /* outgoing: only ETH_P_ALL taps see them */
     int one = 1, rcv = 16 << 20;
-    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+                              .sll_protocol = htons(ETH_P_ALL),
                               .sll_ifindex = (int)if_nametoindex(ifs[i])};
     if (fds[i] < 0 || !sll.sll_ifindex ||
         setsockopt(fds[i], SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0 ||
@@ -291,8 +300,10 @@ int main(int argc, char **argv) {
       if (!(pfd[i].revents & POLLIN)) continue;
       for (int k = 0; k < BATCH; k++) {
         iov[k] = (struct iovec){bufs[k], SNAP};
-        msgs[k].msg_hdr = (struct msghdr){.msg_name = &from[k], .msg_namelen = sizeof from[k],
-                                          .msg_iov = &iov[k], .msg_iovlen = 1,
+        msgs[k].msg_hdr = (struct msghdr){.msg_name = &from[k],
+                                          .msg_namelen = sizeof from[k],
+                                          .msg_iov = &iov[k],
+                                          .msg_iovlen = 1,
                                           .msg_control = cbufs[k],
                                           .msg_controllen = sizeof cbufs[k]};
       }
@@ -315,6 +326,7 @@ int main(int argc, char **argv) {
   }
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
-  write_out(out, fds, ifs, nif, (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9);
+  write_out(out, fds, ifs, nif,
+            (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9);
   return 0;
 }

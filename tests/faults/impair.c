@@ -61,8 +61,8 @@ typedef struct {
 } pkt;
 
 typedef struct {
-  const char *name;   /* "a->b" */
-  int in, out;        /* read from in, write to out */
+  const char *name; /* "a->b" */
+  int in, out;      /* read from in, write to out */
   pkt *heap;
   size_t n, cap;
   uint64_t seq;
@@ -70,7 +70,11 @@ typedef struct {
   uint64_t rx, rx_bytes, lost, blackholed, reordered, forwarded, overflow, write_errors;
   uint64_t max_queued;
   uint64_t rtp_in, rtp_lost, rtp_late;
-  struct rtpflow { uint32_t ssrc; uint16_t seq; uint8_t used; } *flows;
+  struct rtpflow {
+    uint32_t ssrc;
+    uint16_t seq;
+    uint8_t used;
+  } * flows;
   size_t nflows, fcap;
 } dir;
 
@@ -195,10 +199,14 @@ static int open_tun(const char *ns, const char *dev) {
 }
 
 static void on_signal(int sig) {
-  if (sig == SIGUSR1) cut = 1;
-  else if (sig == SIGUSR2) cut = 0;
-  else if (sig == SIGHUP) dump = 1;
-  else stop = 1;
+  if (sig == SIGUSR1)
+    cut = 1;
+  else if (sig == SIGUSR2)
+    cut = 0;
+  else if (sig == SIGHUP)
+    dump = 1;
+  else
+    stop = 1;
 }
 
 static void receive(dir *d, uint64_t now, unsigned char *buf) {
@@ -260,8 +268,10 @@ static void send_due(dir *d, uint64_t now) {
         d->rtp_late++;
       }
     }
-    if (write(d->out, p.data, p.len) == (ssize_t)p.len) d->forwarded++;
-    else d->write_errors++;
+    if (write(d->out, p.data, p.len) == (ssize_t)p.len)
+      d->forwarded++;
+    else
+      d->write_errors++;
     free(p.data);
   }
 }
@@ -276,11 +286,12 @@ static void write_stats(const char *path, dir *ds) {
           loss_pct, delay_ms, jitter_ms, reorder_pct);
   for (int i = 0; i < 2; i++) {
     dir *d = &ds[i];
-    fprintf(f, ",\n \"%s\": {\"rx\": %llu, \"rx_bytes\": %llu, \"lost\": %llu, \"blackholed\": %llu, "
+    fprintf(f,
+            ",\n \"%s\": {\"rx\": %llu, \"rx_bytes\": %llu, \"lost\": %llu, \"blackholed\": %llu, "
             "\"reordered\": %llu, \"forwarded\": %llu, \"overflow\": %llu, \"write_errors\": %llu, "
             "\"max_queued\": %llu, \"queued\": %zu, \"rtp_in\": %llu, \"rtp_lost\": %llu, "
-            "\"rtp_late\": %llu, \"rtp_streams\": %zu}", d->name,
-            (unsigned long long)d->rx, (unsigned long long)d->rx_bytes,
+            "\"rtp_late\": %llu, \"rtp_streams\": %zu}",
+            d->name, (unsigned long long)d->rx, (unsigned long long)d->rx_bytes,
             (unsigned long long)d->lost, (unsigned long long)d->blackholed,
             (unsigned long long)d->reordered, (unsigned long long)d->forwarded,
             (unsigned long long)d->overflow, (unsigned long long)d->write_errors,
@@ -303,17 +314,21 @@ static int split(const char *arg, char *ns, size_t nslen, char *dev, size_t devl
 
 int main(int argc, char **argv) {
   static const struct option lo[] = {
-      {"a", 1, 0, 'a'}, {"b", 1, 0, 'b'}, {"loss", 1, 0, 'l'}, {"delay", 1, 0, 'd'},
+      {"a", 1, 0, 'a'},      {"b", 1, 0, 'b'},       {"loss", 1, 0, 'l'}, {"delay", 1, 0, 'd'},
       {"jitter", 1, 0, 'j'}, {"reorder", 1, 0, 'r'}, {"seed", 1, 0, 's'}, {"stats", 1, 0, 'S'},
-      {"max-s", 1, 0, 'm'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+      {"max-s", 1, 0, 'm'},  {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
   char nsa[128] = "", deva[IFNAMSIZ] = "", nsb[128] = "", devb[IFNAMSIZ] = "";
   const char *stats = NULL;
   double max_s = 0;
   int c;
   while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
     switch (c) {
-    case 'a': if (split(optarg, nsa, sizeof nsa, deva, sizeof deva)) goto usage; break;
-    case 'b': if (split(optarg, nsb, sizeof nsb, devb, sizeof devb)) goto usage; break;
+    case 'a':
+      if (split(optarg, nsa, sizeof nsa, deva, sizeof deva)) goto usage;
+      break;
+    case 'b':
+      if (split(optarg, nsb, sizeof nsb, devb, sizeof devb)) goto usage;
+      break;
     case 'l': loss_pct = atof(optarg); break;
     case 'd': delay_ms = atof(optarg); break;
     case 'j': jitter_ms = atof(optarg); break;
@@ -323,8 +338,9 @@ int main(int argc, char **argv) {
     case 'm': max_s = atof(optarg); break;
     default:
     usage:
-      fprintf(stderr, "usage: fb-impair --a NS:DEV --b NS:DEV [--loss PCT] [--delay MS] "
-                      "[--jitter MS] [--reorder PCT] [--seed N] [--stats FILE] [--max-s S]\n");
+      fprintf(stderr,
+              "usage: fb-impair --a NS:DEV --b NS:DEV [--loss PCT] [--delay MS] "
+              "[--jitter MS] [--reorder PCT] [--seed N] [--stats FILE] [--max-s S]\n");
       return 2;
     }
   }

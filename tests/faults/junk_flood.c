@@ -68,25 +68,41 @@ static size_t make(int kind, unsigned char *b) {
   case 2: { /* STUN Binding request */
     static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char *p = b;
-    p[0] = 0x00; p[1] = 0x01;      /* Binding request */
-    p[4] = 0x21; p[5] = 0x12; p[6] = 0xA4; p[7] = 0x42; /* magic cookie */
-    fill(p + 8, 12);                /* transaction id */
+    p[0] = 0x00;
+    p[1] = 0x01; /* Binding request */
+    p[4] = 0x21;
+    p[5] = 0x12;
+    p[6] = 0xA4;
+    p[7] = 0x42;     /* magic cookie */
+    fill(p + 8, 12); /* transaction id */
     size_t off = 20;
     /* USERNAME (0x0006), 9 bytes "xxxx:yyyy", padded to 12 */
-    b[off] = 0x00; b[off + 1] = 0x06; b[off + 2] = 0; b[off + 3] = 9;
+    b[off] = 0x00;
+    b[off + 1] = 0x06;
+    b[off + 2] = 0;
+    b[off + 3] = 9;
     for (int i = 0; i < 9; i++) b[off + 4 + i] = (unsigned char)(i == 4 ? ':' : al[r64() % 36]);
     b[off + 13] = b[off + 14] = b[off + 15] = 0;
     off += 16;
     /* ICE-CONTROLLING (0x802A), 8 bytes */
-    b[off] = 0x80; b[off + 1] = 0x2A; b[off + 2] = 0; b[off + 3] = 8;
+    b[off] = 0x80;
+    b[off + 1] = 0x2A;
+    b[off + 2] = 0;
+    b[off + 3] = 8;
     fill(b + off + 4, 8);
     off += 12;
     /* MESSAGE-INTEGRITY (0x0008), 20 bytes, bogus */
-    b[off] = 0x00; b[off + 1] = 0x08; b[off + 2] = 0; b[off + 3] = 20;
+    b[off] = 0x00;
+    b[off + 1] = 0x08;
+    b[off + 2] = 0;
+    b[off + 3] = 20;
     fill(b + off + 4, 20);
     off += 24;
     /* FINGERPRINT (0x8028), 4 bytes, bogus */
-    b[off] = 0x80; b[off + 1] = 0x28; b[off + 2] = 0; b[off + 3] = 4;
+    b[off] = 0x80;
+    b[off + 1] = 0x28;
+    b[off + 2] = 0;
+    b[off + 3] = 4;
     fill(b + off + 4, 4);
     off += 8;
     size_t len = off - 20;
@@ -97,13 +113,15 @@ static size_t make(int kind, unsigned char *b) {
   case 3: { /* DTLS 1.2 record: handshake, ClientHello */
     n = 13 + 12 + 40 + r64() % 200;
     fill(b, n);
-    b[0] = 22;                      /* handshake */
-    b[1] = 0xFE; b[2] = 0xFD;       /* DTLS 1.2 */
-    b[3] = 0; b[4] = 0;             /* epoch 0 */
+    b[0] = 22; /* handshake */
+    b[1] = 0xFE;
+    b[2] = 0xFD; /* DTLS 1.2 */
+    b[3] = 0;
+    b[4] = 0; /* epoch 0 */
     size_t body = n - 13;
     b[11] = (unsigned char)(body >> 8);
     b[12] = (unsigned char)body;
-    b[13] = 1;                      /* ClientHello */
+    b[13] = 1; /* ClientHello */
     return n;
   }
   default: /* RTCP RR */
@@ -118,10 +136,10 @@ static size_t make(int kind, unsigned char *b) {
 }
 
 int main(int argc, char **argv) {
-  static const struct option lo[] = {{"target", 1, 0, 't'}, {"seconds", 1, 0, 's'},
-                                     {"count", 1, 0, 'c'}, {"pps", 1, 0, 'p'},
-                                     {"sockets", 1, 0, 'k'}, {"bind", 1, 0, 'b'},
-                                     {"seed", 1, 0, 'r'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  static const struct option lo[] = {
+      {"target", 1, 0, 't'}, {"seconds", 1, 0, 's'}, {"count", 1, 0, 'c'},
+      {"pps", 1, 0, 'p'},    {"sockets", 1, 0, 'k'}, {"bind", 1, 0, 'b'},
+      {"seed", 1, 0, 'r'},   {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
   char target[128] = "", bind_ip[64] = "";
   double seconds = 10, pps = 20000;
   long long count = 0;
@@ -137,8 +155,9 @@ int main(int argc, char **argv) {
     case 'r': rng = strtoull(optarg, NULL, 10) * 2654435761u + 1; break;
     default:
     usage:
-      fprintf(stderr, "usage: fb-junk-flood --target IP:PORT [--seconds S] [--count N] [--pps R] "
-                      "[--sockets K] [--bind IP] [--seed N]\n");
+      fprintf(stderr,
+              "usage: fb-junk-flood --target IP:PORT [--seconds S] [--count N] [--pps R] "
+              "[--sockets K] [--bind IP] [--seed N]\n");
       return 2;
     }
   }
@@ -211,8 +230,8 @@ int main(int argc, char **argv) {
   usleep(200000); /* late replies, if any */
   for (int i = 0; i < nsock; i++)
     while (recv(fds[i], rx, sizeof rx, MSG_DONTWAIT) > 0) replies++;
-  printf("{\"sent\": %llu, \"seconds\": %.2f, \"pps\": %.0f, \"by_kind\": {", (unsigned long long)sent,
-         secs, (double)sent / secs);
+  printf("{\"sent\": %llu, \"seconds\": %.2f, \"pps\": %.0f, \"by_kind\": {",
+         (unsigned long long)sent, secs, (double)sent / secs);
   for (int i = 0; i < 5; i++)
     printf("%s\"%s\": %llu", i ? ", " : "", kinds[i], (unsigned long long)by_kind[i]);
   printf("}, \"replies\": %llu, \"send_errors\": %llu}\n", (unsigned long long)replies,

@@ -23,12 +23,12 @@
 
 #include "bridge/config.h"
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
+#define CHECK(c)                                                                      \
+  do {                                                                                \
+    if (!(c)) {                                                                       \
       fprintf(stderr, "fuzz_config: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                       \
-    }                                                                         \
+      __builtin_trap();                                                               \
+    }                                                                                 \
   } while (0)
 
 #define TERMINATED(a) (memchr((a), '\0', sizeof(a)) != NULL)

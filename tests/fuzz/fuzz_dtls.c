@@ -31,16 +31,16 @@
 
 #include "bridge/dtls.h"
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
+#define CHECK(c)                                                                    \
+  do {                                                                              \
+    if (!(c)) {                                                                     \
       fprintf(stderr, "fuzz_dtls: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                       \
-    }                                                                         \
+      __builtin_trap();                                                             \
+    }                                                                               \
   } while (0)
 
-#define REMOTE_FP                                                             \
-  "sha-256 0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0:"                  \
+#define REMOTE_FP                                            \
+  "sha-256 0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0:" \
   "0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0"
 
 static fb_dtls_ctx *ctx; /* immutable once made */

@@ -37,12 +37,12 @@
 #include "codecs/opus_codec.h"
 #include "codecs/uplink.h"
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
+#define CHECK(c)                                                                      \
+  do {                                                                                \
+    if (!(c)) {                                                                       \
       fprintf(stderr, "fuzz_jitter: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                       \
-    }                                                                         \
+      __builtin_trap();                                                               \
+    }                                                                                 \
   } while (0)
 
 #define TICK_NS 20000000ull
@@ -76,7 +76,8 @@ static int u8(reader *r) {
 #define NO_COVERAGE __attribute__((no_sanitize("coverage"), noinline))
 
 /* Was (data, len[, samples]) put? samples < 0: any duration. */
-NO_COVERAGE static int was_put(const put_rec *puts, int n, const uint8_t *data, int len, int samples) {
+NO_COVERAGE static int was_put(const put_rec *puts, int n, const uint8_t *data, int len,
+                               int samples) {
   for (int i = n - 1; i >= 0; i--)
     if (puts[i].len == len && (samples < 0 || puts[i].samples == samples) &&
         memcmp(puts[i].data, data, (size_t)len) == 0)
@@ -115,8 +116,10 @@ static void tick(fb_jitter *jb, fb_uplink *up, uint64_t now, const put_rec *puts
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const int durations[16] = {120, 240, 480, 960, 960, 960, 1920, 2880, 3840, 4800,
-                                    5760, 0 /* own */, 0, 0, -1 /* invalid */, 6000};
+  static const int durations[16] = {120,  240,         480,  960,  960,
+                                    960,  1920,        2880, 3840, 4800,
+                                    5760, 0 /* own */, 0,    0,    -1 /* invalid */,
+                                    6000};
   reader r = {data, size};
   int max_ms = u8(&r) * 4;
   int max_frames = (int)(max_ms / 20.0);

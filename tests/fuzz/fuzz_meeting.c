@@ -86,13 +86,12 @@
 #include "tests/fuzz/meeting_script.h"
 #include "tests/fuzz/seed_offer.h"
 
-#define CHECK(c, why)                                                                      \
-  do {                                                                                     \
-    if (!(c)) {                                                                            \
-      fprintf(stderr, "fuzz_meeting: invariant failed: %s (%s, line %d)\n", why, #c,       \
-              __LINE__);                                                                   \
-      __builtin_trap();                                                                    \
-    }                                                                                      \
+#define CHECK(c, why)                                                                           \
+  do {                                                                                          \
+    if (!(c)) {                                                                                 \
+      fprintf(stderr, "fuzz_meeting: invariant failed: %s (%s, line %d)\n", why, #c, __LINE__); \
+      __builtin_trap();                                                                         \
+    }                                                                                           \
   } while (0)
 
 #define SECRET "fuzz-seed-secret-0123456789"
@@ -121,8 +120,8 @@ static const struct {
 #define NTOK MS_NTOK
 static char tokens[NTOK][FB_TOKEN_MAX + 1];
 
-static void mint(char *out, const char *secret, const char *mtg, const char *sub,
-                 const char *name, const char *role, int speak, long long exp) {
+static void mint(char *out, const char *secret, const char *mtg, const char *sub, const char *name,
+                 const char *role, int speak, long long exp) {
   fb_token t;
   memset(&t, 0, sizeof t);
   snprintf(t.meeting, sizeof t.meeting, "%s", mtg);
@@ -144,11 +143,11 @@ typedef struct {
 } part;
 
 typedef struct {
-  int open;       /* fb_meeting_open'd and not yet fb_meeting_close'd */
+  int open; /* fb_meeting_open'd and not yet fb_meeting_close'd */
   fb_session *s;
-  int closing;    /* the meeting asked to close it */
-  int joined;     /* per the messages it got: joined, not left/replaced/lost */
-  int role;       /* while joined */
+  int closing; /* the meeting asked to close it */
+  int joined;  /* per the messages it got: joined, not left/replaced/lost */
+  int role;    /* while joined */
   char delegate[64];
 } conn;
 
@@ -159,12 +158,12 @@ static struct {
   part parts[MAXPART];
   int nparts, next_pid, fail_join;
   conn conns[NSLOTS];
-  int cur;               /* the slot whose message is being handled, -1 none */
-  int cur_chair;         /* ... and whether it may act as a chair */
-  char cur_id[64];       /* its delegate id (before or after a join) */
-  char touched[64];      /* a participant it touched before it was known */
+  int cur;          /* the slot whose message is being handled, -1 none */
+  int cur_chair;    /* ... and whether it may act as a chair */
+  char cur_id[64];  /* its delegate id (before or after a join) */
+  char touched[64]; /* a participant it touched before it was known */
   int in_message;
-  char seen[16][64];     /* delegates connected since the last (re)start */
+  char seen[16][64]; /* delegates connected since the last (re)start */
   int nseen;
 } g;
 
@@ -183,8 +182,10 @@ static part *part_of(int pid) {
 static void touched(const char *id) {
   if (!g.in_message || g.cur_chair) return;
   /* a join replaces before the connection is known as id: checked at the end */
-  if (!g.cur_id[0] && strlen(id) < sizeof g.touched) snprintf(g.touched, sizeof g.touched, "%s", id);
-  else CHECK(strcmp(id, g.cur_id) == 0, "a non-chair's message reached another's participant");
+  if (!g.cur_id[0] && strlen(id) < sizeof g.touched)
+    snprintf(g.touched, sizeof g.touched, "%s", id);
+  else
+    CHECK(strcmp(id, g.cur_id) == 0, "a non-chair's message reached another's participant");
 }
 
 static int fb_join(void *ud, const char *name, int live, int uplink, const fb_webrtc_offer *offer,
@@ -274,8 +275,8 @@ static const char *str(json_t *j, const char *key) {
 }
 
 static int is_state_msg(const char *t) {
-  static const char *const state[] = {"you", "queue", "roster", "mode", "chat_policy", "quality",
-                                      "chat"};
+  static const char *const state[] = {"you",         "queue",   "roster", "mode",
+                                      "chat_policy", "quality", "chat"};
   for (size_t i = 0; i < sizeof state / sizeof *state; i++)
     if (strcmp(t, state[i]) == 0) return 1;
   return 0;
@@ -286,8 +287,9 @@ static void io_send(void *cp, const char *json) {
   CHECK(c->open, "a message to a closed connection");
   json_t *j = json_loads(json, JSON_REJECT_DUPLICATES, NULL);
   CHECK(json_is_object(j), "a message is a JSON object");
-  CHECK(json_integer_value(json_object_get(j, "v")) == 1 && json_is_integer(json_object_get(j, "v")),
-        "\"v\": 1");
+  CHECK(
+      json_integer_value(json_object_get(j, "v")) == 1 && json_is_integer(json_object_get(j, "v")),
+      "\"v\": 1");
   const char *t = json_string_value(json_object_get(j, "type"));
   CHECK(t, "a string \"type\"");
   /* the transport still delivers what is queued after a close request (a
@@ -323,8 +325,7 @@ static void io_send(void *cp, const char *json) {
       CHECK(chair || strcmp(str(j, "from"), c->delegate) == 0,
             "a chat to the chair only to chairs and its sender");
     if (strcmp(t, "you") == 0)
-      CHECK(strcmp(str(j, "delegate"), c->delegate) == 0,
-            "\"you\" names the receiver");
+      CHECK(strcmp(str(j, "delegate"), c->delegate) == 0, "\"you\" names the receiver");
     if (strcmp(t, "chat_policy") == 0 && g.in_message)
       CHECK(g.cur_chair, "only a chair changes the chat policy");
   }
@@ -405,8 +406,8 @@ static void check_all(void) {
     const fb_delegate *d = fb_floor_find(f, p->delegate);
     CHECK(d && d->connected, "a participant's delegate is connected");
     int uplink = d->role != FB_ROLE_OBSERVER && mode == FB_MODE_INTERACTIVE;
-    int want = !uplink ? FB_MEDIA_LISTEN
-               : d->state == FB_FLOOR_LIVE ? FB_MEDIA_LIVE
+    int want = !uplink                                                     ? FB_MEDIA_LISTEN
+               : d->state == FB_FLOOR_LIVE                                 ? FB_MEDIA_LIVE
                : d->state == FB_FLOOR_MUTED || d->state == FB_FLOOR_BARRED ? FB_MEDIA_MEASURE
                                                                            : FB_MEDIA_LISTEN;
     CHECK(p->uplink == uplink, "the bridge's uplink is what the floor says");
@@ -471,20 +472,33 @@ static uint8_t next(input *in) {
   return *in->p++;
 }
 
-static const char *const types[MS_NTYPES] = {
-    [MS_JOIN] = "join", [MS_OFFER] = "offer", [MS_LEAVE] = "leave", [MS_PING] = "ping",
-    [MS_REQUEST_FLOOR] = "request_floor", [MS_WITHDRAW] = "withdraw", [MS_MUTE] = "mute",
-    [MS_CHAT] = "chat", [MS_GRANT] = "grant", [MS_END_TURN] = "end_turn",
-    [MS_MUTE_ALL] = "mute_all", [MS_CUT] = "cut", [MS_ALLOW] = "allow",
-    [MS_QUEUE_MOVE] = "queue_move", [MS_QUEUE_REMOVE] = "queue_remove",
-    [MS_SET_MODE] = "set_mode", [MS_SET_SESSION] = "set_session",
-    [MS_CHAT_POLICY] = "chat_policy"};
+static const char *const types[MS_NTYPES] = {[MS_JOIN] = "join",
+                                             [MS_OFFER] = "offer",
+                                             [MS_LEAVE] = "leave",
+                                             [MS_PING] = "ping",
+                                             [MS_REQUEST_FLOOR] = "request_floor",
+                                             [MS_WITHDRAW] = "withdraw",
+                                             [MS_MUTE] = "mute",
+                                             [MS_CHAT] = "chat",
+                                             [MS_GRANT] = "grant",
+                                             [MS_END_TURN] = "end_turn",
+                                             [MS_MUTE_ALL] = "mute_all",
+                                             [MS_CUT] = "cut",
+                                             [MS_ALLOW] = "allow",
+                                             [MS_QUEUE_MOVE] = "queue_move",
+                                             [MS_QUEUE_REMOVE] = "queue_remove",
+                                             [MS_SET_MODE] = "set_mode",
+                                             [MS_SET_SESSION] = "set_session",
+                                             [MS_CHAT_POLICY] = "chat_policy"};
 static const char *const who[MS_NWHO] = {
-    [MS_WHO_NONE] = NULL, [MS_WHO_C1] = "c1", [MS_WHO_C2] = "c2", [MS_WHO_D1] = "d1",
-    [MS_WHO_D2] = "d2", [MS_WHO_D3] = "d3", [MS_WHO_O1] = "o1", [MS_WHO_AUTO] = "auto",
+    [MS_WHO_NONE] = NULL,       [MS_WHO_C1] = "c1", [MS_WHO_C2] = "c2", [MS_WHO_D1] = "d1",
+    [MS_WHO_D2] = "d2",         [MS_WHO_D3] = "d3", [MS_WHO_O1] = "o1", [MS_WHO_AUTO] = "auto",
     [MS_WHO_NOBODY] = "nobody", [MS_WHO_EMPTY] = ""};
 static const char *const reasons[] = {"time", "", "  \n", "disorder \xc3\xa9", NULL};
-static const char *const texts[] = {"hello", "", " \n\t", "a\001b",
+static const char *const texts[] = {"hello",
+                                    "",
+                                    " \n\t",
+                                    "a\001b",
                                     "caf\xc3\xa9 \xf0\x9f\x8e\xa4",
                                     "this text is well over forty bytes long, so it is refused"};
 static const char *const modes[] = {"interactive", "webcast", "loud"};
@@ -515,7 +529,10 @@ static char *build(input *in) {
     json_object_set_new(o, "to", json_string(f & 1 ? "all" : f & 2 ? "chair" : "room"));
     json_object_set_new(o, "text", json_string(texts[(f >> 2) % (sizeof texts / sizeof *texts)]));
     break;
-  case MS_GRANT: case MS_END_TURN: case MS_ALLOW: case MS_QUEUE_REMOVE: set_who(o, f); break;
+  case MS_GRANT:
+  case MS_END_TURN:
+  case MS_ALLOW:
+  case MS_QUEUE_REMOVE: set_who(o, f); break;
   case MS_CUT: {
     set_who(o, f);
     const char *r = reasons[(f >> 4) % (sizeof reasons / sizeof *reasons)];
@@ -575,8 +592,8 @@ static void message(int k, const char *text, size_t len) {
 }
 
 static void meeting_new(void) {
-  fb_meeting_bridge br = {NULL, fb_join, fb_leave, fb_set_media, fb_quality_of, fb_media_port,
-                          fb_now};
+  fb_meeting_bridge br = {NULL,          fb_join,       fb_leave, fb_set_media,
+                          fb_quality_of, fb_media_port, fb_now};
   fb_session_io io = {io_send, io_close};
   g.m = fb_meeting_new(&g.cfg, &br, SECRET, &io);
   CHECK(g.m, "fb_meeting_new");
@@ -613,8 +630,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   trace = getenv("FUZZ_MEETING_TRACE") != NULL;
   sqlite3_config(SQLITE_CONFIG_URI, 1); /* the shared in-memory store */
   for (size_t i = 0; i < NIDS; i++)
-    mint(tokens[i], SECRET, "m1", ids[i].sub, ids[i].name, ids[i].role, ids[i].speak,
-         4102444800LL);
+    mint(tokens[i], SECRET, "m1", ids[i].sub, ids[i].name, ids[i].role, ids[i].speak, 4102444800LL);
   mint(tokens[NIDS], "another-secret-0123456789", "m1", "d1", "Forged", "chair", 0, 4102444800LL);
   mint(tokens[NIDS + 1], SECRET, "m1", "d2", "Late", "delegate", 0, 1600000000LL);
   mint(tokens[NIDS + 2], SECRET, "m2", "d3", "Elsewhere", "chair", 0, 4102444800LL);
@@ -644,8 +660,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sqlite3 *keep = NULL; /* keeps the shared in-memory store alive across restarts */
   if (c0 & MS_CFG_STORE) {
     snprintf(g.cfg.store_path, sizeof g.cfg.store_path, "%s", STORE_URI);
-    CHECK(sqlite3_open_v2(STORE_URI, &keep, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                                SQLITE_OPEN_URI, NULL) == SQLITE_OK,
+    CHECK(sqlite3_open_v2(STORE_URI, &keep,
+                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                          NULL) == SQLITE_OK,
           "the in-memory store");
   }
   meeting_new();
@@ -682,8 +699,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       break;
     }
     case MS_OP_EVENT: {
-      static const char *const ev[] = {"consent_lost", "dtls_failed", "ice_connected",
-                                       "media_connected", "floor_lost", "dtls_closed"};
+      static const char *const ev[] = {"consent_lost",    "dtls_failed", "ice_connected",
+                                       "media_connected", "floor_lost",  "dtls_closed"};
       uint8_t e = next(&in);
       int pid = 0;
       for (int i = 0; !(e & 0x80) && i < g.nparts; i++)
@@ -699,7 +716,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fb_meeting_error(g.m, g.conns[k].s, codes[next(&in) % 3], "from the transport");
       break;
     }
-    case MS_OP_HOLD: hold = 1; flush = 0; break;
+    case MS_OP_HOLD:
+      hold = 1;
+      flush = 0;
+      break;
     case MS_OP_RESTART:
       if (g.cfg.store_path[0]) restart();
       break;

@@ -23,12 +23,12 @@
 
 #include "signalling/registration.h"
 
-#define CHECK(c)                                                                   \
-  do {                                                                             \
-    if (!(c)) {                                                                    \
+#define CHECK(c)                                                                            \
+  do {                                                                                      \
+    if (!(c)) {                                                                             \
       fprintf(stderr, "fuzz_registration: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                            \
-    }                                                                              \
+      __builtin_trap();                                                                     \
+    }                                                                                       \
   } while (0)
 
 static int id_chars(const char *s) {

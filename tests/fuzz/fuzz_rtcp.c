@@ -27,12 +27,12 @@
 
 #include "bridge/rtcp.h"
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
+#define CHECK(c)                                                                    \
+  do {                                                                              \
+    if (!(c)) {                                                                     \
       fprintf(stderr, "fuzz_rtcp: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                       \
-    }                                                                         \
+      __builtin_trap();                                                             \
+    }                                                                               \
   } while (0)
 
 static uint32_t be32(const uint8_t *p) {
@@ -131,9 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       fb_rtcp_rx_update(&rx, ev[0] & 4 ? about ^ 1 : about, seq, ts, now, clock_rate);
       CHECK(rx.initialised && rx.jitter >= 0 && rx.jitter < clock_rate);
       break;
-    case 2:
-      block_round_trip(&rx, now, clock_rate, ev);
-      break;
+    case 2: block_round_trip(&rx, now, clock_rate, ev); break;
     case 3: /* what bridge/webrtc.c does with a received SR */
       rx.last_sr_mid = ts;
       rx.last_sr_arrival_ns = now;

@@ -17,12 +17,12 @@
 
 #include "bridge/rtp.h"
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
+#define CHECK(c)                                                                   \
+  do {                                                                             \
+    if (!(c)) {                                                                    \
       fprintf(stderr, "fuzz_rtp: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                       \
-    }                                                                         \
+      __builtin_trap();                                                            \
+    }                                                                              \
   } while (0)
 
 static uint32_t be32(const uint8_t *p) {

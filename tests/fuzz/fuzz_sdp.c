@@ -28,16 +28,16 @@
 
 #include "signalling/sdp.h"
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
+#define CHECK(c)                                                                   \
+  do {                                                                             \
+    if (!(c)) {                                                                    \
       fprintf(stderr, "fuzz_sdp: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                       \
-    }                                                                         \
+      __builtin_trap();                                                            \
+    }                                                                              \
   } while (0)
 
-#define OUR_FP                                                                \
-  "sha-256 0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0:"                  \
+#define OUR_FP                                               \
+  "sha-256 0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0:" \
   "0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0"
 
 static int ice_chars(const char *s, size_t min, size_t max) {
@@ -95,8 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[256] = "";
   fb_sdp_error e = fb_sdp_parse_offer((const char *)data, size, o, err, sizeof err);
   CHECK(e == FB_SDP_OK || e == FB_SDP_BAD || e == FB_SDP_NO_AUDIO);
-  CHECK(strcmp(fb_sdp_error_code(e), e == FB_SDP_OK ? "ok" : e == FB_SDP_BAD ? "bad_sdp"
-                                                                           : "no_audio") == 0);
+  CHECK(strcmp(fb_sdp_error_code(e), e == FB_SDP_OK    ? "ok"
+                                     : e == FB_SDP_BAD ? "bad_sdp"
+                                                       : "no_audio") == 0);
   if (e != FB_SDP_OK) {
     CHECK(err[0] != '\0' && memchr(err, '\0', sizeof err));
     const char *z = (const char *)o;

@@ -29,12 +29,12 @@
 
 #include "bridge/srtp_session.h"
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
+#define CHECK(c)                                                                    \
+  do {                                                                              \
+    if (!(c)) {                                                                     \
       fprintf(stderr, "fuzz_srtp: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                       \
-    }                                                                         \
+      __builtin_trap();                                                             \
+    }                                                                               \
   } while (0)
 
 static void make_keys(fb_srtp_keys *k, int gcm, int mirrored) {

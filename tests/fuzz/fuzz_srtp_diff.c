@@ -88,20 +88,20 @@
 #include "bridge/srtp_fast.h"
 #include "bridge/srtp_session.h"
 
-#define FAIL(...)                                          \
-  do {                                                     \
-    fprintf(stderr, "fuzz_srtp_diff: disagreement: ");     \
-    fprintf(stderr, __VA_ARGS__);                          \
-    fprintf(stderr, " (line %d)\n", __LINE__);             \
-    __builtin_trap();                                      \
+#define FAIL(...)                                      \
+  do {                                                 \
+    fprintf(stderr, "fuzz_srtp_diff: disagreement: "); \
+    fprintf(stderr, __VA_ARGS__);                      \
+    fprintf(stderr, " (line %d)\n", __LINE__);         \
+    __builtin_trap();                                  \
   } while (0)
-#define CHECK(c, ...) \
-  do {                \
+#define CHECK(c, ...)            \
+  do {                           \
     if (!(c)) FAIL(__VA_ARGS__); \
   } while (0)
 
 #define NSLOT 4
-#define AUTH_SLOT 3   /* SRTCP: the authenticated-only sender's SSRC */
+#define AUTH_SLOT 3 /* SRTCP: the authenticated-only sender's SSRC */
 #define KEEP 64
 #define LIB_ROOM (SRTP_MAX_TRAILER_LEN + 4)
 
@@ -113,26 +113,29 @@ typedef struct {
 } reader;
 
 static unsigned u8(reader *r) { return r->off < r->n ? r->p[r->off++] : 0; }
-static unsigned u16(reader *r) { unsigned h = u8(r); return h << 8 | u8(r); }
+static unsigned u16(reader *r) {
+  unsigned h = u8(r);
+  return h << 8 | u8(r);
+}
 
 /* ---- the two implementations --------------------------------------------- */
 
 typedef struct {
   int gcm, wrapped;
-  fb_srtp *w;                       /* wrapped: local = remote = the key */
-  fb_srtp_fast *tx, *rx;            /* fast layer */
+  fb_srtp *w;            /* wrapped: local = remote = the key */
+  fb_srtp_fast *tx, *rx; /* fast layer */
   fb_srtcp_fast *ctx, *crx;
   srtp_t lib_tx, lib_rx;
-  srtp_t lib_auth, lib_auth_rx;     /* SRTCP authenticated only, made when needed */
+  srtp_t lib_auth, lib_auth_rx; /* SRTCP authenticated only, made when needed */
   uint8_t key[30];
   uint16_t seq[NSLOT];
 } pair;
 
 typedef struct {
   int rtcp;
-  uint8_t *wire;   /* protected, exact length */
+  uint8_t *wire; /* protected, exact length */
   int wire_len;
-  uint8_t *clear;  /* what was protected */
+  uint8_t *clear; /* what was protected */
   int clear_len;
 } kept;
 
@@ -165,7 +168,8 @@ static void pair_init(pair *p, int gcm, int wrapped, unsigned seed) {
   memset(p, 0, sizeof *p);
   p->gcm = gcm;
   p->wrapped = wrapped;
-  for (int i = 0; i < 30; i++) p->key[i] = (uint8_t)(seed * 131u + 0x3du * (unsigned)i + (seed >> 3));
+  for (int i = 0; i < 30; i++)
+    p->key[i] = (uint8_t)(seed * 131u + 0x3du * (unsigned)i + (seed >> 3));
   int salt = gcm ? 12 : 14;
   int profile = gcm ? FB_SRTP_PROFILE_AEAD_AES_128_GCM : FB_SRTP_PROFILE_AES128_CM_SHA1_80;
   if (wrapped) {
@@ -206,11 +210,13 @@ static int trailer(const pair *p, int rtcp) { return (p->gcm ? 16 : 10) + (rtcp 
 static int ours_protect(pair *p, int rtcp, uint8_t *pkt, int *len, int cap) {
   if (p->wrapped)
     return rtcp ? fb_srtp_protect_rtcp(p->w, pkt, len, cap) : fb_srtp_protect(p->w, pkt, len, cap);
-  return rtcp ? fb_srtcp_fast_protect(p->ctx, pkt, len, cap) : fb_srtp_fast_protect(p->tx, pkt, len, cap);
+  return rtcp ? fb_srtcp_fast_protect(p->ctx, pkt, len, cap)
+              : fb_srtp_fast_protect(p->tx, pkt, len, cap);
 }
 
 static int ours_unprotect(pair *p, int rtcp, uint8_t *pkt, int *len) {
-  if (p->wrapped) return rtcp ? fb_srtp_unprotect_rtcp(p->w, pkt, len) : fb_srtp_unprotect(p->w, pkt, len);
+  if (p->wrapped)
+    return rtcp ? fb_srtp_unprotect_rtcp(p->w, pkt, len) : fb_srtp_unprotect(p->w, pkt, len);
   return rtcp ? fb_srtcp_fast_unprotect(p->crx, pkt, len) : fb_srtp_fast_unprotect(p->rx, pkt, len);
 }
 
@@ -244,7 +250,8 @@ static int lib_is_replay(srtp_err_status_t e) {
 /* ---- protect --------------------------------------------------------------- */
 
 /* Protect clear[0..n) with both senders; compare; keep the packet. */
-static void protect_both(pair *p, int rtcp, const uint8_t *clear, int n, int tight, const char *what) {
+static void protect_both(pair *p, int rtcp, const uint8_t *clear, int n, int tight,
+                         const char *what) {
   int room = p->wrapped ? FB_SRTP_TRAILER_MAX : trailer(p, rtcp);
   int version2 = n > 0 && (clear[0] >> 6) == 2;
   if (tight && !p->wrapped) {
@@ -263,7 +270,8 @@ static void protect_both(pair *p, int rtcp, const uint8_t *clear, int n, int tig
   memcpy(a, clear, (size_t)n);
   int na = n;
   int ra = ours_protect(p, rtcp, a, &na, n + room);
-  CHECK(ra == FB_SRTP_OK || ra == FB_SRTP_ERR_ARG || ra == FB_SRTP_ERR_OTHER, "%s: rc %d", what, ra);
+  CHECK(ra == FB_SRTP_OK || ra == FB_SRTP_ERR_ARG || ra == FB_SRTP_ERR_OTHER, "%s: rc %d", what,
+        ra);
   if (!version2) {
     /* V != 2: ours refuses (RFC 3550); libsrtp is not asked (see the top) */
     CHECK(ra == FB_SRTP_ERR_ARG, "%s: ours protected a packet of version %d", what,
@@ -275,7 +283,8 @@ static void protect_both(pair *p, int rtcp, const uint8_t *clear, int n, int tig
   CHECK(b, "out of memory");
   memcpy(b, clear, (size_t)n);
   int nb = n;
-  srtp_err_status_t rb = rtcp ? srtp_protect_rtcp(p->lib_tx, b, &nb) : srtp_protect(p->lib_tx, b, &nb);
+  srtp_err_status_t rb =
+      rtcp ? srtp_protect_rtcp(p->lib_tx, b, &nb) : srtp_protect(p->lib_tx, b, &nb);
   if (ra == FB_SRTP_OK && rb == srtp_err_status_ok) {
     CHECK(na == nb, "%s: protected length ours %d, libsrtp %d", what, na, nb);
     CHECK(na == n + trailer(p, rtcp), "%s: protected length %d for %d", what, na, n);
@@ -306,10 +315,10 @@ static void fill(uint8_t *b, int n, unsigned seed) {
 static uint16_t next_seq(pair *p, int slot, unsigned mode, reader *r) {
   uint16_t s = p->seq[slot];
   switch (mode) {
-    case 0: s = (uint16_t)(s + 1); break;
-    case 1: s = (uint16_t)(s + u8(r) + 1); break;
-    case 2: s = (uint16_t)(s + u16(r)); break;
-    default: s = (uint16_t)u16(r); break;
+  case 0: s = (uint16_t)(s + 1); break;
+  case 1: s = (uint16_t)(s + u8(r) + 1); break;
+  case 2: s = (uint16_t)(s + u16(r)); break;
+  default: s = (uint16_t)u16(r); break;
   }
   p->seq[slot] = s;
   return s;
@@ -320,8 +329,8 @@ static void put32(uint8_t *b, uint32_t v) {
 }
 
 /* An RTP packet into buf (big enough: 12 + 60 + 4 + 1020 + 2100); its length. */
-static int build_rtp(uint8_t *buf, unsigned b0, unsigned b1, uint16_t seq, unsigned ts, uint32_t ssrc,
-                     unsigned ext_words, int payload, unsigned seed) {
+static int build_rtp(uint8_t *buf, unsigned b0, unsigned b1, uint16_t seq, unsigned ts,
+                     uint32_t ssrc, unsigned ext_words, int payload, unsigned seed) {
   int cc = (int)(b0 & 0x0f), n = 12 + 4 * cc;
   buf[0] = (uint8_t)b0;
   buf[1] = (uint8_t)b1;
@@ -355,7 +364,8 @@ static void op_protect_rtp(pair *p, reader *r) {
   free(clear);
 }
 
-static int build_rtcp(uint8_t *buf, unsigned b0, unsigned pt, uint32_t ssrc, int len, unsigned seed) {
+static int build_rtcp(uint8_t *buf, unsigned b0, unsigned pt, uint32_t ssrc, int len,
+                      unsigned seed) {
   fill(buf, len, seed);
   if (len > 0) buf[0] = (uint8_t)b0;
   if (len > 1) buf[1] = (uint8_t)pt;
@@ -386,7 +396,7 @@ static void op_burst(pair *p, reader *r) {
       n = build_rtcp(buf, 0x81, 200, g_ssrc[slot], 8 + 4 * (int)(i % 16), i);
     } else {
       uint16_t seq = p->seq[slot] = (uint16_t)(p->seq[slot] + 1);
-          n = build_rtp(buf, 0x80, 111, seq, i, g_ssrc[slot], 0, 20 + (int)(i % 64), i);
+      n = build_rtp(buf, 0x80, 111, seq, i, g_ssrc[slot], 0, 20 + (int)(i % 64), i);
     }
     int before = g_nkeep;
     uint8_t *clear = dup_exact(buf, n);
@@ -445,8 +455,8 @@ static void unprotect_both(pair *p, int rtcp, const uint8_t *wire, int n, const 
         (int)rb, n, n > 3 ? wire[2] : 0, n > 3 ? wire[3] : 0);
   if (ra == FB_SRTP_OK) {
     CHECK(!modified, "%s %s: a modified packet was accepted by both", what, kind);
-    CHECK(na == nb && memcmp(a, b, (size_t)na) == 0, "%s %s: plaintexts differ (%d, %d)", what, kind,
-          na, nb);
+    CHECK(na == nb && memcmp(a, b, (size_t)na) == 0, "%s %s: plaintexts differ (%d, %d)", what,
+          kind, na, nb);
     if (clear)
       CHECK(na == clear_len && memcmp(a, clear, (size_t)na) == 0,
             "%s %s: plaintext is not what was protected", what, kind);
@@ -471,31 +481,29 @@ static void deliver(pair *p, int back, unsigned mutation, unsigned arg) {
   if (!k->wire) return;
   int n = k->wire_len;
   switch (mutation % 4) {
-    case 0:
-      unprotect_both(p, k->rtcp, k->wire, n, k->clear, k->clear_len, 0, "deliver");
-      break;
-    case 1: { /* flip one bit */
-      uint8_t *m = dup_exact(k->wire, n);
-      unsigned bit = arg % (unsigned)(8 * n);
-      m[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-      unprotect_both(p, k->rtcp, m, n, NULL, 0, 1, "bit flip");
-      free(m);
-      break;
-    }
-    case 2: { /* truncate by 1..n */
-      int cut = 1 + (int)(arg % (unsigned)n);
-      unprotect_both(p, k->rtcp, k->wire, n - cut, NULL, 0, 1, "truncated");
-      break;
-    }
-    default: { /* one more byte */
-      uint8_t *m = malloc((size_t)n + 1);
-      CHECK(m, "out of memory");
-      memcpy(m, k->wire, (size_t)n);
-      m[n] = (uint8_t)arg;
-      unprotect_both(p, k->rtcp, m, n + 1, NULL, 0, 1, "extended");
-      free(m);
-      break;
-    }
+  case 0: unprotect_both(p, k->rtcp, k->wire, n, k->clear, k->clear_len, 0, "deliver"); break;
+  case 1: { /* flip one bit */
+    uint8_t *m = dup_exact(k->wire, n);
+    unsigned bit = arg % (unsigned)(8 * n);
+    m[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    unprotect_both(p, k->rtcp, m, n, NULL, 0, 1, "bit flip");
+    free(m);
+    break;
+  }
+  case 2: { /* truncate by 1..n */
+    int cut = 1 + (int)(arg % (unsigned)n);
+    unprotect_both(p, k->rtcp, k->wire, n - cut, NULL, 0, 1, "truncated");
+    break;
+  }
+  default: { /* one more byte */
+    uint8_t *m = malloc((size_t)n + 1);
+    CHECK(m, "out of memory");
+    memcpy(m, k->wire, (size_t)n);
+    m[n] = (uint8_t)arg;
+    unprotect_both(p, k->rtcp, m, n + 1, NULL, 0, 1, "extended");
+    free(m);
+    break;
+  }
   }
 }
 
@@ -524,21 +532,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (r.off < r.n && ops++ < 512) {
     unsigned op = u8(&r) & 7;
     switch (op) {
-      case 1: op_protect_rtcp(&p, &r); break;
-      case 2: {
-        unsigned back = u8(&r), mutation = u8(&r), arg = u16(&r);
-        deliver(&p, (int)back, mutation, arg);
-        break;
-      }
-      case 3: op_burst(&p, &r); break;
-      case 4: op_raw(&p, &r); break;
-      case 5: op_lib_auth_rtcp(&p, &r); break;
-      case 6: {
-        int count = (int)u8(&r) % KEEP + 1;
-        for (int i = 0; i < count; i++) deliver(&p, i, 0, 0);
-        break;
-      }
-      default: op_protect_rtp(&p, &r); break;
+    case 1: op_protect_rtcp(&p, &r); break;
+    case 2: {
+      unsigned back = u8(&r), mutation = u8(&r), arg = u16(&r);
+      deliver(&p, (int)back, mutation, arg);
+      break;
+    }
+    case 3: op_burst(&p, &r); break;
+    case 4: op_raw(&p, &r); break;
+    case 5: op_lib_auth_rtcp(&p, &r); break;
+    case 6: {
+      int count = (int)u8(&r) % KEEP + 1;
+      for (int i = 0; i < count; i++) deliver(&p, i, 0, 0);
+      break;
+    }
+    default: op_protect_rtp(&p, &r); break;
     }
   }
   for (int i = 0; i < KEEP; i++) {

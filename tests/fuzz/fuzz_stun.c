@@ -37,12 +37,12 @@
 
 #include "bridge/stun.h"
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
+#define CHECK(c)                                                                    \
+  do {                                                                              \
+    if (!(c)) {                                                                     \
       fprintf(stderr, "fuzz_stun: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                       \
-    }                                                                         \
+      __builtin_trap();                                                             \
+    }                                                                               \
   } while (0)
 
 #define A_UFRAG "SeedUfrg"
@@ -66,7 +66,10 @@ static uint32_t crc32_stun(const uint8_t *p, size_t n) {
 }
 
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static void put16(uint8_t *p, size_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put16(uint8_t *p, size_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
 
 /* Offset of the first attribute of type t (walking whole attributes, stopping
  * at MESSAGE-INTEGRITY unless that is what we look for), or 0. */
@@ -119,8 +122,7 @@ static size_t integrity(uint8_t *m, size_t len, const char *pwd, int sign) {
   if (end + 8 <= len && be16(m + end) == ATTR_FINGERPRINT && be16(m + end + 2) == 4) {
     put16(m + 2, end + 8 - 20);
     uint32_t crc = crc32_stun(m, end) ^ 0x5354554eu;
-    uint8_t fp[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16), (uint8_t)(crc >> 8),
-                     (uint8_t)crc};
+    uint8_t fp[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16), (uint8_t)(crc >> 8), (uint8_t)crc};
     ok = ok && (sign || memcmp(m + end + 4, fp, 4) == 0);
     if (sign) memcpy(m + end + 4, fp, 4);
     end += 8;
@@ -161,8 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
     a->sin6_family = AF_INET6;
     a->sin6_port = htons(50001);
-    inet_pton(AF_INET6, (ctl >> 1 & 3) == 1 ? "2001:db8::7" : "::ffff:198.51.100.7",
-              &a->sin6_addr);
+    inet_pton(AF_INET6, (ctl >> 1 & 3) == 1 ? "2001:db8::7" : "::ffff:198.51.100.7", &a->sin6_addr);
     fromlen = sizeof *a;
     break;
   }

@@ -31,12 +31,12 @@
 
 #include "signalling/token.h"
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
+#define CHECK(c)                                                                     \
+  do {                                                                               \
+    if (!(c)) {                                                                      \
       fprintf(stderr, "fuzz_token: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                       \
-    }                                                                         \
+      __builtin_trap();                                                              \
+    }                                                                                \
   } while (0)
 
 #define SECRET "fuzz-seed-secret-0123456789"

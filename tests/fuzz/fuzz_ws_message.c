@@ -32,12 +32,12 @@
 #include "signalling/sdp.h"
 #include "signalling/token.h"
 
-#define CHECK(c)                                                              \
-  do {                                                                        \
-    if (!(c)) {                                                               \
+#define CHECK(c)                                                                          \
+  do {                                                                                    \
+    if (!(c)) {                                                                           \
       fprintf(stderr, "fuzz_ws_message: invariant failed: %s (line %d)\n", #c, __LINE__); \
-      __builtin_trap();                                                       \
-    }                                                                         \
+      __builtin_trap();                                                                   \
+    }                                                                                     \
   } while (0)
 
 /* Parse a reply we built: an object with "v": 1 and "type": type. */
@@ -91,12 +91,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   case FB_MSG_JOIN: {
     CHECK(m.token && m.token == json_string_value(json_object_get(root, "token")));
     fb_token t;
-    fb_token_error e = fb_token_verify("fuzz-seed-secret-0123456789", "m1", m.token,
-                                       1700000000LL, &t);
+    fb_token_error e =
+        fb_token_verify("fuzz-seed-secret-0123456789", "m1", m.token, 1700000000LL, &t);
     CHECK(e >= FB_TOKEN_OK && e <= FB_TOKEN_ERROR_LAST);
     if (e != FB_TOKEN_OK)
-      json_decref(reply(fb_msg_error(fb_token_error_code(e), fb_token_error_message(e), "join"),
-                        "error"));
+      json_decref(
+          reply(fb_msg_error(fb_token_error_code(e), fb_token_error_message(e), "join"), "error"));
     break;
   }
   case FB_MSG_OFFER: {
@@ -122,8 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     json_decref(p);
     break;
   }
-  default:
-    break;
+  default: break;
   }
   json_decref(reply(fb_msg_event(m.type_name, why), "event"));
   fb_msg_free(&m);

@@ -64,9 +64,18 @@ static void put(buf *o, const void *p, size_t n) {
   memcpy(o->b + o->n, p, n);
   o->n += n;
 }
-static void put8(buf *o, int v) { uint8_t b = (uint8_t)v; put(o, &b, 1); }
-static void put16(buf *o, size_t v) { put8(o, (int)(v >> 8)); put8(o, (int)v); }
-static void put32(buf *o, uint32_t v) { put16(o, v >> 16); put16(o, v & 0xffff); }
+static void put8(buf *o, int v) {
+  uint8_t b = (uint8_t)v;
+  put(o, &b, 1);
+}
+static void put16(buf *o, size_t v) {
+  put8(o, (int)(v >> 8));
+  put8(o, (int)v);
+}
+static void put32(buf *o, uint32_t v) {
+  put16(o, v >> 16);
+  put16(o, v & 0xffff);
+}
 
 static void save(const char *target, const char *name, const void *p, size_t n) {
   char path[1024];
@@ -155,11 +164,11 @@ static void gen_rtcp(void) {
   /* RR with two blocks (the second about us), then a BYE */
   o.n = 0;
   put32(&o, 0x0000beefu);
-  static const uint8_t rr[] = {
-      0x82, 201, 0, 13, 0xab, 0xcd, 0xef, 0x01,
-      0, 0, 0, 1, 5, 0xff, 0xff, 0xfe, 0, 1, 0, 9, 0, 0, 0, 40, 1, 2, 3, 4, 0, 0, 0x10, 0,
-      0, 0, 0xbe, 0xef, 128, 0, 0, 7, 0, 0, 0x12, 0x34, 0, 0, 0, 3, 5, 6, 7, 8, 0, 1, 0, 0,
-      0x81, 203, 0, 1, 0xab, 0xcd, 0xef, 0x01};
+  static const uint8_t rr[] = {0x82, 201,  0,    13, 0xab, 0xcd, 0xef, 0x01, 0,   0,  0, 1, 5, 0xff,
+                               0xff, 0xfe, 0,    1,  0,    9,    0,    0,    0,   40, 1, 2, 3, 4,
+                               0,    0,    0x10, 0,  0,    0,    0xbe, 0xef, 128, 0,  0, 7, 0, 0,
+                               0x12, 0x34, 0,    0,  0,    3,    5,    6,    7,   8,  0, 1, 0, 0,
+                               0x81, 203,  0,    1,  0xab, 0xcd, 0xef, 0x01};
   put(&o, rr, sizeof rr);
   save_buf("rtcp", "rr_two_blocks_bye", &o);
   /* receive-statistics events: in-order packets, a gap, reports, an SR */
@@ -257,7 +266,7 @@ static void gen_dtls(void) {
   save_buf("dtls", "client_flights", &all);
   all.b[0] = 1;
   save_buf("dtls", "client_flights_fingerprint", &all);
-  put16(&hello, 0); /* then the retransmission timer */
+  put16(&hello, 0);           /* then the retransmission timer */
   put16(&hello, 0x8000 | 40); /* and a drain into a too small buffer */
   save_buf("dtls", "client_hello_timeout", &hello);
   SSL_free(cl);
@@ -384,7 +393,10 @@ static void gen_jitter(void) {
     put8(&o, 3 | (60 << 2)); /* a long pause: idle */
     put8(&o, 0xff);          /* reset */
     char name[32];
-    snprintf(name, sizeof name, "opus_speech_%s", variant == 0 ? "clean" : variant == 1 ? "loss" : "reorder");
+    snprintf(name, sizeof name, "opus_speech_%s",
+             variant == 0   ? "clean"
+             : variant == 1 ? "loss"
+                            : "reorder");
     save_buf("jitter", name, &o);
   }
   fb_encoder_free(enc);
@@ -440,7 +452,6 @@ static void gen_token(void) {
   save("token", "unsigned_observer", tok, strlen(tok + 1) + 1);
 }
 
-
 /* One message per seed: fuzz_ws_message reads a single WebSocket text frame. */
 static void gen_ws(void) {
   char tok[FB_TOKEN_MAX + 1], j[2 * FB_TOKEN_MAX], offer[4096];
@@ -453,7 +464,9 @@ static void gen_ws(void) {
     p += *s == '\r' ? sprintf(p, "\\r") : *s == '\n' ? sprintf(p, "\\n") : sprintf(p, "%c", *s);
   sprintf(p, "\"}");
   save("ws_message", "offer", offer, strlen(offer));
-  static const struct { const char *name, *text; } msgs[] = {
+  static const struct {
+    const char *name, *text;
+  } msgs[] = {
       {"ping", "{\"v\":1,\"type\":\"ping\",\"id\":{\"n\":[1,2.5,\"x\",null,true]}}"},
       {"leave", "{\"v\":1,\"type\":\"leave\"}"},
       {"request_floor", "{\"v\":1,\"type\":\"request_floor\"}"},
@@ -606,8 +619,8 @@ static void gen_meeting(void) {
   m_op(&o, 0, MS_OP_FAIL_JOIN);
   m_msg(&o, 3, MS_OFFER, 0);
   m_msg(&o, 3, MS_OFFER, 0);
-  m_op1(&o, 3, MS_OP_EVENT, 1);     /* dtls_failed */
-  m_op1(&o, 3, MS_OP_EVENT, 0x83);  /* to everyone */
+  m_op1(&o, 3, MS_OP_EVENT, 1);    /* dtls_failed */
+  m_op1(&o, 3, MS_OP_EVENT, 0x83); /* to everyone */
   m_join(&o, 4, MS_TOK_D1_OBSERVER);
   m_msg(&o, 4, MS_OFFER, 0);
   m_join(&o, 5, MS_TOK_D1);

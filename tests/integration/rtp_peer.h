@@ -75,7 +75,8 @@ static inline void peer_send(rtp_peer *p, int bridge_port) {
   if (len <= 0) return;
   fb_rtp_write_header(pkt, 0, 111, p->seq++, p->ts, p->ssrc);
   p->ts += FB_FRAME;
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)bridge_port),
+  struct sockaddr_in to = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)bridge_port),
                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   sendto(p->fd, pkt, (size_t)(FB_RTP_HDR + len), 0, (struct sockaddr *)&to, sizeof to);
 }
@@ -93,8 +94,8 @@ static inline void peer_receive(rtp_peer *p) {
     p->have_last = 1;
     p->last_seq = rtp.seq;
     if (p->n + FB_MAX_FRAME > p->cap) continue;
-    int got = fb_decoder_decode(p->dec, rtp.payload, (int)rtp.payload_len, p->pcm + p->n,
-                                FB_MAX_FRAME);
+    int got =
+        fb_decoder_decode(p->dec, rtp.payload, (int)rtp.payload_len, p->pcm + p->n, FB_MAX_FRAME);
     if (got > 0) p->n += got;
   }
 }

@@ -20,8 +20,8 @@
 #define HZ_A 440.0
 #define HZ_B 1000.0
 #define HZ_C 1700.0
-#define PRESENT -30.0  /* dB: a tone that is there */
-#define ABSENT  -50.0  /* dB: a tone that is not */
+#define PRESENT -30.0 /* dB: a tone that is there */
+#define ABSENT -50.0  /* dB: a tone that is not */
 
 static double db(const float *x, long n, double hz) { return fb_tone_dbfs(x, (int)n, hz, 48000); }
 
@@ -53,9 +53,12 @@ int main(void) {
   peer_init(&pb, HZ_B, 0.25f);
   peer_init(&pc, HZ_C, 0.25f);
   peer_init(&pl, 0, 0);
-  CHECK(fb_bridge_add_rtp(b, "b", "127.0.0.1", pb.port, 1, 111, err, sizeof err) == 0, "add b: %s", err);
-  CHECK(fb_bridge_add_rtp(b, "c", "127.0.0.1", pc.port, 1, 111, err, sizeof err) == 0, "add c: %s", err);
-  CHECK(fb_bridge_add_rtp(b, "l", "127.0.0.1", pl.port, 0, 111, err, sizeof err) == 0, "add l: %s", err);
+  CHECK(fb_bridge_add_rtp(b, "b", "127.0.0.1", pb.port, 1, 111, err, sizeof err) == 0, "add b: %s",
+        err);
+  CHECK(fb_bridge_add_rtp(b, "c", "127.0.0.1", pc.port, 1, 111, err, sizeof err) == 0, "add c: %s",
+        err);
+  CHECK(fb_bridge_add_rtp(b, "l", "127.0.0.1", pl.port, 0, 111, err, sizeof err) == 0, "add l: %s",
+        err);
   CHECK(fb_bridge_add_rtp(b, "l", "127.0.0.1", 9, 0, 111, err, sizeof err) < 0,
         "duplicate name refused");
 
@@ -80,26 +83,30 @@ int main(void) {
   printf("status: %s\n", status);
   fb_mixer_stats st;
   fb_mixer_get_stats(fb_bridge_mixer(b), &st);
-  printf("bridge-added latency (uplink arrival -> downlink send): p50 %.2f ms, p99 %.2f ms, "
-         "%llu samples\n",
-         fb_hist_quantile(&st.latency_ns, 0.5) / 1e6, fb_hist_quantile(&st.latency_ns, 0.99) / 1e6,
-         (unsigned long long)st.latency_ns.count);
+  printf(
+      "bridge-added latency (uplink arrival -> downlink send): p50 %.2f ms, p99 %.2f ms, "
+      "%llu samples\n",
+      fb_hist_quantile(&st.latency_ns, 0.5) / 1e6, fb_hist_quantile(&st.latency_ns, 0.99) / 1e6,
+      (unsigned long long)st.latency_ns.count);
   CHECK(st.latency_ns.count > 100, "latency measured");
   CHECK(st.missed_ticks == 0 || st.ticks > 100, "ticks ran");
   fb_bridge_free(b); /* EOS: PA and recording files are finalised */
 
   /* judge the last 2.5 s of what each peer received */
-  CHECK(pl.packets >= 150 && pb.packets >= 150, "downlink packets: listener %ld, b %ld",
-        pl.packets, pb.packets);
+  CHECK(pl.packets >= 150 && pb.packets >= 150, "downlink packets: listener %ld, b %ld", pl.packets,
+        pb.packets);
   CHECK(pl.seq_gaps == 0, "listener's stream has no sequence gaps (%ld)", pl.seq_gaps);
   long tail = 48000 * 5 / 2;
   const float *l = pl.pcm + (pl.n > tail ? pl.n - tail : 0);
   const float *xb = pb.pcm + (pb.n > tail ? pb.n - tail : 0);
   const float *xc = pc.pcm + (pc.n > tail ? pc.n - tail : 0);
-  long nl = pl.n > tail ? tail : pl.n, nb = pb.n > tail ? tail : pb.n, nc = pc.n > tail ? tail : pc.n;
+  long nl = pl.n > tail ? tail : pl.n, nb = pb.n > tail ? tail : pb.n,
+       nc = pc.n > tail ? tail : pc.n;
   printf("listener: A %.1f B %.1f C %.1f dB\n", db(l, nl, HZ_A), db(l, nl, HZ_B), db(l, nl, HZ_C));
-  printf("b hears:  A %.1f B %.1f C %.1f dB\n", db(xb, nb, HZ_A), db(xb, nb, HZ_B), db(xb, nb, HZ_C));
-  printf("c hears:  A %.1f B %.1f C %.1f dB\n", db(xc, nc, HZ_A), db(xc, nc, HZ_B), db(xc, nc, HZ_C));
+  printf("b hears:  A %.1f B %.1f C %.1f dB\n", db(xb, nb, HZ_A), db(xb, nb, HZ_B),
+         db(xb, nb, HZ_C));
+  printf("c hears:  A %.1f B %.1f C %.1f dB\n", db(xc, nc, HZ_A), db(xc, nc, HZ_B),
+         db(xc, nc, HZ_C));
   CHECK(db(l, nl, HZ_A) > PRESENT && db(l, nl, HZ_B) > PRESENT && db(l, nl, HZ_C) > PRESENT,
         "listener hears A+B+C");
   CHECK(db(xb, nb, HZ_A) > PRESENT && db(xb, nb, HZ_C) > PRESENT, "B hears A and C");
@@ -112,7 +119,8 @@ int main(void) {
   CHECK(n > 48000 * 3, "PA file holds the meeting (%ld samples)", n);
   if (n > 48000 * 3) {
     const float *x = pcm + n - tail;
-    printf("PA:       A %.1f B %.1f C %.1f dB\n", db(x, tail, HZ_A), db(x, tail, HZ_B), db(x, tail, HZ_C));
+    printf("PA:       A %.1f B %.1f C %.1f dB\n", db(x, tail, HZ_A), db(x, tail, HZ_B),
+           db(x, tail, HZ_C));
     CHECK(db(x, tail, HZ_B) > PRESENT && db(x, tail, HZ_C) > PRESENT, "PA has B and C");
     CHECK(db(x, tail, HZ_A) < ABSENT, "PA does not have the floor (%.1f dB)", db(x, tail, HZ_A));
   }
@@ -122,7 +130,8 @@ int main(void) {
   CHECK(n > 48000 * 3, "recording holds the meeting (%ld samples)", n);
   if (n > 48000 * 3) {
     const float *x = pcm + n - tail;
-    printf("record:   A %.1f B %.1f C %.1f dB\n", db(x, tail, HZ_A), db(x, tail, HZ_B), db(x, tail, HZ_C));
+    printf("record:   A %.1f B %.1f C %.1f dB\n", db(x, tail, HZ_A), db(x, tail, HZ_B),
+           db(x, tail, HZ_C));
     CHECK(db(x, tail, HZ_A) > PRESENT && db(x, tail, HZ_B) > PRESENT && db(x, tail, HZ_C) > PRESENT,
           "recording has A+B+C");
   }

@@ -121,9 +121,10 @@ int main(void) {
   CHECK(!out[0], "bad file: nothing on stdout: '%s'", out);
   unlink(bad);
 
-  bad = write_conf("[bridge]\nmedia_port = 40000\n[mixer]\nmax_live = 1\n"
-                   "[participant a]\nremote = 127.0.0.1:5000\nlive = yes\n"
-                   "[participant b]\nremote = 127.0.0.1:5002\nlive = yes\n");
+  bad = write_conf(
+      "[bridge]\nmedia_port = 40000\n[mixer]\nmax_live = 1\n"
+      "[participant a]\nremote = 127.0.0.1:5000\nlive = yes\n"
+      "[participant b]\nremote = 127.0.0.1:5002\nlive = yes\n");
   rc = run("--check-config", bad, NULL);
   CHECK(rc == 2 && strstr(errout, "max_live"), "too many live: exit %d, '%s'", rc, errout);
   unlink(bad);

@@ -65,8 +65,20 @@ int main(void) {
   snprintf(set_rec, sizeof set_rec,
            "recording.pipeline=opusenc bitrate=64000 ! oggmux ! filesink location=%s", rec);
   snprintf(set_pa, sizeof set_pa, "pa.pipeline=wavenc ! filesink location=%s", pa);
-  char *argv[] = {(char *)bin, "--config", conf, "--set", set_sock, "--set", set_rec, "--set", set_pa,
-                  "--set", "bridge.media_port=0", "--set", "signalling.port=0", NULL};
+  char *argv[] = {(char *)bin,
+                  "--config",
+                  conf,
+                  "--set",
+                  set_sock,
+                  "--set",
+                  set_rec,
+                  "--set",
+                  set_pa,
+                  "--set",
+                  "bridge.media_port=0",
+                  "--set",
+                  "signalling.port=0",
+                  NULL};
   pid_t pid;
   CHECK(posix_spawn(&pid, bin, NULL, NULL, argv, environ) == 0, "spawned %s", bin);
 
@@ -90,8 +102,8 @@ int main(void) {
   ctl(sock, "frobnicate", reply, sizeof reply);
   CHECK(strncmp(reply, "error bad_command", 17) == 0, "bad command refused: %s", reply);
   ctl(sock, "list", reply, sizeof reply);
-  CHECK(strncmp(reply, "ok 1: gw1 listening rx=", 23) == 0 && strstr(reply, " tx=") != NULL, "listed: %s",
-        reply);
+  CHECK(strncmp(reply, "ok 1: gw1 listening rx=", 23) == 0 && strstr(reply, " tx=") != NULL,
+        "listed: %s", reply);
   ctl(sock, "remove gw1", reply, sizeof reply);
   CHECK(strncmp(reply, "ok removed", 10) == 0, "removed: %s", reply);
 
@@ -107,7 +119,8 @@ int main(void) {
   if (n > 48000) {
     double level = fb_level_dbfs(pcm, (int)n);
     printf("recording level %.1f dBFS over %.2f s\n", level, n / 48000.0);
-    CHECK(level > -45 && level < -3, "the speech-like floor is in the recording (%.1f dBFS)", level);
+    CHECK(level > -45 && level < -3, "the speech-like floor is in the recording (%.1f dBFS)",
+          level);
   }
   free(pcm);
   unlink(rec);

@@ -110,8 +110,8 @@ int main(void) {
     run_meeting(port, &pb, &pl, 100);
     CHECK(fb_bridge_floor_alerts(b) >= 1, "missing floor raised alerts (%d)",
           fb_bridge_floor_alerts(b));
-    CHECK(pl.packets >= 50 && pl.seq_gaps == 0, "listener receives an unbroken stream (%ld packets)",
-          pl.packets);
+    CHECK(pl.packets >= 50 && pl.seq_gaps == 0,
+          "listener receives an unbroken stream (%ld packets)", pl.packets);
     long tail = 48000;
     CHECK(pl.n > tail && db(pl.pcm + pl.n - tail, tail, HZ_B) > -30, "listener hears B");
     fb_bridge_free(b);

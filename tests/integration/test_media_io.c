@@ -377,9 +377,8 @@ static void test_builtin_floor(fb_gst *g) {
 static void test_error_floor(fb_gst *g) {
   ev_reset();
   char err[256] = "";
-  fb_floor_input *in =
-      fb_floor_input_new(g, "filesrc location=/nonexistent/floor.wav ! decodebin", 100, 1000, err,
-                         sizeof err);
+  fb_floor_input *in = fb_floor_input_new(g, "filesrc location=/nonexistent/floor.wav ! decodebin",
+                                          100, 1000, err, sizeof err);
   CHECK(in, "a missing file must parse (it fails when started): %s", err);
   if (!in) return;
   float buf[FRAME];
@@ -466,8 +465,8 @@ static void test_outputs(fb_gst *g) {
   snprintf(desc, sizeof desc, "opusenc ! oggmux ! filesink location=%s", ogg);
   fb_output *oo = fb_output_new(g, "ogg", desc, err, sizeof err);
   CHECK(oo, "ogg output: %s", err);
-  fb_output *bad = fb_output_new(g, "bad", "wavenc ! filesink location=/nonexistent/dir/x.wav",
-                                 err, sizeof err);
+  fb_output *bad =
+      fb_output_new(g, "bad", "wavenc ! filesink location=/nonexistent/dir/x.wav", err, sizeof err);
   CHECK(bad, "an unwritable location parses (fails when started): %s", err);
   if (!ow || !oo || !bad) return;
 
@@ -533,8 +532,9 @@ static void test_outputs(fb_gst *g) {
 }
 
 static void test_parse_errors(fb_gst *g) {
-  const char *bad_floor[] = {"nosuchelement_xyz", "audiotestsrc ! ! queue", "builtin:tone:abc",
-                             "builtin:noise", "", "audiotestsrc nosuchprop=1"};
+  const char *bad_floor[] = {
+      "nosuchelement_xyz",        "audiotestsrc ! ! queue", "builtin:tone:abc", "builtin:noise", "",
+      "audiotestsrc nosuchprop=1"};
   for (size_t i = 0; i < sizeof bad_floor / sizeof *bad_floor; i++) {
     char err[256] = "";
     fb_floor_input *in = fb_floor_input_new(g, bad_floor[i], 200, 1000, err, sizeof err);
@@ -688,8 +688,10 @@ int main(void) {
   } else { /* __FILE__ is .../tests/integration/test_media_io.c */
     snprintf(srcdir, sizeof srcdir, "%s", __FILE__);
     char *p = strstr(srcdir, "/tests/integration/");
-    if (p) *p = 0;
-    else snprintf(srcdir, sizeof srcdir, ".");
+    if (p)
+      *p = 0;
+    else
+      snprintf(srcdir, sizeof srcdir, ".");
   }
 
   fb_gst *g = fb_gst_start(on_event, NULL);

@@ -73,7 +73,7 @@ typedef struct {
   fb_rtc_client *c;
   fb_encoder *enc;
   fb_tone tone;
-  int loss_pct;      /* drop this share of the uplink */
+  int loss_pct; /* drop this share of the uplink */
   unsigned rng;
 } speaker;
 
@@ -134,8 +134,8 @@ static int audit_count(const char *db, const char *action) {
   int n = -1;
   if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(h, "SELECT count(*) FROM audit WHERE action = ? AND target = ?", -1,
-                           &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(h, "SELECT count(*) FROM audit WHERE action = ? AND target = ?", -1, &st,
+                           NULL) == SQLITE_OK) {
       sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
       sqlite3_bind_text(st, 2, DELEGATE, -1, SQLITE_STATIC);
       if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
@@ -193,8 +193,8 @@ int main(void) {
   line_value(sdp, "a=candidate:", cand, sizeof cand);
   sscanf(cand, "%*s %*s %*s %*s %63s %d", ip, &cport);
   json_decref(ans);
-  CHECK(fb_rtc_client_set_remote(c, ip, cport, ufrag, pwd, fp, 111) == 0, "remote set (%s:%d)",
-        ip, cport);
+  CHECK(fb_rtc_client_set_remote(c, ip, cport, ufrag, pwd, fp, 111) == 0, "remote set (%s:%d)", ip,
+        cport);
 
   speaker sp = {.c = c, .enc = fb_encoder_new(32000, 5, 1, 0), .rng = 7};
   fb_tone_init(&sp.tone, 1000, 0.3f);
@@ -226,8 +226,8 @@ int main(void) {
   if (q) json_decref(q);
 
   /* cut: barred, but the mic check keeps scoring it */
-  sendj(chair, json_pack("{s:s, s:s, s:s}", "type", "cut", "delegate", DELEGATE, "reason",
-                         "poor audio"));
+  sendj(chair,
+        json_pack("{s:s, s:s, s:s}", "type", "cut", "delegate", DELEGATE, "reason", "poor audio"));
   CHECK(wait_you(del, "barred", NULL), "cut: the delegate is barred");
   q = run(&sp, chair, 3000, &flagged, &recovered);
   CHECK(q != NULL && !recovered, "barred on mic check: still scored, not recovered yet");
@@ -254,9 +254,10 @@ int main(void) {
   ws_close(del);
   fb_signalling_stop(sg);
   fb_bridge_free(b);
-  CHECK(audit_count(db, "grant") >= 1 && audit_count(db, "cut") == 1 && audit_count(db, "allow") == 1,
-        "audit log: grant %d, cut %d, allow %d", audit_count(db, "grant"), audit_count(db, "cut"),
-        audit_count(db, "allow"));
+  CHECK(
+      audit_count(db, "grant") >= 1 && audit_count(db, "cut") == 1 && audit_count(db, "allow") == 1,
+      "audit log: grant %d, cut %d, allow %d", audit_count(db, "grant"), audit_count(db, "cut"),
+      audit_count(db, "allow"));
   char cmd[200];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   CHECK(system(cmd) == 0, "cleaned up");

@@ -192,9 +192,8 @@ static void probe_silence(fb_rtc_client_ctx *ctx, int port, const char *server_u
   fb_rtc_client *x = fb_rtc_client_new(ctx, "127.0.0.1", err, sizeof err);
   CHECK(x != NULL, "probe client: %s", err);
   if (!x) return;
-  CHECK(fb_rtc_client_set_remote(x, "127.0.0.1", port, server_ufrag,
-                                 "WrongPasswordWrongPassword", fb_rtc_client_ctx_fingerprint(ctx),
-                                 PT) == 0,
+  CHECK(fb_rtc_client_set_remote(x, "127.0.0.1", port, server_ufrag, "WrongPasswordWrongPassword",
+                                 fb_rtc_client_ctx_fingerprint(ctx), PT) == 0,
         "probe set_remote: %s", fb_rtc_client_error(x));
   uint64_t end = fb_now_ns() + 300 * MS;
   int datagrams = 0;
@@ -208,8 +207,8 @@ static void probe_silence(fb_rtc_client_ctx *ctx, int port, const char *server_u
   }
   fb_rtc_client_stats st;
   fb_rtc_client_get_stats(x, &st);
-  printf("f) %s: %llu checks sent, %d datagrams received\n", what,
-         (unsigned long long)st.stun_tx, datagrams);
+  printf("f) %s: %llu checks sent, %d datagrams received\n", what, (unsigned long long)st.stun_tx,
+         datagrams);
   CHECK(st.stun_tx >= 5 && datagrams == 0 && fb_rtc_client_state(x) == FB_RTC_NEW,
         "%s: no response (%d datagrams to %llu checks)", what, datagrams,
         (unsigned long long)st.stun_tx);
@@ -305,14 +304,13 @@ int main(void) {
     printf("a) %s: ICE %lld ms, ICE+DTLS %lld ms, %s, state %d %s\n", peers[i].name,
            (long long)st.ice_ms, (long long)st.dtls_ms, fb_rtc_client_srtp_profile(peers[i].c),
            fb_rtc_client_state(peers[i].c), fb_rtc_client_error(peers[i].c));
-    CHECK(fb_rtc_client_state(peers[i].c) == FB_RTC_CONNECTED && st.dtls_ms >= 0 &&
-              st.dtls_ms < 2000,
-          "%s connected within 2 s (state %d, %lld ms): %s", peers[i].name,
-          fb_rtc_client_state(peers[i].c), (long long)st.dtls_ms, fb_rtc_client_error(peers[i].c));
+    CHECK(
+        fb_rtc_client_state(peers[i].c) == FB_RTC_CONNECTED && st.dtls_ms >= 0 && st.dtls_ms < 2000,
+        "%s connected within 2 s (state %d, %lld ms): %s", peers[i].name,
+        fb_rtc_client_state(peers[i].c), (long long)st.dtls_ms, fb_rtc_client_error(peers[i].c));
     CHECK(st.mapped_port == fb_rtc_client_local_port(peers[i].c), "%s: mapped port %d vs %d",
           peers[i].name, st.mapped_port, fb_rtc_client_local_port(peers[i].c));
-    CHECK(event_time(peers[i].pid, "ice_connected") != 0, "%s: ice_connected event",
-          peers[i].name);
+    CHECK(event_time(peers[i].pid, "ice_connected") != 0, "%s: ice_connected event", peers[i].name);
     CHECK(event_time(peers[i].pid, "media_connected") != 0, "%s: media_connected event",
           peers[i].name);
   }
@@ -328,8 +326,8 @@ int main(void) {
     for (int i = 0; i < NPEERS; i++) x[i] = window(&peers[i], mark[i], pos(i), &n[i]);
     for (int i = 0; i < NPEERS; i++)
       printf("b) %s hears: A %.1f  B %.1f  C %.1f  O %.1f dB (%ld samples)\n", peers[i].name,
-             db(x[i], n[i], HZ_A), db(x[i], n[i], HZ_B), db(x[i], n[i], HZ_C),
-             db(x[i], n[i], HZ_O), n[i]);
+             db(x[i], n[i], HZ_A), db(x[i], n[i], HZ_B), db(x[i], n[i], HZ_C), db(x[i], n[i], HZ_O),
+             n[i]);
     CHECK(n[L] > FB_RATE * 3 / 2 && n[B] > FB_RATE * 3 / 2 && n[C] > FB_RATE * 3 / 2,
           "decoded audio: l %ld, b %ld, c %ld samples", n[L], n[B], n[C]);
     CHECK(db(x[L], n[L], HZ_A) > PRESENT && db(x[L], n[L], HZ_B) > PRESENT &&
@@ -338,11 +336,9 @@ int main(void) {
     CHECK(db(x[L], n[L], HZ_O) < ABSENT_O, "O's uplink is not in L's mix (%.1f dB)",
           db(x[L], n[L], HZ_O));
     CHECK(db(x[B], n[B], HZ_A) > PRESENT && db(x[B], n[B], HZ_C) > PRESENT, "B hears A and C");
-    CHECK(db(x[B], n[B], HZ_B) < ABSENT, "B does not hear itself (%.1f dB)",
-          db(x[B], n[B], HZ_B));
+    CHECK(db(x[B], n[B], HZ_B) < ABSENT, "B does not hear itself (%.1f dB)", db(x[B], n[B], HZ_B));
     CHECK(db(x[C], n[C], HZ_A) > PRESENT && db(x[C], n[C], HZ_B) > PRESENT, "C hears A and B");
-    CHECK(db(x[C], n[C], HZ_C) < ABSENT, "C does not hear itself (%.1f dB)",
-          db(x[C], n[C], HZ_C));
+    CHECK(db(x[C], n[C], HZ_C) < ABSENT, "C does not hear itself (%.1f dB)", db(x[C], n[C], HZ_C));
     CHECK(db(x[O], n[O], HZ_A) > PRESENT && db(x[O], n[O], HZ_B) > PRESENT &&
               db(x[O], n[O], HZ_O) < ABSENT_O,
           "O hears the meeting, not itself");
@@ -351,11 +347,12 @@ int main(void) {
   /* ---- g) RTCP sender reports ---- */
   for (int i = 0; i < NPEERS; i++) {
     fb_rtc_client_stats st = stats(i);
-    printf("g) %s: %llu SRTCP compounds, %llu sender reports, %llu RTP packets, gaps %llu, "
-           "srtp failures %llu\n",
-           peers[i].name, (unsigned long long)st.rtcp_rx, (unsigned long long)st.rtcp_sr_rx,
-           (unsigned long long)st.rtp_packets_rx, (unsigned long long)st.seq_gaps,
-           (unsigned long long)st.srtp_fail);
+    printf(
+        "g) %s: %llu SRTCP compounds, %llu sender reports, %llu RTP packets, gaps %llu, "
+        "srtp failures %llu\n",
+        peers[i].name, (unsigned long long)st.rtcp_rx, (unsigned long long)st.rtcp_sr_rx,
+        (unsigned long long)st.rtp_packets_rx, (unsigned long long)st.seq_gaps,
+        (unsigned long long)st.srtp_fail);
     CHECK(st.rtcp_sr_rx >= 1, "%s received a sender report", peers[i].name);
     CHECK(st.srtp_fail == 0 && st.seq_gaps == 0, "%s: clean downlink", peers[i].name);
   }
@@ -371,7 +368,8 @@ int main(void) {
       if (states != 0) usleep(20000);
     } while (states != 0 && fb_now_ns() < end);
     printf("g) DTLS states still held: %d\n", states);
-    CHECK(states == 0, "every client's DTLS state released once its SRTCP arrived (%d held)", states);
+    CHECK(states == 0, "every client's DTLS state released once its SRTCP arrived (%d held)",
+          states);
   }
 
   /* ---- c) junk and replays on B's 5-tuple ---- */
@@ -403,9 +401,10 @@ int main(void) {
     uint64_t rx1 = status_counter(b, "rx_datagrams");
     long n;
     const float *x = window(&peers[L], m_l, pos(L), &n);
-    printf("c) sent %d junk + %d replays; bridge rx_datagrams +%llu; L hears B %.1f dB, C %.1f "
-           "dB over %ld samples\n",
-           junk, replays, (unsigned long long)(rx1 - rx0), db(x, n, HZ_B), db(x, n, HZ_C), n);
+    printf(
+        "c) sent %d junk + %d replays; bridge rx_datagrams +%llu; L hears B %.1f dB, C %.1f "
+        "dB over %ld samples\n",
+        junk, replays, (unsigned long long)(rx1 - rx0), db(x, n, HZ_B), db(x, n, HZ_C), n);
     CHECK(junk == 200 && replays == 50, "junk sent");
     CHECK(rx1 - rx0 >= 250, "bridge received the junk (%llu)", (unsigned long long)(rx1 - rx0));
     CHECK(db(x, n, HZ_B) > PRESENT && db(x, n, HZ_C) > PRESENT, "L still hears B and C");
@@ -447,7 +446,8 @@ int main(void) {
     int back_ms = -1;
     for (int w = 0; w < 13; w++) {
       long n;
-      const float *x = window(&peers[L], m_l + (long long)w * 4800, m_l + (long long)(w + 1) * 4800, &n);
+      const float *x =
+          window(&peers[L], m_l + (long long)w * 4800, m_l + (long long)(w + 1) * 4800, &n);
       double lv = db(x, n, HZ_B);
       off += (size_t)snprintf(levels + off, sizeof levels - off, " %.0f", lv);
       if (m_l + (long long)w * 4800 >= m_l2 && back_ms < 0 && n == 4800 && lv > PRESENT)
@@ -456,13 +456,15 @@ int main(void) {
     long n, nb;
     const float *x = window(&peers[L], m_l2 + FB_RATE / 2, m_l2 + FB_RATE, &n);
     const float *xb = window(&peers[B], m_b + FB_RATE, m_b + FB_RATE * 13 / 10, &nb);
-    printf("d) B rebound %d -> %d (bridge sees %d); %llu of B's datagrams dropped as unknown "
-           "before its check; %llu downlink packets on the new port in %.0f ms\n",
-           old_port, new_port, st.mapped_port, (unsigned long long)(unknown1 - unknown0),
-           (unsigned long long)(st.rtp_packets_rx - before.rtp_packets_rx), (fb_now_ns() - t0) / 1e6);
-    printf("d) B in L per 100 ms from the rebind (dB):%s; back %d ms after B's first check "
-           "(checks resumed %.0f ms after the rebind); B hears A %.1f dB\n",
-           levels, back_ms, (t_check - t0) / 1e6, db(xb, nb, HZ_A));
+    printf(
+        "d) B rebound %d -> %d (bridge sees %d); %llu of B's datagrams dropped as unknown "
+        "before its check; %llu downlink packets on the new port in %.0f ms\n",
+        old_port, new_port, st.mapped_port, (unsigned long long)(unknown1 - unknown0),
+        (unsigned long long)(st.rtp_packets_rx - before.rtp_packets_rx), (fb_now_ns() - t0) / 1e6);
+    printf(
+        "d) B in L per 100 ms from the rebind (dB):%s; back %d ms after B's first check "
+        "(checks resumed %.0f ms after the rebind); B hears A %.1f dB\n",
+        levels, back_ms, (t_check - t0) / 1e6, db(xb, nb, HZ_A));
     CHECK(new_port != old_port && st.mapped_port == new_port, "bridge saw the new port");
     CHECK(unknown1 - unknown0 >= 10, "media from the new port was dropped before the check");
     CHECK(st.rtp_packets_rx - before.rtp_packets_rx >= 40, "B gets downlink on the new port");
@@ -520,9 +522,11 @@ int main(void) {
     /* k 0: the offer names a certificate the client does not have (the
      * bridge must refuse the client); k 1: the client expects another
      * certificate than the bridge's (the client must refuse the bridge). */
-    const char *zero_fp = "sha-256 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
-                          "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00";
-    fb_webrtc_offer offer = {.ice_ufrag = fb_rtc_client_ufrag(x), .ice_pwd = fb_rtc_client_pwd(x),
+    const char *zero_fp =
+        "sha-256 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+        "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00";
+    fb_webrtc_offer offer = {.ice_ufrag = fb_rtc_client_ufrag(x),
+                             .ice_pwd = fb_rtc_client_pwd(x),
                              .fingerprint = k == 0 ? zero_fp : fb_rtc_client_ctx_fingerprint(ctx),
                              .opus_pt = PT};
     fb_webrtc_answer ans;
@@ -544,8 +548,9 @@ int main(void) {
            fb_rtc_client_error(x), event_time(bad_pids[k], "dtls_failed") ? "yes" : "no",
            event_time(bad_pids[k], "media_connected") ? "yes" : "no");
     CHECK(fb_rtc_client_state(x) == FB_RTC_FAILED, "mismatch %d: client fails", k);
-    CHECK(event_time(bad_pids[k], "dtls_failed") != 0 && !event_time(bad_pids[k], "media_connected"),
-          "mismatch %d: the bridge reports dtls_failed, never media_connected", k);
+    CHECK(
+        event_time(bad_pids[k], "dtls_failed") != 0 && !event_time(bad_pids[k], "media_connected"),
+        "mismatch %d: the bridge reports dtls_failed, never media_connected", k);
     fb_bridge_leave(b, bad_pids[k]);
     fb_rtc_client_free(x);
   }
@@ -564,7 +569,8 @@ int main(void) {
       if (!x[k]) break;
       fb_webrtc_offer offer = {.ice_ufrag = fb_rtc_client_ufrag(x[k]),
                                .ice_pwd = fb_rtc_client_pwd(x[k]),
-                               .fingerprint = fb_rtc_client_ctx_fingerprint(ctx), .opus_pt = PT};
+                               .fingerprint = fb_rtc_client_ctx_fingerprint(ctx),
+                               .opus_pt = PT};
       fb_webrtc_answer ans;
       CHECK(fb_bridge_join_webrtc(b, k == 0 ? "lossy-hello" : "lossy-flight", 0, 1, &offer, &ans,
                                   &xp[k], err, sizeof err) == 0,
@@ -576,8 +582,8 @@ int main(void) {
     uint64_t end = fb_now_ns() + 4000 * MS;
     while (x[0] && x[1] && fb_now_ns() < end &&
            (fb_rtc_client_state(x[0]) != FB_RTC_CONNECTED ||
-            fb_rtc_client_state(x[1]) != FB_RTC_CONNECTED ||
-            !stats_of(x[0]).rtp_packets_rx || !stats_of(x[1]).rtp_packets_rx)) {
+            fb_rtc_client_state(x[1]) != FB_RTC_CONNECTED || !stats_of(x[0]).rtp_packets_rx ||
+            !stats_of(x[1]).rtp_packets_rx)) {
       struct pollfd pfd[2];
       for (int k = 0; k < 2; k++) {
         fb_rtc_client_poll(x[k], fb_now_ns());
@@ -589,12 +595,13 @@ int main(void) {
     }
     for (int k = 0; k < 2 && x[k]; k++) {
       fb_rtc_client_stats st = stats_of(x[k]);
-      printf("j) %s: state %d, ICE+DTLS %lld ms, DTLS datagrams sent %llu / dropped %llu / "
-             "received %llu, %llu RTP packets\n",
-             k == 0 ? "ClientHello lost" : "second flight lost", fb_rtc_client_state(x[k]),
-             (long long)st.dtls_ms, (unsigned long long)st.dtls_tx,
-             (unsigned long long)st.dtls_dropped, (unsigned long long)st.dtls_rx,
-             (unsigned long long)st.rtp_packets_rx);
+      printf(
+          "j) %s: state %d, ICE+DTLS %lld ms, DTLS datagrams sent %llu / dropped %llu / "
+          "received %llu, %llu RTP packets\n",
+          k == 0 ? "ClientHello lost" : "second flight lost", fb_rtc_client_state(x[k]),
+          (long long)st.dtls_ms, (unsigned long long)st.dtls_tx,
+          (unsigned long long)st.dtls_dropped, (unsigned long long)st.dtls_rx,
+          (unsigned long long)st.rtp_packets_rx);
       CHECK(fb_rtc_client_state(x[k]) == FB_RTC_CONNECTED && st.dtls_dropped == 1 &&
                 st.rtp_packets_rx > 0,
             "lossy handshake %d recovers (%s)", k, fb_rtc_client_error(x[k]));

@@ -85,7 +85,9 @@ static json_t *join_as_speak(ws *w, const char *id, fb_role role, int speak) {
   return j;
 }
 
-static json_t *join_as(ws *w, const char *id, fb_role role) { return join_as_speak(w, id, role, 0); }
+static json_t *join_as(ws *w, const char *id, fb_role role) {
+  return join_as_speak(w, id, role, 0);
+}
 
 /* ---- the bridge, the database, HTTP --------------------------------------- */
 
@@ -102,7 +104,8 @@ static long long db_int(const char *sql) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
       v = sqlite3_column_int64(st, 0);
-    else fprintf(stderr, "sqlite: %s: %s\n", sql, sqlite3_errmsg(h));
+    else
+      fprintf(stderr, "sqlite: %s: %s\n", sql, sqlite3_errmsg(h));
     sqlite3_finalize(st);
   }
   sqlite3_close(h);
@@ -167,7 +170,8 @@ static void test_join_snapshot(void) {
                 json_integer_value(json_object_get(s, "index")) == 1 &&
                 strcmp(str(s, "name"), "Working party 1") == 0 &&
                 json_array_size(json_object_get(j, "sessions")) == 3 &&
-                strcmp(str(json_array_get(json_object_get(j, "sessions"), 0), "mode"), "webcast") == 0,
+                strcmp(str(json_array_get(json_object_get(j, "sessions"), 0), "mode"), "webcast") ==
+                    0,
             "mode: the start session, interactive");
     }
     if (i == 1) CHECK(json_is_true(json_object_get(j, "delegates_to_all")), "chat policy");
@@ -247,7 +251,8 @@ static void test_queue_and_grant(fb_bridge *b) {
   json_decref(j);
   CHECK(wait_queue(chair, "d2", NULL), "queue: d2 left"); /* sent before the roster */
   CHECK(wait_roster(chair, "d1", "live"), "roster: d1 live");
-  CHECK(decoding(b) == before + 1, "the bridge decodes d1's uplink (%d -> %d)", before, decoding(b));
+  CHECK(decoding(b) == before + 1, "the bridge decodes d1's uplink (%d -> %d)", before,
+        decoding(b));
   CHECK(db_int("SELECT count(*) FROM audit WHERE actor = 'ch' AND action = 'grant' AND "
                "target = 'd1'") == 1,
         "the grant is audited");
@@ -302,9 +307,10 @@ static void test_cut_and_reconnect(rig *r) {
     if (st != 200 || metric(body, "floorbridge_mixer_ticks_total") > 0) break;
     usleep(20000);
   }
-  CHECK(st == 200 && strstr(type, "text/plain") && strstr(type, "version=0.0.4"),
-        "/metrics: %d %s", st, type);
-  CHECK(metric(body, "floorbridge_mixer_ticks_total") > 0, "/metrics has the mixer's ticks:\n%.600s", body);
+  CHECK(st == 200 && strstr(type, "text/plain") && strstr(type, "version=0.0.4"), "/metrics: %d %s",
+        st, type);
+  CHECK(metric(body, "floorbridge_mixer_ticks_total") > 0,
+        "/metrics has the mixer's ticks:\n%.600s", body);
   CHECK(metric(body, "floorbridge_participants{role=\"delegate\",state=\"barred\"}") == 1 &&
             metric(body, "floorbridge_participants{role=\"chair\",state=\"listening\"}") == 1 &&
             metric(body, "floorbridge_participants{role=\"observer\",state=\"listening\"}") == 1,
@@ -481,7 +487,8 @@ static void test_chat(void) {
     limited += strcmp(str(m, "code"), "chat_rate_limited") == 0;
     json_decref(m);
   }
-  CHECK(delivered == 20 && limited == 5, "rate limit: %d delivered, %d limited", delivered, limited);
+  CHECK(delivered == 20 && limited == 5, "rate limit: %d delivered, %d limited", delivered,
+        limited);
 
   sendj(d1, json_pack("{s:s, s:b}", "type", "chat_policy", "delegates_to_all", 0));
   expect_refusal(d1, "not_chair", "a delegate sets the chat policy");
@@ -553,7 +560,8 @@ static void test_after_restart(void) {
   /* a "speak" token: the bridge gives the floor on joining (audit actor "auto") */
   ws *d3 = ws_open();
   json_t *k = join_as_speak(d3, "d3", FB_ROLE_DELEGATE, 1);
-  CHECK(k && json_is_true(json_object_get(k, "can_speak")) && json_is_true(json_object_get(k, "live")),
+  CHECK(k && json_is_true(json_object_get(k, "can_speak")) &&
+            json_is_true(json_object_get(k, "live")),
         "speak token: live on joining");
   json_decref(k);
   CHECK(wait_you(d3, "live", NULL), "speak token: you live");
@@ -582,8 +590,9 @@ static void test_after_restart(void) {
 }
 
 static void test_report(void) {
-  long long ms = db_int("SELECT sum(end_ms - start_ms) FROM spoken WHERE delegate = 'd2' AND "
-                        "session = 1");
+  long long ms = db_int(
+      "SELECT sum(end_ms - start_ms) FROM spoken WHERE delegate = 'd2' AND "
+      "session = 1");
   CHECK(ms > 0 && llabs(ms - (long long)measured_turn_ms) <= 50,
         "stored turn %lld ms, measured %.1f ms", ms, measured_turn_ms);
   char csv[128];

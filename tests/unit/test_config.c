@@ -62,9 +62,9 @@ static void test_defaults(void) {
   CHECK(!c.webrtc_public_ip[0] && c.webrtc_consent_timeout_s == 30, "webrtc");
   CHECK(!c.turn_urls[0] && !c.turn_secret[0] && c.turn_ttl_s == 3600, "turn");
   CHECK(c.floor_max_live == 0 && strcmp(c.floor_sessions, "Meeting:interactive") == 0 &&
-            c.floor_start_session == 0 && c.floor_min_mos == 3.0 &&
-            c.floor_max_loss_pct == 10 && c.floor_flag_after_ms == 3000 &&
-            c.floor_recover_after_ms == 5000 && c.floor_auto_cut == 0,
+            c.floor_start_session == 0 && c.floor_min_mos == 3.0 && c.floor_max_loss_pct == 10 &&
+            c.floor_flag_after_ms == 3000 && c.floor_recover_after_ms == 5000 &&
+            c.floor_auto_cut == 0,
         "floor control defaults ('%s')", c.floor_sessions);
   CHECK(c.chat_enabled == 1 && c.chat_delegates_to_all == 1 && c.chat_max_length == 500 &&
             c.chat_per_minute == 20,
@@ -87,8 +87,9 @@ static void test_demo(void) {
   CHECK(strcmp(c.bind, "127.0.0.1") == 0 && c.media_port == 40000, "demo media address");
   CHECK(strcmp(c.control_socket, "floorbridge.sock") == 0, "demo socket '%s'", c.control_socket);
   CHECK(strcmp(c.floor_pipeline, "builtin:speech") == 0, "demo floor '%s'", c.floor_pipeline);
-  CHECK(strcmp(c.pa_pipeline, "opusenc bitrate=32000 ! oggmux ! filesink location=floorbridge-pa.ogg") == 0, "demo pa '%s'",
-        c.pa_pipeline);
+  CHECK(strcmp(c.pa_pipeline,
+               "opusenc bitrate=32000 ! oggmux ! filesink location=floorbridge-pa.ogg") == 0,
+        "demo pa '%s'", c.pa_pipeline);
   CHECK(strcmp(c.rec_pipeline,
                "opusenc bitrate=64000 ! oggmux ! filesink location=floorbridge-recording.ogg") == 0,
         "demo recording '%s'", c.rec_pipeline);
@@ -108,20 +109,55 @@ static void test_demo(void) {
 
   /* Every key the parser knows appears (uncommented) in demo.conf: setting each
    * key twice through the file must hit "duplicate key", never "unknown key". */
-  static const char *all[] = {
-    "bridge bind", "bridge media_port", "bridge control_socket", "bridge log_level",
-    "bridge max_participants", "mixer bitrate", "mixer complexity", "mixer max_live",
-    "mixer per_participant_encode", "mixer jitter_max_ms", "mixer limiter_threshold_db",
-    "mixer tick_cpu", "mixer tick_priority", "floor pipeline", "floor restart_delay_ms", "floor stall_timeout_ms",
-    "pa pipeline", "recording pipeline", "signalling enabled", "signalling bind",
-    "signalling port", "signalling www", "signalling tls_cert", "signalling tls_key",
-    "signalling max_message_bytes", "signalling max_connections_per_ip", "meeting id",
-    "meeting token_secret", "meeting token_secret_file", "floor open_floor",
-    "webrtc public_ip", "webrtc consent_timeout_s", "turn urls", "turn secret", "turn ttl_s",
-    "floor max_live", "floor sessions", "floor start_session", "floor min_mos",
-    "floor max_loss_pct", "floor flag_after_ms", "floor recover_after_ms", "floor auto_cut",
-    "chat enabled", "chat delegates_to_all", "chat max_length", "chat per_minute", "store path",
-    "webcast dir"};
+  static const char *all[] = {"bridge bind",
+                              "bridge media_port",
+                              "bridge control_socket",
+                              "bridge log_level",
+                              "bridge max_participants",
+                              "mixer bitrate",
+                              "mixer complexity",
+                              "mixer max_live",
+                              "mixer per_participant_encode",
+                              "mixer jitter_max_ms",
+                              "mixer limiter_threshold_db",
+                              "mixer tick_cpu",
+                              "mixer tick_priority",
+                              "floor pipeline",
+                              "floor restart_delay_ms",
+                              "floor stall_timeout_ms",
+                              "pa pipeline",
+                              "recording pipeline",
+                              "signalling enabled",
+                              "signalling bind",
+                              "signalling port",
+                              "signalling www",
+                              "signalling tls_cert",
+                              "signalling tls_key",
+                              "signalling max_message_bytes",
+                              "signalling max_connections_per_ip",
+                              "meeting id",
+                              "meeting token_secret",
+                              "meeting token_secret_file",
+                              "floor open_floor",
+                              "webrtc public_ip",
+                              "webrtc consent_timeout_s",
+                              "turn urls",
+                              "turn secret",
+                              "turn ttl_s",
+                              "floor max_live",
+                              "floor sessions",
+                              "floor start_session",
+                              "floor min_mos",
+                              "floor max_loss_pct",
+                              "floor flag_after_ms",
+                              "floor recover_after_ms",
+                              "floor auto_cut",
+                              "chat enabled",
+                              "chat delegates_to_all",
+                              "chat max_length",
+                              "chat per_minute",
+                              "store path",
+                              "webcast dir"};
   FILE *f = fopen(path, "r");
   char text[65536];
   size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
@@ -156,10 +192,10 @@ static void test_demo(void) {
 }
 
 static void test_errors(void) {
-  expect_error("[mixer]\nbitrate = fast\n", "t.conf:2: [mixer] bitrate: ",
-               "expected an integer in 6000..510000, got 'fast'");
-  expect_error("[mixer]\ncomplexity = 5\n\nbitrate = 5999\n", "t.conf:4: [mixer] bitrate: ",
-               "6000..510000");
+  expect_error("[mixer]\nbitrate = fast\n",
+               "t.conf:2: [mixer] bitrate: ", "expected an integer in 6000..510000, got 'fast'");
+  expect_error("[mixer]\ncomplexity = 5\n\nbitrate = 5999\n",
+               "t.conf:4: [mixer] bitrate: ", "6000..510000");
   expect_error("[mixer]\nbitrate = 510001\n", "t.conf:2: [mixer] bitrate: ", "510001");
   expect_error("[bridge]\nmedia_port = 65536\n", "t.conf:2: [bridge] media_port: ", "0..65535");
   expect_error("[bridge]\nmedia_port = 12x\n", "t.conf:2: [bridge] media_port: ", "'12x'");
@@ -167,12 +203,12 @@ static void test_errors(void) {
   expect_error("[mixer]\nmax_live = 0\n", "t.conf:2: [mixer] max_live: ", "1..64");
   expect_error("[mixer]\ntick_cpu = -2\n", "t.conf:2: [mixer] tick_cpu: ", "-1..1023");
   expect_error("[mixer]\ntick_priority = 100\n", "t.conf:2: [mixer] tick_priority: ", "0..99");
-  expect_error("[mixer]\nlimiter_threshold_db = 0.5\n", "t.conf:2: [mixer] limiter_threshold_db: ",
-               "-20..0");
+  expect_error("[mixer]\nlimiter_threshold_db = 0.5\n",
+               "t.conf:2: [mixer] limiter_threshold_db: ", "-20..0");
   expect_error("[mixer]\nlimiter_threshold_db = loud\n",
                "t.conf:2: [mixer] limiter_threshold_db: ", "'loud'");
-  expect_error("[floor]\nrestart_delay_ms = 10\n", "t.conf:2: [floor] restart_delay_ms: ",
-               "50..60000");
+  expect_error("[floor]\nrestart_delay_ms = 10\n",
+               "t.conf:2: [floor] restart_delay_ms: ", "50..60000");
   expect_error("[mixer]\nper_participant_encode = maybe\n",
                "t.conf:2: [mixer] per_participant_encode: ", "'maybe'");
   expect_error("[bridge]\nlog_level = verbose\n", "t.conf:2: [bridge] log_level: ", "'verbose'");
@@ -180,8 +216,8 @@ static void test_errors(void) {
   expect_error("[mixer]\nbitrat = 32000\n", "t.conf:2: [mixer] bitrat: ", "unknown key");
   expect_error("[mixer]\nbitrat = 32000\n", "t.conf:2: [mixer] bitrat: ", "bitrate");
   expect_error("[mixr]\nbitrate = 32000\n", "t.conf:1: unknown section [mixr]", NULL);
-  expect_error("[mixer]\nbitrate = 24000\nbitrate = 32000\n", "t.conf:3: [mixer] bitrate: ",
-               "duplicate key (already set on line 2)");
+  expect_error("[mixer]\nbitrate = 24000\nbitrate = 32000\n",
+               "t.conf:3: [mixer] bitrate: ", "duplicate key (already set on line 2)");
   expect_error("[mixer]\nbitrate = 24000\n[floor]\n[mixer]\nbitrate = 32000\n",
                "t.conf:5: [mixer] bitrate: ", "duplicate");
   expect_error("[mixer]\nbitrate 24000\n", "t.conf:2: expected 'key = value'", NULL);
@@ -196,26 +232,28 @@ static void test_errors(void) {
   memset(longname + 13, 'a', 64);
   strcpy(longname + 77, "]\nremote = 127.0.0.1:5000\n");
   expect_error(longname, "t.conf:1: [participant aaaa", "bad participant name");
-  expect_error("[participant a]\nremote = 127.0.0.1\n", "t.conf:2: [participant a] remote: ",
-               "expected HOST:PORT");
-  expect_error("[participant a]\nremote = 127.0.0.1:0\n", "t.conf:2: [participant a] remote: ",
-               NULL);
+  expect_error("[participant a]\nremote = 127.0.0.1\n",
+               "t.conf:2: [participant a] remote: ", "expected HOST:PORT");
+  expect_error("[participant a]\nremote = 127.0.0.1:0\n",
+               "t.conf:2: [participant a] remote: ", NULL);
   expect_error("[participant a]\nremote = ::1:5000\n", "t.conf:2: [participant a] remote: ", NULL);
-  expect_error("[participant a]\nremote = example.org:5000\n", "t.conf:2: [participant a] remote: ",
-               "'example.org:5000'");
-  expect_error("[participant a]\nlive = true\n\n[mixer]\n", "t.conf:1: [participant a]: ",
-               "missing remote");
+  expect_error("[participant a]\nremote = example.org:5000\n",
+               "t.conf:2: [participant a] remote: ", "'example.org:5000'");
+  expect_error("[participant a]\nlive = true\n\n[mixer]\n",
+               "t.conf:1: [participant a]: ", "missing remote");
   expect_error("[participant a]\nlive = true\n", "t.conf:1: [participant a]: ", "missing remote");
   expect_error("[participant a]\nremote = 127.0.0.1:5000\npayload_type = 8\n",
                "t.conf:3: [participant a] payload_type: ", "96..127");
-  expect_error("[participant a]\nremote = 127.0.0.1:5000\n\n[participant a]\nremote = 127.0.0.1:5002\n",
-               "t.conf:4: [participant a]: duplicate participant name", NULL);
-  expect_error("[participant a]\nremote = 127.0.0.1:5000\n[participant b]\nremote = localhost:5000\n",
-               "t.conf:4: [participant b] remote: ", "participant 'a'");
+  expect_error(
+      "[participant a]\nremote = 127.0.0.1:5000\n\n[participant a]\nremote = 127.0.0.1:5002\n",
+      "t.conf:4: [participant a]: duplicate participant name", NULL);
+  expect_error(
+      "[participant a]\nremote = 127.0.0.1:5000\n[participant b]\nremote = localhost:5000\n",
+      "t.conf:4: [participant b] remote: ", "participant 'a'");
   expect_error("[participant a]\nremote = [::1]:5000\n[participant b]\nremote = [0:0::1]:5000\n",
                "t.conf:4: [participant b] remote: ", "participant 'a'");
-  expect_error("[pa]\npipeline = \"wavenc ! filesink\n", "t.conf:2: [pa] pipeline: ",
-               "unterminated double quote");
+  expect_error("[pa]\npipeline = \"wavenc ! filesink\n",
+               "t.conf:2: [pa] pipeline: ", "unterminated double quote");
 
   char big[3000];
   int n = snprintf(big, sizeof big, "[floor]\npipeline = ");
@@ -228,16 +266,16 @@ static void test_errors(void) {
   strcpy(sock + n + 120, "\n");
   expect_error(sock, "t.conf:2: [bridge] control_socket: ", "at most 107");
 
-  expect_error("[pa]\npipeline = appsrc name=fbsrc ! fakesink\n", "t.conf:2: [pa] pipeline: ",
-               "fbsrc");
+  expect_error("[pa]\npipeline = appsrc name=fbsrc ! fakesink\n",
+               "t.conf:2: [pa] pipeline: ", "fbsrc");
   expect_error("[floor]\npipeline =\n", "t.conf:2: [floor] pipeline: ", "empty");
   expect_error("[floor]\npipeline = builtin:noise\n", "t.conf:2: [floor] pipeline: ", "builtin");
   expect_error("[floor]\npipeline = builtin:tone:5\n", "t.conf:2: [floor] pipeline: ", NULL);
 
   /* signalling, meeting, webrtc, turn */
   expect_error("[signalling]\nport = 65536\n", "t.conf:2: [signalling] port: ", "0..65535");
-  expect_error("[signalling]\nbind = example.org\n", "t.conf:2: [signalling] bind: ",
-               "'example.org'");
+  expect_error("[signalling]\nbind = example.org\n",
+               "t.conf:2: [signalling] bind: ", "'example.org'");
   expect_error("[signalling]\nmax_message_bytes = 1023\n",
                "t.conf:2: [signalling] max_message_bytes: ", "1024..1048576");
   expect_error("[signalling]\nmax_message_bytes = 1048577\n",
@@ -253,17 +291,15 @@ static void test_errors(void) {
   memset(longid + n, 'm', 64);
   strcpy(longid + n + 64, "\n");
   expect_error(longid, "t.conf:2: [meeting] id: ", "at most 63");
-  expect_error("[meeting]\ntoken_secret = short\n", "t.conf:2: [meeting] token_secret: ",
-               "at least 16 characters");
+  expect_error("[meeting]\ntoken_secret = short\n",
+               "t.conf:2: [meeting] token_secret: ", "at least 16 characters");
   expect_error("[meeting]\nopen_floor = sometimes\n", "t.conf:2: [meeting] open_floor: ", NULL);
-  expect_error("[webrtc]\npublic_ip = my.host\n", "t.conf:2: [webrtc] public_ip: ",
-               "'my.host'");
-  expect_error("[webrtc]\nconsent_timeout_s = 4\n", "t.conf:2: [webrtc] consent_timeout_s: ",
-               "5..120");
-  expect_error("[webrtc]\nconsent_timeout_s = 121\n", "t.conf:2: [webrtc] consent_timeout_s: ",
-               "5..120");
-  expect_error("[turn]\nurls = http://turn.example.org\n", "t.conf:2: [turn] urls: ",
-               "turn:HOST");
+  expect_error("[webrtc]\npublic_ip = my.host\n", "t.conf:2: [webrtc] public_ip: ", "'my.host'");
+  expect_error("[webrtc]\nconsent_timeout_s = 4\n",
+               "t.conf:2: [webrtc] consent_timeout_s: ", "5..120");
+  expect_error("[webrtc]\nconsent_timeout_s = 121\n",
+               "t.conf:2: [webrtc] consent_timeout_s: ", "5..120");
+  expect_error("[turn]\nurls = http://turn.example.org\n", "t.conf:2: [turn] urls: ", "turn:HOST");
   expect_error("[turn]\nurls = turn:a.example.org, turn\n", "t.conf:2: [turn] urls: ", NULL);
   expect_error("[turn]\nttl_s = 59\n", "t.conf:2: [turn] ttl_s: ", "60..604800");
   expect_error("[turns]\nurls = \n", "t.conf:1: unknown section [turns]", "signalling, meeting");
@@ -350,7 +386,7 @@ static void test_values(void) {
   CHECK(fb_config_validate(&c, err, sizeof err) == 0, "validates: %s", err);
 
   static const char *bools[][2] = {{"true", "1"}, {"false", "0"}, {"YES", "1"}, {"no", "0"},
-                                   {"On", "1"}, {"off", "0"}, {"1", "1"}, {"0", "0"}};
+                                   {"On", "1"},   {"off", "0"},   {"1", "1"},   {"0", "0"}};
   for (size_t i = 0; i < sizeof bools / sizeof *bools; i++) {
     char t[128];
     snprintf(t, sizeof t, "[mixer]\nper_participant_encode = %s\n", bools[i][0]);
@@ -367,31 +403,33 @@ static void test_values(void) {
   CHECK(parse(&c, "[bridge]\nbind = ::\n") == 0 && strcmp(c.bind, "::") == 0, "bind v6: %s", err);
   CHECK(parse(&c, "\xEF\xBB\xBF[mixer]\nbitrate = 6000") == 0 && c.bitrate == 6000, "BOM, no \\n");
 
-  rc = parse(&c, "[signalling]\n"
-                 "enabled = off\n"
-                 "bind = ::\n"
-                 "port = 0\n"
-                 "www = /srv/floorbridge/web\n"
-                 "tls_cert = /etc/fb/cert.pem\n"
-                 "tls_key = \"/etc/fb/key.pem\"\n"
-                 "max_message_bytes = 1024\n"
-                 "max_connections_per_ip = 100000\n"
-                 "[meeting]\n"
-                 "id = SG12-2025-03 plenary\n"
-                 "token_secret = 0123456789abcdef\n"
-                 "token_secret_file = /etc/fb/secret\n"
-                 "open_floor = yes\n"
-                 "[webrtc]\n"
-                 "public_ip = 192.0.2.7\n"
-                 "consent_timeout_s = 5\n"
-                 "[turn]\n"
-                 "urls = \"turn:127.0.0.1:3478?transport=udp, turns:turn.example.org:5349\"\n"
-                 "secret = coturn-secret\n"
-                 "ttl_s = 60\n");
+  rc = parse(&c,
+             "[signalling]\n"
+             "enabled = off\n"
+             "bind = ::\n"
+             "port = 0\n"
+             "www = /srv/floorbridge/web\n"
+             "tls_cert = /etc/fb/cert.pem\n"
+             "tls_key = \"/etc/fb/key.pem\"\n"
+             "max_message_bytes = 1024\n"
+             "max_connections_per_ip = 100000\n"
+             "[meeting]\n"
+             "id = SG12-2025-03 plenary\n"
+             "token_secret = 0123456789abcdef\n"
+             "token_secret_file = /etc/fb/secret\n"
+             "open_floor = yes\n"
+             "[webrtc]\n"
+             "public_ip = 192.0.2.7\n"
+             "consent_timeout_s = 5\n"
+             "[turn]\n"
+             "urls = \"turn:127.0.0.1:3478?transport=udp, turns:turn.example.org:5349\"\n"
+             "secret = coturn-secret\n"
+             "ttl_s = 60\n");
   CHECK(rc == 0, "signalling values parse: %s", err);
   CHECK(c.sig_enabled == 0 && strcmp(c.sig_bind, "::") == 0 && c.sig_port == 0, "sig bind");
   CHECK(strcmp(c.sig_www, "/srv/floorbridge/web") == 0, "www '%s'", c.sig_www);
-  CHECK(strcmp(c.sig_tls_cert, "/etc/fb/cert.pem") == 0 && strcmp(c.sig_tls_key, "/etc/fb/key.pem") == 0,
+  CHECK(strcmp(c.sig_tls_cert, "/etc/fb/cert.pem") == 0 &&
+            strcmp(c.sig_tls_key, "/etc/fb/key.pem") == 0,
         "tls");
   CHECK(c.sig_max_message_bytes == 1024 && c.sig_max_conns_per_ip == 100000, "limits");
   CHECK(strcmp(c.meeting_id, "SG12-2025-03 plenary") == 0, "id '%s'", c.meeting_id);
@@ -399,9 +437,10 @@ static void test_values(void) {
             strcmp(c.token_secret_file, "/etc/fb/secret") == 0 && c.open_floor == 1,
         "secret");
   CHECK(strcmp(c.webrtc_public_ip, "192.0.2.7") == 0 && c.webrtc_consent_timeout_s == 5, "webrtc");
-  CHECK(strcmp(c.turn_urls, "turn:127.0.0.1:3478?transport=udp, turns:turn.example.org:5349") == 0 &&
-            strcmp(c.turn_secret, "coturn-secret") == 0 && c.turn_ttl_s == 60,
-        "turn '%s'", c.turn_urls);
+  CHECK(
+      strcmp(c.turn_urls, "turn:127.0.0.1:3478?transport=udp, turns:turn.example.org:5349") == 0 &&
+          strcmp(c.turn_secret, "coturn-secret") == 0 && c.turn_ttl_s == 60,
+      "turn '%s'", c.turn_urls);
   CHECK(fb_config_validate(&c, err, sizeof err) == 0, "validates: %s", err);
   CHECK(parse(&c, "[webrtc]\npublic_ip = \"\"\n[turn]\nurls = stun:stun.example.org\n") == 0 &&
             !c.webrtc_public_ip[0],
@@ -437,9 +476,10 @@ static void test_set(void) {
   CHECK(fb_config_set(&c, "pa.pipeline=wavenc ! filesink location=x.wav", err, sizeof err) == 0 &&
             strcmp(c.pa_pipeline, "wavenc ! filesink location=x.wav") == 0,
         "set pipeline keeps '=' and '!': '%s'", c.pa_pipeline);
-  CHECK(fb_config_set(&c, "mixer.bitrate=fast", err, sizeof err) == -1 &&
-            strcmp(err, "--set mixer.bitrate: expected an integer in 6000..510000, got 'fast'") == 0,
-        "bad set: '%s'", err);
+  CHECK(
+      fb_config_set(&c, "mixer.bitrate=fast", err, sizeof err) == -1 &&
+          strcmp(err, "--set mixer.bitrate: expected an integer in 6000..510000, got 'fast'") == 0,
+      "bad set: '%s'", err);
   CHECK(c.bitrate == 24000, "failed set leaves the value");
   CHECK(fb_config_set(&c, "mixer.nope=1", err, sizeof err) == -1 &&
             strstr(err, "--set mixer.nope: unknown key") == err,
@@ -476,8 +516,9 @@ static void test_set(void) {
         "set duplicate address: '%s'", err);
 
   /* --set overrides what the file said, then validation sees the result */
-  CHECK(parse(&c, "[participant a]\nremote = 127.0.0.1:5000\nlive = true\n"
-                  "[participant b]\nremote = 127.0.0.1:5002\nlive = true\n") == 0,
+  CHECK(parse(&c,
+              "[participant a]\nremote = 127.0.0.1:5000\nlive = true\n"
+              "[participant b]\nremote = 127.0.0.1:5002\nlive = true\n") == 0,
         "two live: %s", err);
   CHECK(fb_config_validate(&c, err, sizeof err) == 0, "two live valid: %s", err);
   CHECK(fb_config_set(&c, "mixer.max_live=1", err, sizeof err) == 0, "set max_live");

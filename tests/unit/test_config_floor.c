@@ -40,14 +40,15 @@ static void test_floor_errors(void) {
   expect_error("[floor]\nmax_live = 65\n", "t.conf:2: [floor] max_live: ", "0..64");
   expect_error("[floor]\nopen_floor = maybe\n", "t.conf:2: [floor] open_floor: ", NULL);
   expect_error("[floor]\nopen_floor = true\n[meeting]\nopen_floor = false\n",
-               "t.conf:4: [meeting] open_floor: ", "duplicate key (already set on line 2 as "
+               "t.conf:4: [meeting] open_floor: ",
+               "duplicate key (already set on line 2 as "
                "[floor] open_floor)");
   expect_error("[floor]\nsessions = \n", "t.conf:2: [floor] sessions: ", "empty item");
   expect_error("[floor]\nsessions = Plenary\n", "t.conf:2: [floor] sessions: ", "':MODE'");
-  expect_error("[floor]\nsessions = Plenary:loud\n", "t.conf:2: [floor] sessions: ",
-               "interactive or webcast");
-  expect_error("[floor]\nsessions = A:webcast,,B:interactive\n", "t.conf:2: [floor] sessions: ",
-               "empty item");
+  expect_error("[floor]\nsessions = Plenary:loud\n",
+               "t.conf:2: [floor] sessions: ", "interactive or webcast");
+  expect_error("[floor]\nsessions = A:webcast,,B:interactive\n",
+               "t.conf:2: [floor] sessions: ", "empty item");
   expect_error("[floor]\nsessions = :webcast\n", "t.conf:2: [floor] sessions: ", "without a name");
   expect_error("[floor]\nsessions = A:b:webcast\n", "t.conf:2: [floor] sessions: ", NULL);
   expect_error("[floor]\nstart_session = 32\n", "t.conf:2: [floor] start_session: ", "0..31");
@@ -65,26 +66,27 @@ static void test_floor_errors(void) {
 
 static void test_floor_values(void) {
   fb_config c;
-  int rc = parse(&c, "[floor]\n"
-                     "max_live = 4\n"
-                     "open_floor = yes\n"
-                     "sessions = \" Opening plenary : webcast ,Working party 1:interactive, "
-                     "Closing plenary:WEBCAST \"\n"
-                     "start_session = 2\n"
-                     "min_mos = 3.5\n"
-                     "max_loss_pct = 5.5\n"
-                     "flag_after_ms = 0\n"
-                     "recover_after_ms = 600000\n"
-                     "auto_cut = on\n"
-                     "[chat]\n"
-                     "enabled = no\n"
-                     "delegates_to_all = off\n"
-                     "max_length = 10000\n"
-                     "per_minute = 1\n"
-                     "[store]\n"
-                     "path = /var/lib/floorbridge/sg12.db\n"
-                     "[webcast]\n"
-                     "dir = /var/lib/floorbridge/hls\n");
+  int rc = parse(&c,
+                 "[floor]\n"
+                 "max_live = 4\n"
+                 "open_floor = yes\n"
+                 "sessions = \" Opening plenary : webcast ,Working party 1:interactive, "
+                 "Closing plenary:WEBCAST \"\n"
+                 "start_session = 2\n"
+                 "min_mos = 3.5\n"
+                 "max_loss_pct = 5.5\n"
+                 "flag_after_ms = 0\n"
+                 "recover_after_ms = 600000\n"
+                 "auto_cut = on\n"
+                 "[chat]\n"
+                 "enabled = no\n"
+                 "delegates_to_all = off\n"
+                 "max_length = 10000\n"
+                 "per_minute = 1\n"
+                 "[store]\n"
+                 "path = /var/lib/floorbridge/sg12.db\n"
+                 "[webcast]\n"
+                 "dir = /var/lib/floorbridge/hls\n");
   CHECK(rc == 0, "floor values parse: %s", err);
   CHECK(c.floor_max_live == 4 && c.open_floor == 1 && c.floor_start_session == 2 &&
             c.floor_min_mos == 3.5 && c.floor_max_loss_pct == 5.5 && c.floor_flag_after_ms == 0 &&

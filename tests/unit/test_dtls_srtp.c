@@ -32,7 +32,7 @@
 typedef struct {
   SSL_CTX *ctx;
   SSL *ssl;
-  BIO *rbio, *wbio;   /* owned by ssl */
+  BIO *rbio, *wbio; /* owned by ssl */
   EVP_PKEY *key;
   X509 *cert;
   char fp[FB_DTLS_FINGERPRINT_MAX];
@@ -50,8 +50,7 @@ static void fingerprint_of(X509 *x, char *out) {
   unsigned int n = 0;
   X509_digest(x, EVP_sha256(), md, &n);
   char *p = out + sprintf(out, "sha-256 ");
-  for (unsigned int i = 0; i < n; i++)
-    p += sprintf(p, i ? ":%02X" : "%02X", md[i]);
+  for (unsigned int i = 0; i < n; i++) p += sprintf(p, i ? ":%02X" : "%02X", md[i]);
 }
 
 static int accept_any(int ok, X509_STORE_CTX *st) {
@@ -70,12 +69,10 @@ static int client_init(client *c, const char *profiles) {
   X509_gmtime_adj(X509_getm_notBefore(c->cert), 0);
   X509_gmtime_adj(X509_getm_notAfter(c->cert), 86400);
   X509_NAME *name = X509_get_subject_name(c->cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"browser", -1,
-                             -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"browser", -1, -1, 0);
   X509_set_issuer_name(c->cert, name);
   X509_set_pubkey(c->cert, c->key);
-  if (X509_sign(c->cert, c->key, EVP_sha256()) <= 0)
-    return -1;
+  if (X509_sign(c->cert, c->key, EVP_sha256()) <= 0) return -1;
   fingerprint_of(c->cert, c->fp);
 
   c->ctx = SSL_CTX_new(DTLS_client_method());
@@ -84,8 +81,7 @@ static int client_init(client *c, const char *profiles) {
   SSL_CTX_use_certificate(c->ctx, c->cert);
   SSL_CTX_use_PrivateKey(c->ctx, c->key);
   SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, accept_any);
-  if (profiles && SSL_CTX_set_tlsext_use_srtp(c->ctx, profiles) != 0)
-    return -1;
+  if (profiles && SSL_CTX_set_tlsext_use_srtp(c->ctx, profiles) != 0) return -1;
   c->ssl = SSL_new(c->ctx);
   c->rbio = BIO_new(BIO_s_mem());
   c->wbio = BIO_new(BIO_s_mem());
@@ -107,16 +103,14 @@ static void client_free(client *c) {
 
 /* Let the client process whatever is in its read BIO. */
 static void client_step(client *c) {
-  if (c->failed || c->closed)
-    return;
+  if (c->failed || c->closed) return;
   if (!c->done) {
     int rc = SSL_do_handshake(c->ssl);
     if (rc == 1) {
       c->done = 1;
     } else {
       int e = SSL_get_error(c->ssl, rc);
-      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-        c->failed = 1;
+      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) c->failed = 1;
     }
     ERR_clear_error();
     return;
@@ -138,8 +132,8 @@ static void client_step(client *c) {
 typedef struct {
   client c;
   fb_dtls *s;
-  int connected_events;      /* how many times feed returned CONNECTED */
-  int last;                  /* last feed result */
+  int connected_events;       /* how many times feed returned CONNECTED */
+  int last;                   /* last feed result */
   uint8_t first_record[2048]; /* the client's first record (its ClientHello) */
   int first_len;
 } pair;
@@ -150,15 +144,13 @@ static void client_to_server(pair *p) {
   int n = BIO_read(p->c.wbio, buf, sizeof buf);
   for (int off = 0; n > 0 && off + 13 <= n;) {
     int rl = 13 + (buf[off + 11] << 8 | buf[off + 12]);
-    if (off + rl > n)
-      break;
+    if (off + rl > n) break;
     if (p->first_len == 0 && rl <= (int)sizeof p->first_record) {
       memcpy(p->first_record, buf + off, (size_t)rl);
       p->first_len = rl;
     }
     p->last = fb_dtls_feed(p->s, buf + off, (size_t)rl);
-    if (p->last == FB_DTLS_CONNECTED)
-      p->connected_events++;
+    if (p->last == FB_DTLS_CONNECTED) p->connected_events++;
     off += rl;
   }
 }
@@ -170,17 +162,14 @@ static int server_to_client(pair *p, int drop) {
   int n, count = 0;
   while ((n = fb_dtls_next_outgoing(p->s, buf, sizeof buf)) > 0) {
     count++;
-    if (drop)
-      continue;
+    if (drop) continue;
     BIO_write(p->c.rbio, buf, n);
     client_step(&p->c);
   }
   return count;
 }
 
-static int terminal(int st) {
-  return st == FB_DTLS_CLOSED || st == FB_DTLS_FAILED;
-}
+static int terminal(int st) { return st == FB_DTLS_CLOSED || st == FB_DTLS_FAILED; }
 
 /* Run until both sides are done or one failed; returns rounds used. */
 static int pump(pair *p) {
@@ -189,8 +178,7 @@ static int pump(pair *p) {
     client_step(&p->c);
     client_to_server(p);
     server_to_client(p, 0);
-    if (BIO_ctrl_pending(p->c.wbio) > 0)
-      continue;
+    if (BIO_ctrl_pending(p->c.wbio) > 0) continue;
     if ((p->c.done && fb_dtls_state(p->s) == FB_DTLS_CONNECTED) || p->c.failed ||
         terminal(fb_dtls_state(p->s)))
       break;
@@ -200,8 +188,7 @@ static int pump(pair *p) {
 
 static int pair_start(pair *p, fb_dtls_ctx *ctx, const char *profiles, const char *expect_fp) {
   memset(p, 0, sizeof *p);
-  if (client_init(&p->c, profiles) < 0)
-    return -1;
+  if (client_init(&p->c, profiles) < 0) return -1;
   p->s = fb_dtls_new(ctx, expect_fp ? expect_fp : p->c.fp);
   return p->s ? 0 : -1;
 }
@@ -229,15 +216,12 @@ static void client_keys(client *c, const fb_srtp_keys *server, fb_srtp_keys *out
 /* ---- checks ------------------------------------------------------------- */
 
 static int fingerprint_format_ok(const char *fp) {
-  if (strncmp(fp, "sha-256 ", 8) != 0 || strlen(fp) != 8 + 32 * 3 - 1)
-    return 0;
+  if (strncmp(fp, "sha-256 ", 8) != 0 || strlen(fp) != 8 + 32 * 3 - 1) return 0;
   for (int i = 0; i < 32; i++) {
     const char *g = fp + 8 + i * 3;
     for (int j = 0; j < 2; j++)
-      if (!((g[j] >= '0' && g[j] <= '9') || (g[j] >= 'A' && g[j] <= 'F')))
-        return 0;
-    if (i < 31 && g[2] != ':')
-      return 0;
+      if (!((g[j] >= '0' && g[j] <= '9') || (g[j] >= 'A' && g[j] <= 'F'))) return 0;
+    if (i < 31 && g[2] != ':') return 0;
   }
   return 1;
 }
@@ -252,8 +236,7 @@ static void make_rtp(uint8_t *pkt, uint16_t seq) {
     pkt[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
     pkt[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
   }
-  for (int i = 0; i < 100; i++)
-    pkt[12 + i] = (uint8_t)(i * 7 + seq);
+  for (int i = 0; i < 100; i++) pkt[12 + i] = (uint8_t)(i * 7 + seq);
 }
 
 /* SRTP and SRTCP between the client's and the server's key views. */
@@ -278,8 +261,8 @@ static void srtp_round_trips(const fb_srtp_keys *skeys, const fb_srtp_keys *ckey
   memcpy(copy, pkt, sizeof pkt);
   int clen = len;
   rc = fb_srtp_unprotect(srv, pkt, &len);
-  CHECK(rc == FB_SRTP_OK && len == 112 && memcmp(pkt, plain, 112) == 0,
-        "unprotect rc %d len %d", rc, len);
+  CHECK(rc == FB_SRTP_OK && len == 112 && memcmp(pkt, plain, 112) == 0, "unprotect rc %d len %d",
+        rc, len);
   len = clen;
   rc = fb_srtp_unprotect(srv, copy, &len);
   CHECK(rc == FB_SRTP_ERR_REPLAY, "replayed packet: rc %d", rc);
@@ -317,8 +300,8 @@ static void srtp_round_trips(const fb_srtp_keys *skeys, const fb_srtp_keys *ckey
   rc = fb_srtp_protect(srv, pkt, &len, sizeof pkt);
   CHECK(rc == FB_SRTP_OK, "server protect rc %d", rc);
   rc = fb_srtp_unprotect(cli, pkt, &len);
-  CHECK(rc == FB_SRTP_OK && len == 112 && memcmp(pkt, plain, 112) == 0,
-        "client unprotect rc %d", rc);
+  CHECK(rc == FB_SRTP_OK && len == 112 && memcmp(pkt, plain, 112) == 0, "client unprotect rc %d",
+        rc);
 
   /* RTCP receiver report, client -> server, then replayed */
   _Alignas(8) uint8_t rr[32 + FB_SRTP_TRAILER_MAX], rrplain[32], rrcopy[sizeof rr];
@@ -370,30 +353,27 @@ static void test_profile(fb_dtls_ctx *ctx, const char *profiles, int want_profil
     fb_dtls_free(p.s);
     strcpy(fp, p.c.fp);
     for (char *q = fp; *q; q++)
-      if (*q >= 'A' && *q <= 'F')
-        *q = (char)(*q - 'A' + 'a');
+      if (*q >= 'A' && *q <= 'F') *q = (char)(*q - 'A' + 'a');
     p.s = fb_dtls_new(ctx, fp);
   }
   int rounds = pump(&p);
-  CHECK(p.c.done && !p.c.failed, "%s: client handshake done=%d failed=%d", profiles,
-        p.c.done, p.c.failed);
+  CHECK(p.c.done && !p.c.failed, "%s: client handshake done=%d failed=%d", profiles, p.c.done,
+        p.c.failed);
   CHECK(fb_dtls_state(p.s) == FB_DTLS_CONNECTED && p.connected_events == 1,
-        "%s: server state %d, CONNECTED reported %d times (%s)", profiles,
-        fb_dtls_state(p.s), p.connected_events, fb_dtls_error(p.s));
+        "%s: server state %d, CONNECTED reported %d times (%s)", profiles, fb_dtls_state(p.s),
+        p.connected_events, fb_dtls_error(p.s));
   CHECK(rounds < MAX_ROUNDS, "%s: %d rounds", profiles, rounds);
 
   /* the client sees the certificate whose fingerprint we advertise */
   char seen[FB_DTLS_FINGERPRINT_MAX] = "";
   X509 *peer = SSL_get0_peer_certificate(p.c.ssl);
-  if (peer)
-    fingerprint_of(peer, seen);
+  if (peer) fingerprint_of(peer, seen);
   CHECK(strcmp(seen, fb_dtls_ctx_fingerprint(ctx)) == 0, "server cert %s vs SDP %s", seen,
         fb_dtls_ctx_fingerprint(ctx));
 
   fb_srtp_keys sk, ck;
   CHECK(fb_dtls_srtp_keys(p.s, &sk) == 0, "%s: srtp keys", profiles);
-  CHECK(sk.profile == want_profile, "%s: profile %d want %d", profiles, sk.profile,
-        want_profile);
+  CHECK(sk.profile == want_profile, "%s: profile %d want %d", profiles, sk.profile, want_profile);
   client_keys(&p.c, &sk, &ck);
   size_t n = (size_t)(sk.key_len + sk.salt_len);
   CHECK(memcmp(sk.remote, ck.local, n) == 0 && memcmp(sk.local, ck.remote, n) == 0,
@@ -413,15 +393,16 @@ static void test_profile(fb_dtls_ctx *ctx, const char *profiles, int want_profil
   uint8_t junk[300];
   for (int i = 0; i < 200; i++) {
     int len = 1 + rand() % (int)sizeof junk;
-    for (int j = 0; j < len; j++)
-      junk[j] = (uint8_t)rand();
+    for (int j = 0; j < len; j++) junk[j] = (uint8_t)rand();
     if (i % 2) { /* plausible header: alert/app data, DTLS 1.2, epoch 1 */
       junk[0] = (uint8_t)(i % 4 ? 23 : 21);
-      junk[1] = 0xfe; junk[2] = 0xfd; junk[3] = 0; junk[4] = 1;
+      junk[1] = 0xfe;
+      junk[2] = 0xfd;
+      junk[3] = 0;
+      junk[4] = 1;
     }
     st = fb_dtls_feed(p.s, junk, (size_t)len);
-    if (st != FB_DTLS_CONTINUE)
-      break;
+    if (st != FB_DTLS_CONTINUE) break;
   }
   CHECK(st == FB_DTLS_CONTINUE && fb_dtls_state(p.s) == FB_DTLS_CONNECTED,
         "%s: junk while connected -> %d (%s)", profiles, st, fb_dtls_error(p.s));
@@ -450,8 +431,8 @@ static void test_refused(fb_dtls_ctx *ctx, const char *profiles, const char *exp
         fb_dtls_state(p.s));
   CHECK(strstr(fb_dtls_error(p.s), why) != NULL, "error: %s", fb_dtls_error(p.s));
   if (expect_fp)
-    CHECK(!p.c.done && p.c.failed, "client should see the alert: done %d failed %d",
-          p.c.done, p.c.failed);
+    CHECK(!p.c.done && p.c.failed, "client should see the alert: done %d failed %d", p.c.done,
+          p.c.failed);
   fb_srtp_keys k;
   CHECK(fb_dtls_srtp_keys(p.s, &k) < 0, "%s: keys after failure", why);
   CHECK(fb_dtls_feed(p.s, p.first_record, (size_t)p.first_len) == FB_DTLS_FAILED, "sticky");
@@ -501,9 +482,9 @@ static void test_lost_final_flight(fb_dtls_ctx *ctx) {
     return;
   }
   client_step(&p.c);
-  client_to_server(&p);         /* ClientHello */
-  server_to_client(&p, 0);      /* our first flight; the client answers */
-  client_to_server(&p);         /* Certificate .. Finished */
+  client_to_server(&p);    /* ClientHello */
+  server_to_client(&p, 0); /* our first flight; the client answers */
+  client_to_server(&p);    /* Certificate .. Finished */
   CHECK(p.connected_events == 1, "not connected after the client's Finished");
   CHECK(server_to_client(&p, 1) >= 1, "no final flight to lose");
   CHECK(!p.c.done, "client done without our Finished");
@@ -538,8 +519,7 @@ static void test_random_input(fb_dtls_ctx *ctx, const uint8_t *hello, int hello_
   int connected = 0, st = FB_DTLS_CONTINUE;
   for (int i = 0; i < 10000; i++) {
     size_t len = 1 + rng() % sizeof buf;
-    for (size_t j = 0; j < len; j++)
-      buf[j] = (uint8_t)rng();
+    for (size_t j = 0; j < len; j++) buf[j] = (uint8_t)rng();
     st = fb_dtls_feed(d, buf, len);
     connected |= st == FB_DTLS_CONNECTED;
     while (fb_dtls_next_outgoing(d, out, sizeof out) > 0) {
@@ -557,15 +537,12 @@ static void test_random_input(fb_dtls_ctx *ctx, const uint8_t *hello, int hello_
     memcpy(buf, hello, (size_t)hello_len);
     size_t len = (size_t)hello_len;
     int flips = 1 + (int)(rng() % 6);
-    for (int f = 0; f < flips; f++)
-      buf[rng() % len] ^= (uint8_t)(1u << (rng() % 8));
-    if (i % 5 == 0)
-      len = 1 + rng() % len;
+    for (int f = 0; f < flips; f++) buf[rng() % len] ^= (uint8_t)(1u << (rng() % 8));
+    if (i % 5 == 0) len = 1 + rng() % len;
     st = fb_dtls_feed(d, buf, len);
     connected |= st == FB_DTLS_CONNECTED;
     fails += st == FB_DTLS_FAILED;
-    while (fb_dtls_next_outgoing(d, out, sizeof out) > 0)
-      answered++;
+    while (fb_dtls_next_outgoing(d, out, sizeof out) > 0) answered++;
     fb_dtls_free(d);
   }
   CHECK(!connected, "mutated ClientHello connected");
@@ -578,8 +555,7 @@ int main(void) {
   char err[256];
   fb_dtls_ctx *ctx = fb_dtls_ctx_new(err, sizeof err);
   CHECK(ctx != NULL, "ctx: %s", err);
-  if (!ctx)
-    return CHECK_DONE();
+  if (!ctx) return CHECK_DONE();
   const char *fp = fb_dtls_ctx_fingerprint(ctx);
   CHECK(fingerprint_format_ok(fp), "fingerprint format: %s", fp);
 
@@ -594,7 +570,8 @@ int main(void) {
                FB_SRTP_PROFILE_AEAD_AES_128_GCM, 0);
   test_refused(ctx, "SRTP_AES128_CM_SHA1_80",
                "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
-               "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", "fingerprint");
+               "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
+               "fingerprint");
   test_refused(ctx, NULL, NULL, "SRTP");
   test_retransmit(ctx);
   test_lost_final_flight(ctx);

@@ -13,9 +13,20 @@
 
 /* ---- hook recorder ---- */
 
-typedef struct { char id[64]; fb_media_state m; int uplink; } media_ev;
-typedef struct { int64_t ms; char actor[64], action[64], target[64], detail[256]; } audit_ev;
-typedef struct { char id[64]; int session; int64_t start, end; } spoken_ev;
+typedef struct {
+  char id[64];
+  fb_media_state m;
+  int uplink;
+} media_ev;
+typedef struct {
+  int64_t ms;
+  char actor[64], action[64], target[64], detail[256];
+} audit_ev;
+typedef struct {
+  char id[64];
+  int session;
+  int64_t start, end;
+} spoken_ev;
 
 static struct {
   media_ev media[4096];
@@ -37,9 +48,12 @@ static void on_media(void *ud, const char *id, fb_media_state m, int uplink) {
 }
 static void on_changed(void *ud, const char *what) {
   (void)ud;
-  if (!strcmp(what, "roster")) R.roster++;
-  else if (!strcmp(what, "queue")) R.queue++;
-  else if (!strcmp(what, "mode")) R.mode++;
+  if (!strcmp(what, "roster"))
+    R.roster++;
+  else if (!strcmp(what, "queue"))
+    R.queue++;
+  else if (!strcmp(what, "mode"))
+    R.mode++;
 }
 static void on_audit(void *ud, int64_t ms, const char *actor, const char *action,
                      const char *target, const char *detail) {
@@ -79,8 +93,7 @@ static const media_ev *media_of(const char *id, int *n) {
 
 static const audit_ev *last_audit(void) { return R.naudit ? &R.audit[R.naudit - 1] : NULL; }
 
-static int audit_is(const char *actor, const char *action, const char *target,
-                    const char *detail) {
+static int audit_is(const char *actor, const char *action, const char *target, const char *detail) {
   const audit_ev *a = last_audit();
   return a && !strcmp(a->actor, actor) && !strcmp(a->action, action) &&
          !strcmp(a->target, target) && (!detail || !strcmp(a->detail, detail));
@@ -122,7 +135,7 @@ static fb_floor *meeting(const fb_floor_config *cfg) {
 static fb_floor_state st(fb_floor *f, const char *id) { return fb_floor_find(f, id)->state; }
 
 #define OK(expr) CHECK((err = (expr)) == NULL, "%s -> %s", #expr, err ? err : "ok")
-#define ERR(expr, code)                                                              \
+#define ERR(expr, code) \
   CHECK((err = (expr)) && !strcmp(err, code), "%s -> %s, want %s", #expr, err ? err : "ok", code)
 
 static void test_request_queue(void) {
@@ -252,9 +265,9 @@ static void test_mutes(void) {
   reset();
   OK(fb_floor_mute_all(f, "C", 17000));
   const fb_delegate *b = fb_floor_find(f, "B");
-  CHECK(a->state == FB_FLOOR_MUTED && a->chair_muted && b->state == FB_FLOOR_MUTED &&
-            b->chair_muted,
-        "all muted");
+  CHECK(
+      a->state == FB_FLOOR_MUTED && a->chair_muted && b->state == FB_FLOOR_MUTED && b->chair_muted,
+      "all muted");
   CHECK(R.naudit == 1 && audit_is("C", "mute_all", "", "2 muted"), "one audit");
   m = media_of("A", NULL);
   CHECK(m && m->m == FB_MEDIA_MEASURE, "A measured");
@@ -303,9 +316,9 @@ static void test_cut_allow(void) {
 
   reset();
   OK(fb_floor_allow(f, "C", "A", 8000));
-  CHECK(a->state == FB_FLOOR_LISTENING && !a->bar_reason[0] && !a->barred_by[0] &&
-            a->barred_ms == 0,
-        "allowed");
+  CHECK(
+      a->state == FB_FLOOR_LISTENING && !a->bar_reason[0] && !a->barred_by[0] && a->barred_ms == 0,
+      "allowed");
   m = media_of("A", NULL);
   CHECK(m && m->m == FB_MEDIA_LISTEN, "listens");
   CHECK(audit_is("C", "allow", "A", NULL) && R.roster >= 1, "allow audited");
@@ -379,8 +392,7 @@ static void test_webcast(void) {
   for (int i = 0; i < 5; i++) {
     int n;
     const media_ev *m = media_of(ids[i], &n);
-    CHECK(n == 1 && m->m == FB_MEDIA_LISTEN && m->uplink == 0, "%s: %d calls, uplink 0", ids[i],
-          n);
+    CHECK(n == 1 && m->m == FB_MEDIA_LISTEN && m->uplink == 0, "%s: %d calls, uplink 0", ids[i], n);
   }
   CHECK(audit_is("C", "set_mode", "", "webcast"), "audited");
   ERR(fb_floor_request(f, "A", 6000), "webcast_only");
@@ -454,9 +466,9 @@ static void test_not_chair(void) {
     ERR(fb_floor_set_mode(f, x, FB_MODE_WEBCAST, 1000), "not_chair");
     ERR(fb_floor_set_session(f, x, 1, 1000), "not_chair");
     CHECK(R.naudit - n0 == 11, "%s: %d refusals audited", x, R.naudit - n0);
-    static const char *actions[] = {"grant", "end_turn", "mute", "unmute", "mute_all", "cut",
-                                    "allow", "queue_move", "queue_remove", "set_mode",
-                                    "set_session"};
+    static const char *actions[] = {"grant",        "end_turn", "mute",       "unmute",
+                                    "mute_all",     "cut",      "allow",      "queue_move",
+                                    "queue_remove", "set_mode", "set_session"};
     for (int k = 0; k < 11 && n0 + k < R.naudit; k++) {
       char want[64];
       snprintf(want, sizeof want, "refused:%s", actions[k]);

@@ -26,9 +26,9 @@
 #define MEETING "SG5-2026"
 
 static const char *const NAMES[] = {
-    "فاطمة الزهراء",     /* Arabic */
+    "فاطمة الزهراء",      /* Arabic */
     "李明",               /* Chinese */
-    "Ольга Кузнецова",   /* Cyrillic */
+    "Ольга Кузнецова",    /* Cyrillic */
     "Zoë Ní Bhriain, Dr", /* accents and a comma */
 };
 
@@ -41,19 +41,20 @@ static int has_problem(const fb_reg_list *l, int line, const char *code) {
 static void test_good_list(void) {
   char csv[2048];
   snprintf(csv, sizeof csv,
-           "\xEF\xBB\xBF" "Delegate ID,Name,Role,E-mail,Participation,Organisation\r\n"
+           "\xEF\xBB\xBF"
+           "Delegate ID,Name,Role,E-mail,Participation,Organisation\r\n"
            "c1,Chair One,chair,c1@example.org,interactive,Sec\r\n"
            "d1,%s,delegate,d1@example.org,interactive,A\r\n"
            "\r\n"
            "d2,%s,Delegate,d2@example.org,Listen only,B\r\n"
            "d3,%s,delegate,d3@example.org,listen-only,C\r\n"
            "d4,\"%s\",delegate,d4@example.org,INTERACTIVE,\"D, with \"\"quotes\"\"\"\r\n"
-           "o1,Obs,observer,o1@example.org,listen_only,E",  /* no final line break */
+           "o1,Obs,observer,o1@example.org,listen_only,E", /* no final line break */
            NAMES[0], NAMES[1], NAMES[2], NAMES[3]);
   fb_reg_list l;
   int rc = fb_reg_parse(csv, strlen(csv), &l);
-  CHECK(rc == 0 && l.nproblems == 0, "a good list parses (rc %d, %d problems: %s)", rc,
-        l.nproblems, l.nproblems ? l.problems[0].message : "");
+  CHECK(rc == 0 && l.nproblems == 0, "a good list parses (rc %d, %d problems: %s)", rc, l.nproblems,
+        l.nproblems ? l.problems[0].message : "");
   CHECK(l.nrows == 6, "six people (%d)", l.nrows);
   if (l.nrows == 6) {
     for (int i = 0; i < 4; i++)
@@ -70,9 +71,10 @@ static void test_good_list(void) {
 
 /* Older Mac spreadsheets end lines with a lone CR: rows keep their lines. */
 static void test_cr_lines(void) {
-  const char *csv = "delegate_id,name,role,email,participation\r"
-                    "d1,Ann,delegate,a@x.org,interactive\r"
-                    "d2,Bob,delegate,b@x.org,listen-only\r";
+  const char *csv =
+      "delegate_id,name,role,email,participation\r"
+      "d1,Ann,delegate,a@x.org,interactive\r"
+      "d2,Bob,delegate,b@x.org,listen-only\r";
   fb_reg_list l;
   int rc = fb_reg_parse(csv, strlen(csv), &l);
   CHECK(rc == 0 && l.nrows == 2, "CR line ends parse (rc %d, %d rows)", rc, l.nrows);
@@ -82,26 +84,31 @@ static void test_cr_lines(void) {
 
 static void test_bad_list(void) {
   const char *csv =
-      "delegate_id,name,role,email,participation,requested_at\n"  /* 1 */
+      "delegate_id,name,role,email,participation,requested_at\n" /* 1 */
       "d1,Ann,delegate,a@x.org,interactive,\n"                   /* 2 ok */
       "d1,Bob,delegate,b@x.org,interactive,\n"                   /* 3 duplicate */
       "d3,Cy,president,c@x.org,interactive,\n"                   /* 4 role */
       "d4,Dee,delegate,d@x.org\n"                                /* 5 columns */
-      "d5,\xff\xfe" "Eve,delegate,e@x.org,interactive,\n"        /* 6 encoding */
-      "d6,\"Fay\nLine\",delegate,f@x.org,interactive,\n"         /* 7-8 line break */
-      "d7 x,Gus,delegate,gus,maybe,\n"                           /* 9 id, email, participation */
-      "d8,Hal,observer,h@x.org,interactive,\n"                   /* 10 observer speaking */
-      "d9,Ida,delegate,i@x.org,interactive,yesterday\n"          /* 11 date */
-      "d10,Jo,delegate,j@x.org,interactive,,extra\n"             /* 12 columns */
-      "d11,,delegate,k@x.org,interactive,\n"                     /* 13 empty name */
-      "d12,Kim,chair,k@x.org,listen-only,\n";                    /* 14 chair listening */
+      "d5,\xff\xfe"
+      "Eve,delegate,e@x.org,interactive,\n"              /* 6 encoding */
+      "d6,\"Fay\nLine\",delegate,f@x.org,interactive,\n" /* 7-8 line break */
+      "d7 x,Gus,delegate,gus,maybe,\n"                   /* 9 id, email, participation */
+      "d8,Hal,observer,h@x.org,interactive,\n"           /* 10 observer speaking */
+      "d9,Ida,delegate,i@x.org,interactive,yesterday\n"  /* 11 date */
+      "d10,Jo,delegate,j@x.org,interactive,,extra\n"     /* 12 columns */
+      "d11,,delegate,k@x.org,interactive,\n"             /* 13 empty name */
+      "d12,Kim,chair,k@x.org,listen-only,\n";            /* 14 chair listening */
   fb_reg_list l;
   int rc = fb_reg_parse(csv, strlen(csv), &l);
   CHECK(rc == 1, "problems reported (rc %d)", rc);
-  static const struct { int line; const char *code; } want[] = {
-      {3, "duplicate_id"}, {4, "unknown_role"}, {5, "missing_columns"}, {6, "bad_encoding"},
-      {7, "bad_value"},    {9, "bad_id"},       {9, "bad_email"},       {9, "bad_participation"},
-      {10, "bad_participation"}, {11, "bad_date"}, {12, "extra_columns"}, {13, "missing_value"},
+  static const struct {
+    int line;
+    const char *code;
+  } want[] = {
+      {3, "duplicate_id"},       {4, "unknown_role"},      {5, "missing_columns"},
+      {6, "bad_encoding"},       {7, "bad_value"},         {9, "bad_id"},
+      {9, "bad_email"},          {9, "bad_participation"}, {10, "bad_participation"},
+      {11, "bad_date"},          {12, "extra_columns"},    {13, "missing_value"},
       {14, "bad_participation"},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
@@ -111,8 +118,9 @@ static void test_bad_list(void) {
   CHECK(l.nrows == 1 && strcmp(l.rows[0].id, "d1") == 0, "only the good row is kept");
   fb_reg_free(&l);
 
-  const char *unclosed = "delegate_id,name,role,email,participation\nd1,\"Ann,delegate,a@x.org,"
-                         "interactive\nd2,Bob,delegate,b@x.org,interactive\n";
+  const char *unclosed =
+      "delegate_id,name,role,email,participation\nd1,\"Ann,delegate,a@x.org,"
+      "interactive\nd2,Bob,delegate,b@x.org,interactive\n";
   rc = fb_reg_parse(unclosed, strlen(unclosed), &l);
   CHECK(rc == 1 && has_problem(&l, 2, "bad_csv"), "an unclosed quote is reported at its line");
   fb_reg_free(&l);
@@ -130,8 +138,9 @@ static void test_times(void) {
   int day;
   CHECK(fb_reg_parse_time("2026-12-15", &t, &day) == 0 && t == 1797292800LL && day,
         "a date is midnight UTC (%lld)", t);
-  CHECK(fb_reg_parse_time("2026-12-15T09:30:00Z", &t, &day) == 0 && t == 1797292800LL + 34200 &&
-            !day, "a time");
+  CHECK(
+      fb_reg_parse_time("2026-12-15T09:30:00Z", &t, &day) == 0 && t == 1797292800LL + 34200 && !day,
+      "a time");
   CHECK(fb_reg_parse_time("2026-02-30", &t, &day) < 0, "30 February refused");
   CHECK(fb_reg_parse_time("2026-1-15", &t, &day) < 0, "short month refused");
   CHECK(fb_reg_parse_time("+026-12-15", &t, &day) < 0, "signs refused");
@@ -168,9 +177,22 @@ static int invite(const char *csv, int with_revoked) {
   snprintf(c, sizeof c, "%s/%s", dir, csv);
   snprintf(out, sizeof out, "%s/out", dir);
   snprintf(rev, sizeof rev, "%s/revoked.txt", dir);
-  char *argv[] = {"invite", "--meeting", MEETING, "--csv", c, "--url", "https://bridge.example.org:8443/",
-                  "--from", "2026-12-15", "--to", "2026-12-18", "--out", out,
-                  with_revoked ? "--revoked-file" : NULL, rev, NULL};
+  char *argv[] = {"invite",
+                  "--meeting",
+                  MEETING,
+                  "--csv",
+                  c,
+                  "--url",
+                  "https://bridge.example.org:8443/",
+                  "--from",
+                  "2026-12-15",
+                  "--to",
+                  "2026-12-18",
+                  "--out",
+                  out,
+                  with_revoked ? "--revoked-file" : NULL,
+                  rev,
+                  NULL};
   int argc = with_revoked ? 15 : 13;
   return fb_invite_cli(argc, argv);
 }
@@ -205,8 +227,9 @@ static void test_command(void) {
            "d4,\"%s\",delegate,d4@example.org,interactive,\n",
            NAMES[0], NAMES[1], NAMES[2], NAMES[3]);
   put("list.csv", list);
-  put("bad.csv", "delegate_id,name,role,email,participation\nd1,A,delegate,a@x.org,interactive\n"
-                 "d1,B,delegate,b@x.org,interactive\n");
+  put("bad.csv",
+      "delegate_id,name,role,email,participation\nd1,A,delegate,a@x.org,interactive\n"
+      "d1,B,delegate,b@x.org,interactive\n");
 
   CHECK(invite("bad.csv", 0) == 2, "a bad list: exit 2");
   char out[256];
@@ -216,8 +239,11 @@ static void test_command(void) {
 
   CHECK(invite("list.csv", 0) == 0, "the list: exit 0");
   char *mails = get("out/invitations.csv");
-  CHECK(mails && strncmp(mails, "delegate_id,name,email,role,participation,valid_from,"
-                         "valid_until,link\n", 70) == 0, "a mail-merge CSV with a header");
+  CHECK(mails && strncmp(mails,
+                         "delegate_id,name,email,role,participation,valid_from,"
+                         "valid_until,link\n",
+                         70) == 0,
+        "a mail-merge CSV with a header");
   CHECK(mails && strstr(mails, "\"https://bridge.example.org:8443/chair.html#token="),
         "the chair's link opens the console");
   long long opens = 1797292800LL; /* 2026-12-15T00:00Z */
@@ -228,8 +254,8 @@ static void test_command(void) {
     snprintf(id, sizeof id, "d%d", i + 1);
     token_of(mails, id, jwt, sizeof jwt);
     fb_token_error e = fb_token_verify(SECRET, MEETING, jwt, opens + 3600, &t);
-    CHECK(e == FB_TOKEN_OK && strcmp(t.name, NAMES[i]) == 0, "%s: the name survives: %s (%s)",
-          id, t.name, fb_token_error_code(e));
+    CHECK(e == FB_TOKEN_OK && strcmp(t.name, NAMES[i]) == 0, "%s: the name survives: %s (%s)", id,
+          t.name, fb_token_error_code(e));
     CHECK(mails && strstr(mails, NAMES[i]), "%s: the name is in the mail merge", id);
     CHECK(t.nbf == opens - 14 * 3600 && t.exp == opens + 4 * 86400 + 12 * 3600,
           "%s: valid from the first day anywhere to the last day anywhere", id);
@@ -283,7 +309,8 @@ static void test_command(void) {
   CHECK(invite("list2.csv", 1) == 0, "with the revoked file: exit 0");
   char *rev = get("revoked.txt");
   CHECK(rev && strstr(rev, "# by hand\njti:leaked-1\n"), "lines written by hand are kept");
-  CHECK(rev && strstr(rev, "\ndelegate:d2 "), "the dropped delegate is revoked: %s", rev ? rev : "");
+  CHECK(rev && strstr(rev, "\ndelegate:d2 "), "the dropped delegate is revoked: %s",
+        rev ? rev : "");
   CHECK(rev && !strstr(rev, "delegate:d4") && strstr(rev, "\njti:"), "the renamed one by token");
   mails2 = get("out/invitations.csv");
   token_of(mails2, "d1", jwt, sizeof jwt);

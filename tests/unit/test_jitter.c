@@ -14,7 +14,7 @@
 #include "codecs/jitter.h"
 
 #define MS 1000000ULL
-#define T0 (1000 * MS)   /* simulated clock starts at 1 s */
+#define T0 (1000 * MS) /* simulated clock starts at 1 s */
 #define MAXP 2000
 
 typedef struct {
@@ -25,9 +25,9 @@ typedef struct {
 
 typedef struct {
   fb_jb_kind kind;
-  int seq;             /* sequence number in data, -1 when no data */
+  int seq; /* sequence number in data, -1 when no data */
   int samples;
-  int64_t latency_ms;  /* tick time - arrival, PACKET/FEC only */
+  int64_t latency_ms; /* tick time - arrival, PACKET/FEC only */
 } outf;
 
 static pkt P[MAXP];
@@ -81,7 +81,8 @@ static void test_clean_path(void) {
     fb_jitter *jb = fb_jitter_new(200);
     CHECK(fb_jitter_get(jb, T0).kind == FB_JB_NONE, "nothing before the first packet");
     int n = 200;
-    for (int k = 0; k < n; k++) P[k] = mk(k, 1000, 5555, T0 + (uint64_t)(20 * k + offsets[o]) * MS + 1);
+    for (int k = 0; k < n; k++)
+      P[k] = mk(k, 1000, 5555, T0 + (uint64_t)(20 * k + offsets[o]) * MS + 1);
     run(jb, P, n, T0 + 20 * MS, n);
     int bad = 0, max_lat = 0;
     for (int j = 0; j < n; j++) {
@@ -133,9 +134,8 @@ static void test_duplicates(void) {
     if (O[j].kind != FB_JB_PACKET || O[j].seq != j) bad++;
   fb_jitter_stats s = stats(jb);
   CHECK(bad == 0, "duplicates: %d frames wrong", bad);
-  CHECK(s.duplicates == 6 && s.played == 60 && s.late == 0,
-        "duplicates %llu played %llu late %llu", (unsigned long long)s.duplicates,
-        (unsigned long long)s.played, (unsigned long long)s.late);
+  CHECK(s.duplicates == 6 && s.played == 60 && s.late == 0, "duplicates %llu played %llu late %llu",
+        (unsigned long long)s.duplicates, (unsigned long long)s.played, (unsigned long long)s.late);
   fb_jitter_free(jb);
 }
 
@@ -166,9 +166,9 @@ static void test_loss(void) {
         O[11].kind, O[11].seq);
   CHECK(O[12].kind == FB_JB_PACKET && O[12].seq == 12, "then 12");
   fb_jitter_stats s = stats(jb);
-  CHECK(s.lost == 1 && s.fec == 1 && s.plc == 0 && s.played == 38, "lost %llu fec %llu plc %llu played %llu",
-        (unsigned long long)s.lost, (unsigned long long)s.fec, (unsigned long long)s.plc,
-        (unsigned long long)s.played);
+  CHECK(s.lost == 1 && s.fec == 1 && s.plc == 0 && s.played == 38,
+        "lost %llu fec %llu plc %llu played %llu", (unsigned long long)s.lost,
+        (unsigned long long)s.fec, (unsigned long long)s.plc, (unsigned long long)s.played);
   fb_jitter_free(jb);
 
   /* two consecutive lost: PLC for the first, FEC (from the third) for the second */
@@ -190,8 +190,8 @@ static void test_late(void) {
   int n = 0;
   for (int k = 0; k < 900; k++) {
     uint64_t at = T0 + (uint64_t)(20 * k + 7) * MS;
-    if (k == 10) at += 20 * MS;  /* after its tick: late */
-    if (k == 50) at += 25 * MS;  /* late again, but now the buffer wants 2 frames */
+    if (k == 10) at += 20 * MS; /* after its tick: late */
+    if (k == 50) at += 25 * MS; /* late again, but now the buffer wants 2 frames */
     P[n++] = mk(k, 0, 0, at);
   }
   sort_by_arrival(P, n);
@@ -205,7 +205,8 @@ static void test_late(void) {
     if (j == 11) target_after_late = stats(jb).target_frames;
     if (j > 52 && (f.kind != FB_JB_PACKET || O[j].seq != j - 1)) bad_after++;
   }
-  CHECK(O[10].kind == FB_JB_PLC, "frame 10 concealed while its packet is late (kind %d)", O[10].kind);
+  CHECK(O[10].kind == FB_JB_PLC, "frame 10 concealed while its packet is late (kind %d)",
+        O[10].kind);
   CHECK(O[11].kind == FB_JB_PACKET && O[11].seq == 11, "packet 11 plays on time");
   CHECK(target_after_late >= 2, "a late packet pushes the target up: %d", target_after_late);
   /* At 50 the buffer stalls one frame instead of dropping: 50 still plays. */
@@ -243,7 +244,8 @@ static void test_wrap(void) {
   int drop[] = {5};
   int np = ahead_stream(40, 2, drop, 1);
   for (int k = 0; k < np; k++) {
-    int idx = P[k].seq; /* ahead_stream numbers from 0: move seq 5 -> 65535, ts 5 -> 0xFFFFFFFF - 959 */
+    int idx =
+        P[k].seq; /* ahead_stream numbers from 0: move seq 5 -> 65535, ts 5 -> 0xFFFFFFFF - 959 */
     P[k].seq = (uint16_t)(65530 + idx);
     P[k].ts = 0xFFFFFFFFu - 6 * FB_FRAME + 1 + (uint32_t)(idx * FB_FRAME);
   }
@@ -254,8 +256,9 @@ static void test_wrap(void) {
   for (int j = 6; j < 38; j++)
     if (O[j].kind != FB_JB_PACKET || O[j].seq != ((65530 + j) & 0xffff)) bad++;
   s = stats(jb);
-  CHECK(bad == 0 && s.overflow == 0 && s.lost == 1, "after the wrap: %d wrong, overflow %llu lost %llu",
-        bad, (unsigned long long)s.overflow, (unsigned long long)s.lost);
+  CHECK(bad == 0 && s.overflow == 0 && s.lost == 1,
+        "after the wrap: %d wrong, overflow %llu lost %llu", bad, (unsigned long long)s.overflow,
+        (unsigned long long)s.lost);
   fb_jitter_free(jb);
 }
 
@@ -274,8 +277,10 @@ static void test_dtx(void) {
   run(jb, P, 26, T0 + 20 * MS, 36);
   int dtx = 0, bad = 0;
   for (int j = 0; j < 36; j++) {
-    if (j >= 21 && j < 31) dtx += O[j].kind == FB_JB_DTX;
-    else if (O[j].kind != FB_JB_PACKET || O[j].seq != 100 + (j < 21 ? j : j - 10)) bad++;
+    if (j >= 21 && j < 31)
+      dtx += O[j].kind == FB_JB_DTX;
+    else if (O[j].kind != FB_JB_PACKET || O[j].seq != 100 + (j < 21 ? j : j - 10))
+      bad++;
   }
   fb_jitter_stats s = stats(jb);
   CHECK(dtx == 10 && bad == 0, "buffered DTX: %d DTX frames (want 10), %d wrong", dtx, bad);
@@ -297,7 +302,8 @@ static void test_dtx(void) {
   s = stats(jb);
   CHECK(O[31].kind == FB_JB_PACKET && O[31].seq == 121, "talk resumes on time (kind %d seq %d)",
         O[31].kind, O[31].seq);
-  CHECK(played == 40 && dtx >= 4 && plc <= 6, "live DTX: %d played %d DTX %d PLC", played, dtx, plc);
+  CHECK(played == 40 && dtx >= 4 && plc <= 6, "live DTX: %d played %d DTX %d PLC", played, dtx,
+        plc);
   CHECK(s.lost == 0 && s.late == 0, "DTX is not loss: lost %llu late %llu",
         (unsigned long long)s.lost, (unsigned long long)s.late);
   fb_jitter_free(jb);
@@ -335,7 +341,8 @@ static void test_adaptation(void) {
   fb_jitter *jb = fb_jitter_new(200);
   uint32_t seed = 1;
   int n = 750; /* 15 s, network delay uniform in 0..40 ms */
-  for (int k = 0; k < n; k++) P[k] = mk(k, 0, 0, T0 + (uint64_t)((20.0 * k + 40.0 * rnd(&seed)) * MS));
+  for (int k = 0; k < n; k++)
+    P[k] = mk(k, 0, 0, T0 + (uint64_t)((20.0 * k + 40.0 * rnd(&seed)) * MS));
   run(jb, P, n, T0 + 20 * MS, n);
   fb_jitter_stats s = stats(jb);
   int played_late_half = 0, in_order = 1, last = -1;
@@ -372,7 +379,8 @@ static void test_drift(void) {
   }
   fb_jitter_stats s = stats(jb);
   CHECK(s.overflow > 0, "overflow drops happened: %llu", (unsigned long long)s.overflow);
-  CHECK(max_depth <= s.target_frames + 3, "depth stayed <= %d (target %d)", max_depth, s.target_frames);
+  CHECK(max_depth <= s.target_frames + 3, "depth stayed <= %d (target %d)", max_depth,
+        s.target_frames);
   CHECK(packets > 900, "%d frames played from packets", packets);
   fb_jitter_free(jb);
 }
@@ -400,7 +408,8 @@ static void test_transient_given_back(void) {
   for (int j = n - 100; j < n; j++)
     if (O[j].latency_ms > worst) worst = O[j].latency_ms;
   CHECK(grew, "the jittery path made the buffer deeper");
-  CHECK(worst <= 20 + 20, "clean again: arrival to play <= 40 ms, got %lld ms (target %d, depth %d)",
+  CHECK(worst <= 20 + 20,
+        "clean again: arrival to play <= 40 ms, got %lld ms (target %d, depth %d)",
         (long long)worst, s.target_frames, s.depth_frames);
   fb_jitter_free(jb);
 }
@@ -410,11 +419,13 @@ static void test_idle_and_restart(void) {
   int n = 0;
   for (int k = 0; k < 50; k++) P[n++] = mk(k, 500, 1000, T0 + (uint64_t)(20 * k + 5) * MS);
   /* new stream 2 s later, unrelated numbering */
-  for (int k = 0; k < 50; k++) P[n++] = mk(k, 40000, 123456789u, T0 + (uint64_t)(3000 + 20 * k + 5) * MS);
+  for (int k = 0; k < 50; k++)
+    P[n++] = mk(k, 40000, 123456789u, T0 + (uint64_t)(3000 + 20 * k + 5) * MS);
   run(jb, P, n, T0 + 20 * MS, 200);
   int none_in_gap = 0;
   for (int j = 50; j < 150; j++) none_in_gap += O[j].kind == FB_JB_NONE;
-  CHECK(none_in_gap >= 40, "idle after ~1 s of nothing: %d NONE frames in the 2 s gap", none_in_gap);
+  CHECK(none_in_gap >= 40, "idle after ~1 s of nothing: %d NONE frames in the 2 s gap",
+        none_in_gap);
   CHECK(O[149].kind == FB_JB_NONE, "still idle just before the restart");
   CHECK(O[150].kind == FB_JB_PACKET && O[150].seq == 40000,
         "new stream plays at the first tick (kind %d seq %d)", O[150].kind, O[150].seq);
@@ -429,7 +440,8 @@ static void test_idle_and_restart(void) {
   fb_jitter_reset(jb);
   n = 0;
   for (int k = 0; k < 30; k++) P[n++] = mk(k, 10, 10, T0 + (uint64_t)(20 * k + 5) * MS);
-  for (int k = 30; k < 60; k++) P[n++] = mk(k, 10 + 5000, 999999999u, T0 + (uint64_t)(20 * k + 5) * MS);
+  for (int k = 30; k < 60; k++)
+    P[n++] = mk(k, 10 + 5000, 999999999u, T0 + (uint64_t)(20 * k + 5) * MS);
   run(jb, P, n, T0 + 20 * MS, 60);
   CHECK(O[29].seq == 39 && O[30].kind == FB_JB_PACKET && O[30].seq == 5040,
         "seq jump: new stream plays at once (kind %d seq %d)", O[30].kind, O[30].seq);

@@ -117,8 +117,7 @@ typedef struct {
 
 static void hear(listener_audio *a, const fb_rtp *r) {
   if (a->n + FB_MAX_FRAME > TICKS * FB_FRAME) return;
-  int got = fb_decoder_decode(a->dec, r->payload, (int)r->payload_len, a->pcm + a->n,
-                              FB_MAX_FRAME);
+  int got = fb_decoder_decode(a->dec, r->payload, (int)r->payload_len, a->pcm + a->n, FB_MAX_FRAME);
   if (got > 0) a->n += got;
 }
 
@@ -137,9 +136,14 @@ static void on_release(void *ud, fb_participant *p) {
 
 static void test_tick(int per_participant) {
   capture cap = {.base = {.send = cap_send, .flush = cap_flush}};
-  fb_mixer_config cfg = {.bitrate = 32000, .complexity = 5, .max_live = 2, .max_participants = MAXP,
-                         .per_participant_encode = per_participant, .jitter_max_ms = 200,
-                         .limiter_threshold = 0.891f, .tick_cpu = -1};
+  fb_mixer_config cfg = {.bitrate = 32000,
+                         .complexity = 5,
+                         .max_live = 2,
+                         .max_participants = MAXP,
+                         .per_participant_encode = per_participant,
+                         .jitter_max_ms = 200,
+                         .limiter_threshold = 0.891f,
+                         .tick_cpu = -1};
   fb_mixer *m = fb_mixer_new(&cfg, NULL, NULL, NULL);
   CHECK(m != NULL, "mixer created");
   fb_participant *b = mkp("b", &cap), *c = mkp("c", &cap), *l1 = mkp("l1", &cap),
@@ -194,7 +198,8 @@ static void test_tick(int per_participant) {
       shared_same++;
     /* Opus is deterministic: before B's audio starts its mix-minus equals the
      * full mix and the bytes may match; once B speaks they must differ. */
-    if (t >= 20 && (rb.payload_len != r1.payload_len || memcmp(rb.payload, r1.payload, r1.payload_len)))
+    if (t >= 20 &&
+        (rb.payload_len != r1.payload_len || memcmp(rb.payload, r1.payload, r1.payload_len)))
       live_differs++;
     if (r1.ssrc == r2.ssrc || r1.ssrc == rb.ssrc) hdr_ok = 0;
     if (t > 0 && (r1.seq != (uint16_t)(last_seq_l1 + 1) || r1.ts != last_ts_l1 + FB_FRAME))
@@ -244,8 +249,8 @@ static void test_tick(int per_participant) {
   if (!per_participant) {
     fb_quality qc;
     fb_participant_quality(c, &qc);
-    CHECK(qc.valid && qc.loss_pct == 0 && qc.mos > 4.0, "live C scored: valid %d loss %.1f MOS %.2f",
-          qc.valid, qc.loss_pct, qc.mos);
+    CHECK(qc.valid && qc.loss_pct == 0 && qc.mos > 4.0,
+          "live C scored: valid %d loss %.1f MOS %.2f", qc.valid, qc.loss_pct, qc.mos);
     CHECK(fb_mixer_set_state(m, c, FB_MEDIA_MEASURE) == 0, "C to mic check");
     hl.n = 0;
     for (int t = 0; t < 100; t++) {

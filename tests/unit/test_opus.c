@@ -15,7 +15,7 @@
 
 #define FRAMES 50
 #define TOTAL (FRAMES * FB_FRAME)
-#define SKIP (5 * FB_FRAME)      /* let the codec settle */
+#define SKIP (5 * FB_FRAME) /* let the codec settle */
 #define MAX_LAG 1000
 
 static float src[TOTAL], dec_out[TOTAL];
@@ -60,8 +60,10 @@ static void test_roundtrip(void) {
     if (ps != FB_FRAME) bad++;
     float tmp[FB_MAX_FRAME];
     int n = fb_decoder_decode(dec, pkt, len, tmp, FB_MAX_FRAME);
-    if (n != FB_FRAME) bad++;
-    else memcpy(dec_out + f * FB_FRAME, tmp, sizeof(float) * FB_FRAME);
+    if (n != FB_FRAME)
+      bad++;
+    else
+      memcpy(dec_out + f * FB_FRAME, tmp, sizeof(float) * FB_FRAME);
   }
   CHECK(bad == 0, "%d encode/decode/packet-size failures", bad);
   int lag = 0;
@@ -141,7 +143,8 @@ static void test_fec_and_plc(void) {
   /* After a reset the decoder starts from nothing: concealment is silence. */
   fb_decoder_reset(dec);
   fb_decoder_conceal(dec, plc, FB_FRAME);
-  CHECK(fb_peak(plc, FB_FRAME) < 1e-3f, "PLC after reset is silent (peak %g)", fb_peak(plc, FB_FRAME));
+  CHECK(fb_peak(plc, FB_FRAME) < 1e-3f, "PLC after reset is silent (peak %g)",
+        fb_peak(plc, FB_FRAME));
   fb_decoder_free(dec);
 }
 

@@ -8,7 +8,8 @@
 #include "codecs/quality.h"
 #include "codecs/synth.h"
 
-static void feed(fb_quality_meter *q, int frames, double loss_p, int burst, float amp, float noise) {
+static void feed(fb_quality_meter *q, int frames, double loss_p, int burst, float amp,
+                 float noise) {
   fb_tone t;
   fb_tone_init(&t, 700, amp);
   float pcm[960];
@@ -47,10 +48,11 @@ int main(void) {
 
   feed(&m, 250, 0, 1, 0.3f, 0.0003f);
   fb_quality_compute(&m, &js, 40, &q);
-  printf("clean: loss %.1f%% MOS %.2f level %.1f noise %.1f SNR %.1f clip %.2f%%\n", q.loss_pct, q.mos,
-         q.level_dbfs, q.noise_dbfs, q.snr_db, q.clip_pct);
+  printf("clean: loss %.1f%% MOS %.2f level %.1f noise %.1f SNR %.1f clip %.2f%%\n", q.loss_pct,
+         q.mos, q.level_dbfs, q.noise_dbfs, q.snr_db, q.clip_pct);
   CHECK(q.valid && q.loss_pct == 0 && q.mos >= 4.3, "clean path MOS %.2f", q.mos);
-  CHECK(fabs(q.level_dbfs - (20 * log10(0.3 / sqrt(2)))) < 1.0, "level %.1f ~ -13.5 dBFS", q.level_dbfs);
+  CHECK(fabs(q.level_dbfs - (20 * log10(0.3 / sqrt(2)))) < 1.0, "level %.1f ~ -13.5 dBFS",
+        q.level_dbfs);
   CHECK(q.noise_dbfs < -65 && q.snr_db > 50, "noise floor %.1f, SNR %.1f", q.noise_dbfs, q.snr_db);
   CHECK(q.clip_pct == 0, "no clipping");
 
@@ -58,7 +60,8 @@ int main(void) {
   feed(&m, 250, 0.10, 1, 0.3f, 0.0003f);
   fb_quality qr;
   fb_quality_compute(&m, &js, 40, &qr);
-  printf("10%% random: loss %.1f%% burst %.2f R %.1f MOS %.2f\n", qr.loss_pct, qr.burst_ratio, qr.r_factor, qr.mos);
+  printf("10%% random: loss %.1f%% burst %.2f R %.1f MOS %.2f\n", qr.loss_pct, qr.burst_ratio,
+         qr.r_factor, qr.mos);
   CHECK(qr.loss_pct > 6 && qr.loss_pct < 14, "loss %.1f%% ~ 10%%", qr.loss_pct);
   CHECK(qr.mos < 3.8 && qr.mos > 2.5, "10%% loss MOS %.2f", qr.mos);
   CHECK(qr.concealed_pct > 5, "concealed counted");
@@ -67,7 +70,8 @@ int main(void) {
   feed(&m, 250, 0.10, 5, 0.3f, 0.0003f);
   fb_quality qb;
   fb_quality_compute(&m, &js, 40, &qb);
-  printf("10%% bursts of 5: loss %.1f%% burst %.2f R %.1f MOS %.2f\n", qb.loss_pct, qb.burst_ratio, qb.r_factor, qb.mos);
+  printf("10%% bursts of 5: loss %.1f%% burst %.2f R %.1f MOS %.2f\n", qb.loss_pct, qb.burst_ratio,
+         qb.r_factor, qb.mos);
   CHECK(qb.burst_ratio > 2.5, "bursty loss detected (%.2f)", qb.burst_ratio);
 
   fb_quality_meter_init(&m);

@@ -12,14 +12,15 @@ int main(void) {
   fb_rtp_write_header(pkt, 1, 111, 65535, 0xFFFFFFF0u, 0xDEADBEEF);
   memcpy(pkt + 12, "opus", 4);
   CHECK(fb_rtp_parse(pkt, 16, &r) == 0, "valid header parses");
-  CHECK(r.marker == 1 && r.pt == 111 && r.seq == 65535 && r.ts == 0xFFFFFFF0u &&
-            r.ssrc == 0xDEADBEEF, "fields round-trip");
+  CHECK(
+      r.marker == 1 && r.pt == 111 && r.seq == 65535 && r.ts == 0xFFFFFFF0u && r.ssrc == 0xDEADBEEF,
+      "fields round-trip");
   CHECK(r.payload_len == 4 && memcmp(r.payload, "opus", 4) == 0, "payload located");
   CHECK(fb_is_rtp_or_rtcp(pkt, 16) && !fb_is_rtcp(pkt, 16), "demux says RTP");
 
   /* one-byte header extension (RFC 8285) with audio level, then payload */
-  uint8_t ext[] = {0x90, 111, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3,
-                   0xBE, 0xDE, 0, 1, 0x10, 0x85, 0, 0, 'x', 'y'};
+  uint8_t ext[] = {0x90, 111,  0,    1, 0, 0,    0,    2, 0, 0,   0,
+                   3,    0xBE, 0xDE, 0, 1, 0x10, 0x85, 0, 0, 'x', 'y'};
   CHECK(fb_rtp_parse(ext, sizeof ext, &r) == 0, "extension parses");
   CHECK(r.ext_profile == 0xBEDE && r.ext_len == 4 && r.ext[0] == 0x10 && r.ext[1] == 0x85,
         "extension located");

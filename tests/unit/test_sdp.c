@@ -156,8 +156,9 @@ static void test_chrome(void) {
   CHECK(parse(CHROME, &o) == FB_SDP_OK, "chrome offer parses: %s", err);
   CHECK(strcmp(o.ice_ufrag, "Jq3c") == 0, "ufrag '%s'", o.ice_ufrag);
   CHECK(strcmp(o.ice_pwd, "8mJbJ4Vn0m9ZpQ2k3xYhL1aT") == 0, "pwd '%s'", o.ice_pwd);
-  CHECK(strcmp(o.fingerprint, "sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:"
-                              "64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08") == 0,
+  CHECK(strcmp(o.fingerprint,
+               "sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:"
+               "64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08") == 0,
         "fingerprint '%s'", o.fingerprint);
   CHECK(strcmp(o.setup, "actpass") == 0, "setup '%s'", o.setup);
   CHECK(strcmp(o.mid, "0") == 0, "mid '%s'", o.mid);
@@ -258,10 +259,14 @@ static void test_chrome(void) {
 }
 
 static void test_directions(void) {
-  static const struct { const char *offered; int uplink; const char *want; } cases[] = {
-    {"sendrecv", 1, "sendrecv"}, {"sendrecv", 0, "sendonly"}, {"recvonly", 1, "sendonly"},
-    {"recvonly", 0, "sendonly"}, {"sendonly", 1, "recvonly"}, {"sendonly", 0, "inactive"},
-    {"inactive", 1, "inactive"},
+  static const struct {
+    const char *offered;
+    int uplink;
+    const char *want;
+  } cases[] = {
+      {"sendrecv", 1, "sendrecv"}, {"sendrecv", 0, "sendonly"}, {"recvonly", 1, "sendonly"},
+      {"recvonly", 0, "sendonly"}, {"sendonly", 1, "recvonly"}, {"sendonly", 0, "inactive"},
+      {"inactive", 1, "inactive"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char from[32];
@@ -294,10 +299,11 @@ static void test_multi(void) {
   CHECK(o.n_media == 4 && o.audio_index == 1, "media %d audio %d", o.n_media, o.audio_index);
   CHECK(strcmp(o.mid, "a1") == 0 && o.opus_pt == 109 && o.audio_level_ext == 5,
         "mid %s pt %d ext %d", o.mid, o.opus_pt, o.audio_level_ext);
-  CHECK(strcmp(o.ice_ufrag, "8e3a1f2b") == 0 && strcmp(o.ice_pwd, "0f1e2d3c4b5a69788796a5b4c3d2e1f0") == 0,
+  CHECK(strcmp(o.ice_ufrag, "8e3a1f2b") == 0 &&
+            strcmp(o.ice_pwd, "0f1e2d3c4b5a69788796a5b4c3d2e1f0") == 0,
         "session-level ICE credentials");
-  CHECK(strncmp(o.fingerprint, "sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB", 61) ==
-            0,
+  CHECK(strncmp(o.fingerprint, "sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB",
+                61) == 0,
         "session-level fingerprint, upper-cased: %s", o.fingerprint);
   CHECK(strcmp(o.setup, "active") == 0, "setup %s", o.setup);
 
@@ -376,14 +382,16 @@ static void refuse(const char *base, const char *from, const char *to, fb_sdp_er
 }
 
 static void test_refusals(void) {
-  const char *fp = "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:"
-                   "64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n";
+  const char *fp =
+      "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:"
+      "64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n";
   refuse(CHROME, "a=ice-ufrag:Jq3c\r\n", "", FB_SDP_BAD, "ICE");
   refuse(CHROME, "a=ice-pwd:8mJbJ4Vn0m9ZpQ2k3xYhL1aT\r\n", "", FB_SDP_BAD, "ICE");
   refuse(CHROME, "a=ice-pwd:8mJbJ4Vn0m9ZpQ2k3xYhL1aT", "a=ice-pwd:short", FB_SDP_BAD, "ICE");
   refuse(CHROME, "a=ice-ufrag:Jq3c", "a=ice-ufrag:J q3c", FB_SDP_BAD, "ICE");
   refuse(CHROME, fp, "", FB_SDP_BAD, "fingerprint");
-  refuse(CHROME, fp, "a=fingerprint:sha-1 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64\r\n",
+  refuse(CHROME, fp,
+         "a=fingerprint:sha-1 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64\r\n",
          FB_SDP_BAD, "sha-256");
   refuse(CHROME, "2C:19:08\r\n", "2C:19\r\n", FB_SDP_BAD, "fingerprint");
   refuse(CHROME, "2C:19:08\r\n", "2C:19:0G\r\n", FB_SDP_BAD, "fingerprint");
@@ -392,7 +400,8 @@ static void test_refusals(void) {
   refuse(CHROME, "a=rtcp-mux\r\n", "", FB_SDP_BAD, "rtcp-mux");
   refuse(CHROME, "a=rtpmap:111 opus/48000/2\r\n", "", FB_SDP_NO_AUDIO, "opus");
   refuse(CHROME, "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000/1", FB_SDP_NO_AUDIO, "opus");
-  refuse(CHROME, "SAVPF 111 63", "SAVPF 63", FB_SDP_NO_AUDIO, "opus"); /* rtpmap for a PT not offered */
+  refuse(CHROME, "SAVPF 111 63", "SAVPF 63", FB_SDP_NO_AUDIO,
+         "opus"); /* rtpmap for a PT not offered */
   refuse(CHROME, "m=audio 9 UDP/TLS/RTP/SAVPF", "m=video 9 UDP/TLS/RTP/SAVPF", FB_SDP_NO_AUDIO,
          "no audio");
   refuse(CHROME, "m=audio 9 UDP/TLS/RTP/SAVPF", "m=audio 0 UDP/TLS/RTP/SAVPF", FB_SDP_NO_AUDIO,
@@ -459,9 +468,12 @@ static void test_fuzz(void) {
     for (int e = 0; e < edits; e++) {
       size_t at = (size_t)rand() % n;
       switch (rand() % 4) {
-      case 0: buf[at] = (char)(rand() % 256); break;                  /* flip */
-      case 1: memmove(buf + at, buf + at + 1, n - at - 1); n--; break; /* delete */
-      case 2: /* insert a separator or a random byte */
+      case 0: buf[at] = (char)(rand() % 256); break; /* flip */
+      case 1:
+        memmove(buf + at, buf + at + 1, n - at - 1);
+        n--;
+        break; /* delete */
+      case 2:  /* insert a separator or a random byte */
         if (n < 2 * len + 32) {
           memmove(buf + at + 1, buf + at, n - at);
           buf[at] = "\r\n: /=0"[rand() % 7];

@@ -98,9 +98,10 @@ static const char *join_nbf(const char *delegate, const char *jti, long long nbf
   ws_send(w, msg);
   json_t *j = ws_json_any(w, 3000);
   const char *type = j ? str(j, "type") : "";
-  snprintf(code, sizeof code, "%s", strcmp(type, "joined") == 0 ? "joined"
-                                   : strcmp(type, "error") == 0 ? str(j, "code")
-                                                                : "no answer");
+  snprintf(code, sizeof code, "%s",
+           strcmp(type, "joined") == 0  ? "joined"
+           : strcmp(type, "error") == 0 ? str(j, "code")
+                                        : "no answer");
   if (j) json_decref(j);
   ws_close(w);
   return code;
@@ -116,8 +117,8 @@ static int audit_count(const char *db, const char *action, const char *target) {
   int n = -1;
   if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) return -1;
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(h, "SELECT count(*) FROM audit WHERE action = ?1 AND target = ?2", -1,
-                         &st, NULL) == SQLITE_OK) {
+  if (sqlite3_prepare_v2(h, "SELECT count(*) FROM audit WHERE action = ?1 AND target = ?2", -1, &st,
+                         NULL) == SQLITE_OK) {
     sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
@@ -169,10 +170,12 @@ int main(void) {
   CHECK(fb_config_validate(&c, err, sizeof err) < 0 && strstr(err, "token_secret"),
         "public bind with the demo secret refused: %s", err);
   snprintf(c.token_secret, sizeof c.token_secret, "%s", SECRET);
-  CHECK(fb_config_validate(&c, err, sizeof err) == 0, "public bind with TLS and a real secret ok: %s", err);
+  CHECK(fb_config_validate(&c, err, sizeof err) == 0,
+        "public bind with TLS and a real secret ok: %s", err);
   fb_config_defaults(&c);
   snprintf(c.token_secret, sizeof c.token_secret, "%s", FB_DEMO_TOKEN_SECRET);
-  CHECK(fb_config_validate(&c, err, sizeof err) == 0, "the demo on loopback stays allowed: %s", err);
+  CHECK(fb_config_validate(&c, err, sizeof err) == 0, "the demo on loopback stays allowed: %s",
+        err);
 
   /* revocation, live */
   fb_config *cfg = test_config_new(dir, MEETING, SECRET);

@@ -105,22 +105,40 @@ static json_t *join(ws *w, const char *delegate, fb_role role, int speak) {
 
 static void test_http(void) {
   char body[65536];
-  CHECK(http_get("/healthz", body, sizeof body) == 200 && strcmp(body, "ok") == 0,
-        "/healthz: '%s'", body);
+  CHECK(http_get("/healthz", body, sizeof body) == 200 && strcmp(body, "ok") == 0, "/healthz: '%s'",
+        body);
   CHECK(http_get("/", body, sizeof body) == 200 && strstr(body, "floorbridge test page"),
         "index: '%s'", body);
-  CHECK(http_get("/index.html", body, sizeof body) == 200 && strstr(body, "test page"), "index.html");
+  CHECK(http_get("/index.html", body, sizeof body) == 200 && strstr(body, "test page"),
+        "index.html");
   CHECK(http_get("/sub/page.html", body, sizeof body) == 200 && strstr(body, "sub page"), "sub");
   CHECK(http_get("/app.json", body, sizeof body) == 200 && strstr(body, "\"ok\""), "json");
   CHECK(http_get("/missing.html", body, sizeof body) == 404, "missing file is 404");
   static const char *escapes[] = {
-    "/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/sub/../../secret.txt",
-    "/sub/%2e%2e/%2e%2e/secret.txt", "/%2e%2e%2fsecret.txt", "/..%2fsecret.txt",
-    "/..%2Fsecret.txt", "//../secret.txt", "/./../secret.txt", "/..\\secret.txt",
-    "/%252e%252e/secret.txt", "/.%2e/secret.txt", "/%2e./secret.txt", "/../www2/other.txt",
-    "/..%00/secret.txt", "/sub/..%2f..%2fsecret.txt", "/../../../../../../etc/passwd",
-    "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/....//secret.txt", "../secret.txt",
-    "/secret.txt", "/www/../secret.txt", "/%c0%ae%c0%ae/secret.txt",
+      "/../secret.txt",
+      "/%2e%2e/secret.txt",
+      "/%2E%2E/secret.txt",
+      "/sub/../../secret.txt",
+      "/sub/%2e%2e/%2e%2e/secret.txt",
+      "/%2e%2e%2fsecret.txt",
+      "/..%2fsecret.txt",
+      "/..%2Fsecret.txt",
+      "//../secret.txt",
+      "/./../secret.txt",
+      "/..\\secret.txt",
+      "/%252e%252e/secret.txt",
+      "/.%2e/secret.txt",
+      "/%2e./secret.txt",
+      "/../www2/other.txt",
+      "/..%00/secret.txt",
+      "/sub/..%2f..%2fsecret.txt",
+      "/../../../../../../etc/passwd",
+      "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+      "/....//secret.txt",
+      "../secret.txt",
+      "/secret.txt",
+      "/www/../secret.txt",
+      "/%c0%ae%c0%ae/secret.txt",
   };
   for (size_t i = 0; i < sizeof escapes / sizeof *escapes; i++) {
     body[0] = '\0';
@@ -154,7 +172,8 @@ static void test_protocol_errors(void) {
 
   w = ws_open();
   expect_error(w, "{\"v\":1,\"type\":\"join\"}", "missing_field", "join without token");
-  expect_error(w, "{\"v\":1,\"type\":\"join\",\"token\":42}", "missing_field", "token not a string");
+  expect_error(w, "{\"v\":1,\"type\":\"join\",\"token\":42}", "missing_field",
+               "token not a string");
   expect_error(w, "{\"v\":1,\"type\":\"offer\"}", "missing_field", "offer without sdp");
   expect_error(w, "{\"v\":1,\"type\":\"offer\",\"sdp\":\"v=0\"}", "not_joined", "offer first");
   expect_error(w, "{\"v\":1,\"type\":\"leave\"}", "not_joined", "leave first");
@@ -204,11 +223,12 @@ static void test_tokens(void) {
   ws *w = ws_open();
   char msg[FB_TOKEN_MAX + 64];
   long long now = time(NULL);
-#define JOIN_WITH(tok)                                                                    \
+#define JOIN_WITH(tok) \
   (snprintf(msg, sizeof msg, "{\"v\":1,\"type\":\"join\",\"token\":\"%s\"}", tok), msg)
-  expect_error(w, JOIN_WITH(token("another-secret-0123456789", MEETING, "d1", FB_ROLE_DELEGATE, 1,
-                                  now + 600)),
-               "token_bad_signature", "forged");
+  expect_error(
+      w,
+      JOIN_WITH(token("another-secret-0123456789", MEETING, "d1", FB_ROLE_DELEGATE, 1, now + 600)),
+      "token_bad_signature", "forged");
   expect_error(w, JOIN_WITH(token(SECRET, MEETING, "d1", FB_ROLE_DELEGATE, 1, now - 3600)),
                "token_expired", "expired");
   expect_error(w, JOIN_WITH(token(SECRET, "other-meeting", "d1", FB_ROLE_DELEGATE, 1, now + 600)),
@@ -219,10 +239,12 @@ static void test_tokens(void) {
   json_t *j = join(w, "d1", FB_ROLE_DELEGATE, 1);
   CHECK(j != NULL, "join after failures");
   if (j) {
-    CHECK(json_integer_value(json_object_get(j, "pid")) > 0 && strcmp(str(j, "meeting"), MEETING) == 0 &&
-              strcmp(str(j, "delegate"), "d1") == 0 && strcmp(str(j, "name"), "Delegate d1") == 0 &&
+    CHECK(json_integer_value(json_object_get(j, "pid")) > 0 &&
+              strcmp(str(j, "meeting"), MEETING) == 0 && strcmp(str(j, "delegate"), "d1") == 0 &&
+              strcmp(str(j, "name"), "Delegate d1") == 0 &&
               strcmp(str(j, "role"), "delegate") == 0 &&
-              json_is_true(json_object_get(j, "can_speak")) && json_is_true(json_object_get(j, "live")),
+              json_is_true(json_object_get(j, "can_speak")) &&
+              json_is_true(json_object_get(j, "live")),
           "joined fields");
     json_t *ice = json_object_get(j, "ice_servers");
     json_t *srv = json_array_get(ice, 0);
@@ -245,14 +267,16 @@ static void test_tokens(void) {
   /* roles */
   w = ws_open();
   j = join(w, "d2", FB_ROLE_DELEGATE, 0);
-  CHECK(j && json_is_false(json_object_get(j, "can_speak")) && json_is_false(json_object_get(j, "live")),
+  CHECK(j && json_is_false(json_object_get(j, "can_speak")) &&
+            json_is_false(json_object_get(j, "live")),
         "delegate without speak");
   json_decref(j);
   ws_close(w);
   w = ws_open();
   j = join(w, "obs1", FB_ROLE_OBSERVER, 1);
   CHECK(j && strcmp(str(j, "role"), "observer") == 0 &&
-            json_is_false(json_object_get(j, "can_speak")) && json_is_false(json_object_get(j, "live")),
+            json_is_false(json_object_get(j, "can_speak")) &&
+            json_is_false(json_object_get(j, "live")),
         "observer never speaks, even with speak");
   json_decref(j);
   ws_close(w);
@@ -327,7 +351,8 @@ static void test_offer(void) {
   j = ws_json(w);
   CHECK(j && strcmp(str(j, "type"), "left") == 0, "leave -> left");
   json_decref(j);
-  expect_error(w, "{\"v\":1,\"type\":\"offer\",\"sdp\":\"v=0\"}", "not_joined", "offer after leave");
+  expect_error(w, "{\"v\":1,\"type\":\"offer\",\"sdp\":\"v=0\"}", "not_joined",
+               "offer after leave");
   j = join(w, "speaker", FB_ROLE_DELEGATE, 1);
   CHECK(j != NULL, "join again after leave");
   json_decref(j);
@@ -446,8 +471,10 @@ static void test_per_ip(void) {
 
 static void test_tls(fb_config *cfg, fb_bridge *b) {
   char cmd[512];
-  snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/key.pem -out "
-           "%s/cert.pem -days 1 -subj /CN=localhost >/dev/null 2>&1", dir, dir);
+  snprintf(cmd, sizeof cmd,
+           "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/key.pem -out "
+           "%s/cert.pem -days 1 -subj /CN=localhost >/dev/null 2>&1",
+           dir, dir);
   if (system(cmd) != 0) {
     printf("openssl not available: TLS not tested\n");
     return;
@@ -616,7 +643,8 @@ int main(void) {
     port = fb_signalling_port(sg);
     ws *w = ws_open();
     json_t *j = join(w, "quiet", FB_ROLE_DELEGATE, 0);
-    CHECK(j && json_is_true(json_object_get(j, "can_speak")) && json_is_true(json_object_get(j, "live")),
+    CHECK(j && json_is_true(json_object_get(j, "can_speak")) &&
+              json_is_true(json_object_get(j, "live")),
           "open floor: a delegate without speak may speak");
     json_decref(j);
     ws_close(w);

@@ -49,7 +49,10 @@ static int make_rtp(uint8_t *pkt, uint16_t seq, uint32_t ts, int ext) {
   pkt[n++] = (uint8_t)(seq >> 8);
   pkt[n++] = (uint8_t)seq;
   for (int i = 3; i >= 0; i--) pkt[n++] = (uint8_t)(ts >> (8 * i));
-  pkt[n++] = 0x12; pkt[n++] = 0x34; pkt[n++] = 0x56; pkt[n++] = 0x78;
+  pkt[n++] = 0x12;
+  pkt[n++] = 0x34;
+  pkt[n++] = 0x56;
+  pkt[n++] = 0x78;
   if (ext) {
     uint8_t e[8] = {0xBE, 0xDE, 0, 1, 0x10, 0x85, 0, 0};
     memcpy(pkt + n, e, 8);
@@ -90,10 +93,12 @@ static void sender_never_recycles(int profile, const uint8_t *keysalt, int salt_
       refused_rtcp++;
     } else if (ssrc == 0x1000u) {
       uint32_t idx = ((uint32_t)a[na - 14] << 24 | (uint32_t)a[na - 13] << 16 |
-                      (uint32_t)a[na - 12] << 8 | a[na - 11]) & 0x7fffffffu;
+                      (uint32_t)a[na - 12] << 8 | a[na - 11]) &
+                     0x7fffffffu;
       if (salt_len == 12) /* GCM: the index word is last */
         idx = ((uint32_t)a[na - 4] << 24 | (uint32_t)a[na - 3] << 16 | (uint32_t)a[na - 2] << 8 |
-               a[na - 1]) & 0x7fffffffu;
+               a[na - 1]) &
+              0x7fffffffu;
       first_again += i > 0 && idx <= first_index;
       first_index = idx;
     }
@@ -162,8 +167,8 @@ static void srtcp_checks(int gcm, int profile, const uint8_t *keysalt, int salt_
     CHECK(memcmp(p, saved, (size_t)np) == 0, "%s: refused packet untouched (%s)", name, what[k]);
   }
   int nt = np;
-  CHECK(fb_srtcp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_OK && nt == n, "%s: the real one passes",
-        name);
+  CHECK(fb_srtcp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_OK && nt == n,
+        "%s: the real one passes", name);
   memcpy(p, saved, (size_t)np);
   nt = np;
   CHECK(fb_srtcp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_ERR_REPLAY, "%s: replay refused", name);
@@ -177,7 +182,8 @@ static void srtcp_checks(int gcm, int profile, const uint8_t *keysalt, int salt_
     fb_srtcp_fast_protect(ours, x, &nx, sizeof x);
     if (i == 199) {
       int nxx = nx;
-      CHECK(fb_srtcp_fast_unprotect(ours_in, x, &nxx) == FB_SRTP_OK, "%s: jump ahead accepted", name);
+      CHECK(fb_srtcp_fast_unprotect(ours_in, x, &nxx) == FB_SRTP_OK, "%s: jump ahead accepted",
+            name);
     }
   }
   nt = nold;
@@ -218,8 +224,8 @@ int main(void) {
   CHECK(srtp_init() == srtp_err_status_ok && fb_srtp_global_init() == 0, "libsrtp initialised");
   for (int gcm = 0; gcm <= 1; gcm++) {
     const char *name = gcm ? "GCM" : "CM";
-    int salt_len = gcm ? 12 : 14, profile = gcm ? FB_SRTP_PROFILE_AEAD_AES_128_GCM
-                                                : FB_SRTP_PROFILE_AES128_CM_SHA1_80;
+    int salt_len = gcm ? 12 : 14,
+        profile = gcm ? FB_SRTP_PROFILE_AEAD_AES_128_GCM : FB_SRTP_PROFILE_AES128_CM_SHA1_80;
     uint8_t keysalt[30];
     for (int i = 0; i < 30; i++) keysalt[i] = (uint8_t)(0x40 + 3 * i);
     fb_srtp_fast *ours = fb_srtp_fast_new(profile, keysalt, 16, keysalt + 16, salt_len);
@@ -246,13 +252,16 @@ int main(void) {
       uint8_t c[1600];
       memcpy(c, a, (size_t)na);
       int nc = na;
-      if (srtp_unprotect(lib_in, c, &nc) == srtp_err_status_ok && nc == n && memcmp(c, clear, (size_t)n) == 0)
+      if (srtp_unprotect(lib_in, c, &nc) == srtp_err_status_ok && nc == n &&
+          memcmp(c, clear, (size_t)n) == 0)
         lib_accepts++;
       int nd = nb;
-      if (fb_srtp_fast_unprotect(ours_in, b, &nd) == FB_SRTP_OK && nd == n && memcmp(b, clear, (size_t)n) == 0)
+      if (fb_srtp_fast_unprotect(ours_in, b, &nd) == FB_SRTP_OK && nd == n &&
+          memcmp(b, clear, (size_t)n) == 0)
         we_accept++;
     }
-    CHECK(same == total, "%s: protect byte-identical to libsrtp %d/%d (incl. seq wrap)", name, same, total);
+    CHECK(same == total, "%s: protect byte-identical to libsrtp %d/%d (incl. seq wrap)", name, same,
+          total);
     CHECK(lib_accepts == total, "%s: libsrtp accepts ours %d/%d", name, lib_accepts, total);
     CHECK(we_accept == total, "%s: we accept libsrtp's %d/%d", name, we_accept, total);
 
@@ -263,14 +272,16 @@ int main(void) {
     memcpy(saved, p, (size_t)np);
     p[20] ^= 1;
     int nt = np;
-    CHECK(fb_srtp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_ERR_AUTH, "%s: tampered payload refused", name);
+    CHECK(fb_srtp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_ERR_AUTH,
+          "%s: tampered payload refused", name);
     p[20] ^= 1;
     CHECK(memcmp(p, saved, (size_t)np) == 0, "%s: a refused packet is left untouched", name);
     nt = np;
     CHECK(fb_srtp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_OK, "%s: the real one passes", name);
     memcpy(p, saved, (size_t)np);
     nt = np;
-    CHECK(fb_srtp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_ERR_REPLAY, "%s: replay refused", name);
+    CHECK(fb_srtp_fast_unprotect(ours_in, p, &nt) == FB_SRTP_ERR_REPLAY, "%s: replay refused",
+          name);
     /* jump ahead 200 packets, then an old one from before the window */
     uint8_t q[1600];
     int nq = make_rtp(q, 500, 0, 0);
@@ -281,12 +292,14 @@ int main(void) {
     int no = make_rtp(o, 250, 0, 0);
     fb_srtp_fast_protect(ours, o, &no, sizeof o);
     nt = no;
-    CHECK(fb_srtp_fast_unprotect(ours_in, o, &nt) == FB_SRTP_ERR_REPLAY, "%s: older than the window refused", name);
+    CHECK(fb_srtp_fast_unprotect(ours_in, o, &nt) == FB_SRTP_ERR_REPLAY,
+          "%s: older than the window refused", name);
     uint8_t r[1600];
     int nr = make_rtp(r, 450, 0, 0);
     fb_srtp_fast_protect(ours, r, &nr, sizeof r);
     nt = nr;
-    CHECK(fb_srtp_fast_unprotect(ours_in, r, &nt) == FB_SRTP_OK, "%s: late but inside the window accepted", name);
+    CHECK(fb_srtp_fast_unprotect(ours_in, r, &nt) == FB_SRTP_OK,
+          "%s: late but inside the window accepted", name);
     /* a resend far behind the highest index (fuzzer finding: it wrote past
      * the replay bitmap) */
     uint8_t hi[1600], lo[1600];

@@ -203,9 +203,10 @@ int main(void) {
 
   rc = report(out, "--db", db, "--meeting", "SG12", "--session", "2", "--csv", csv, NULL);
   got = slurp(csv);
-  CHECK(rc == 0 && !strcmp(got, "delegate,name,session,session_name,turns,time,seconds\r\n"
-                                "B,Bob,2,WP1,1,00:10,10.0\r\n"
-                                "A,Alice,2,WP1,1,00:05,5.0\r\n"),
+  CHECK(rc == 0 && !strcmp(got,
+                           "delegate,name,session,session_name,turns,time,seconds\r\n"
+                           "B,Bob,2,WP1,1,00:10,10.0\r\n"
+                           "A,Alice,2,WP1,1,00:05,5.0\r\n"),
         "session filter:\n%s", got);
 
   rc = report(out, "--db", db, "--meeting", "SG12", "--audit", NULL);

@@ -25,7 +25,7 @@ static const uint16_t client_known[] = {STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
                                         STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
                                         STUN_ATTRIBUTE_FINGERPRINT, 0};
 static StunAgent client;
-static int user_a, user_b;  /* addresses used as user pointers */
+static int user_a, user_b; /* addresses used as user pointers */
 
 /* A connectivity check as a controlling browser sends it. */
 static size_t make_request(uint8_t *buf, size_t cap, const char *username, const char *pwd,
@@ -142,8 +142,8 @@ static void check_answer(fb_stun *s, const struct sockaddr *from, socklen_t from
   CHECK(n > 0, "%s: answered (%d)", what, n);
   CHECK(res.user == &user_a && res.use_candidate == 1 && res.priority == 0x6e7f1eff &&
             res.is_request == 1,
-        "%s: result user %p uc %d prio %x req %d", what, res.user, res.use_candidate,
-        res.priority, res.is_request);
+        "%s: result user %p uc %d prio %x req %d", what, res.user, res.use_candidate, res.priority,
+        res.is_request);
   if (n <= 0) return;
 
   StunMessage msg;
@@ -164,7 +164,8 @@ static void check_answer(fb_stun *s, const struct sockaddr *from, socklen_t from
   struct sockaddr_storage got;
   socklen_t gl = sizeof got;
   CHECK(stun_message_find_xor_addr(&msg, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, &got, &gl) ==
-            STUN_MESSAGE_RETURN_SUCCESS, "%s: XOR-MAPPED-ADDRESS present", what);
+            STUN_MESSAGE_RETURN_SUCCESS,
+        "%s: XOR-MAPPED-ADDRESS present", what);
   CHECK(got.ss_family == expect->sa_family, "%s: family %d", what, got.ss_family);
   if (expect->sa_family == AF_INET) {
     const struct sockaddr_in *e = (const struct sockaddr_in *)expect;
@@ -244,7 +245,7 @@ static void test_refusals(fb_stun *s) {
   CHECK(answered == 0, "%d corrupted requests answered", answered);
   fb_stun_get_stats(s, &st0);
   memcpy(bad, req, rl);
-  bad[rl - 1] ^= 0x80;  /* inside the FINGERPRINT value */
+  bad[rl - 1] ^= 0x80; /* inside the FINGERPRINT value */
   CHECK(fb_stun_handle(s, bad, rl, from, sizeof a4, out, sizeof out, &res) == 0, "bad fpr");
   fb_stun_get_stats(s, &st);
   CHECK(st.bad_fingerprint - st0.bad_fingerprint == 1, "bad fingerprint counted");
@@ -293,9 +294,10 @@ static void test_refusals(fb_stun *s) {
   uint8_t copy[FB_STUN_MAX_OUT];
   memcpy(copy, out, (size_t)n);
   CHECK(fb_stun_handle(s, copy, (size_t)n, from, sizeof a4, out, sizeof out, &res) == 0 &&
-            res.is_request == 0, "response not answered");
+            res.is_request == 0,
+        "response not answered");
   memcpy(bad, req, rl);
-  bad[1] = 0x11;  /* Binding indication */
+  bad[1] = 0x11; /* Binding indication */
   CHECK(fb_stun_handle(s, bad, rl, from, sizeof a4, out, sizeof out, &res) == 0, "indication");
   fb_stun_get_stats(s, &st);
   CHECK(st.not_request - st0.not_request == 2, "not_request counted %llu",
@@ -303,7 +305,7 @@ static void test_refusals(fb_stun *s) {
 
   CHECK(!fb_stun_is_stun((const uint8_t *)"\x80\x60\x00\x01", 4), "RTP is not STUN");
   memcpy(bad, req, rl);
-  bad[0] = 0x16;  /* DTLS handshake */
+  bad[0] = 0x16; /* DTLS handshake */
   CHECK(!fb_stun_is_stun(bad, rl) && fb_stun_is_stun(req, rl), "DTLS is not STUN");
   CHECK(!fb_stun_is_stun(req, 19), "short");
 }
@@ -323,22 +325,22 @@ static void test_random(fb_stun *s) {
       buf[k] = (uint8_t)(x >> 24);
     }
     switch (i % 4) {
-    case 1:  /* a plausible Binding request header with a consistent length */
+    case 1: /* a plausible Binding request header with a consistent length */
       if (len >= 20) {
         len &= ~(size_t)3;
         buf[0] = 0x00, buf[1] = 0x01, buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xA4, buf[7] = 0x42;
         set_len(buf, len);
       }
       break;
-    case 2:  /* a valid request with a few random bytes changed */
+    case 2: /* a valid request with a few random bytes changed */
       memcpy(buf, req, rl);
       len = rl;
-      for (size_t k = 0, at = (size_t)(x % rl); k < 1 + x % 4; k++) {  /* distinct bytes */
+      for (size_t k = 0, at = (size_t)(x % rl); k < 1 + x % 4; k++) { /* distinct bytes */
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         buf[(at + 7 * k) % rl] ^= (uint8_t)(1 + x % 255);
       }
       break;
-    case 3:  /* a valid request's prefix, or the request followed by junk */
+    case 3: /* a valid request's prefix, or the request followed by junk */
       if (len == rl) len++;
       memcpy(buf, req, len < rl ? len : rl);
       break;
@@ -416,8 +418,9 @@ static void test_threads(void) {
   size_t rl = make_request(req, sizeof req, USERNAME, LPWD, 1, 1);
   int ok = 0;
   for (int i = 0; i < 5000; i++)
-    ok += fb_stun_handle(s, req, rl, (struct sockaddr *)&a4, sizeof a4, out, sizeof out, &res) >
-              0 && res.user == &user_a;
+    ok +=
+        fb_stun_handle(s, req, rl, (struct sockaddr *)&a4, sizeof a4, out, sizeof out, &res) > 0 &&
+        res.user == &user_a;
   pthread_join(t, NULL);
   CHECK(ok == 5000, "answered under churn: %d", ok);
   fb_stun_free(s);
@@ -444,8 +447,8 @@ int main(void) {
           (unsigned long long)st.bad_integrity, (unsigned long long)st.bad_fingerprint,
           (unsigned long long)st.malformed, (unsigned long long)st.not_request);
   /* small-out-buffer calls (one per check_answer) authenticate but count nowhere */
-  CHECK(sum + 3 == st.packets, "every datagram counted once: %llu vs %llu",
-        (unsigned long long)sum, (unsigned long long)st.packets);
+  CHECK(sum + 3 == st.packets, "every datagram counted once: %llu vs %llu", (unsigned long long)sum,
+        (unsigned long long)st.packets);
   fb_stun_free(s);
   test_threads();
   fb_stun_free(NULL);

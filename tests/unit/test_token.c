@@ -38,8 +38,8 @@ static void b64url(const unsigned char *in, size_t n, char *out) {
 }
 
 /* header.payload.signature with an HMAC of the given digest (NULL: empty sig). */
-static void make_jwt(const char *header, const char *payload, const char *secret,
-                     const EVP_MD *md, char *out) {
+static void make_jwt(const char *header, const char *payload, const char *secret, const EVP_MD *md,
+                     char *out) {
   char h[2048], p[4096];
   b64url((const unsigned char *)header, strlen(header), h);
   b64url((const unsigned char *)payload, strlen(payload), p);
@@ -132,7 +132,7 @@ static void test_mint_refusals(void) {
   strcpy(t.name, "bad \xff utf8");
   CHECK(fb_token_mint(SECRET, &t, jwt, sizeof jwt) == -1, "invalid utf-8");
   t = sample();
-  memset(t.delegate, 'x', sizeof t.delegate);  /* not terminated */
+  memset(t.delegate, 'x', sizeof t.delegate); /* not terminated */
   CHECK(fb_token_mint(SECRET, &t, jwt, sizeof jwt) == -1, "unterminated field");
   t = sample();
   t.exp = 0;
@@ -204,7 +204,8 @@ static void test_alg(void) {
   char body[512];
   snprintf(body, sizeof body,
            "{\"mtg\":\"m1\",\"sub\":\"d\",\"name\":\"n\",\"role\":\"chair\",\"exp\":%lld,"
-           "\"iat\":%lld}", NOW + 60, NOW);
+           "\"iat\":%lld}",
+           NOW + 60, NOW);
   make_jwt("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", body, SECRET, EVP_sha512(), forged);
   d = NULL;
   rc = jwt_decode(&d, forged, (const unsigned char *)SECRET, (int)strlen(SECRET));
@@ -243,8 +244,8 @@ static void test_claims(void) {
   CHECK(verify_payload(p, &v) == FB_TOKEN_MISSING_CLAIM, "exp as string");
   snprintf(p, sizeof p, "{%s,\"role\":\"chair\",\"exp\":%lld.5,\"iat\":1}", base, NOW + 60);
   CHECK(verify_payload(p, &v) == FB_TOKEN_MISSING_CLAIM, "exp as real");
-  snprintf(p, sizeof p,
-           "{\"mtg\":\"m1\",\"name\":\"n\",\"role\":\"chair\",\"exp\":%lld,\"iat\":1}", NOW + 60);
+  snprintf(p, sizeof p, "{\"mtg\":\"m1\",\"name\":\"n\",\"role\":\"chair\",\"exp\":%lld,\"iat\":1}",
+           NOW + 60);
   CHECK(verify_payload(p, &v) == FB_TOKEN_MISSING_CLAIM, "no sub");
   snprintf(p, sizeof p,
            "{\"mtg\":\"m1\",\"sub\":7,\"name\":\"n\",\"role\":\"chair\",\"exp\":%lld,\"iat\":1}",
@@ -255,15 +256,17 @@ static void test_claims(void) {
            NOW + 60);
   CHECK(verify_payload(p, &v) == FB_TOKEN_MISSING_CLAIM, "empty name");
   memset(big, 'x', 64);
-  big[64] = '\0';  /* 64 bytes: one too many for delegate[64] */
-  snprintf(p, sizeof p,
-           "{\"mtg\":\"m1\",\"sub\":\"%s\",\"name\":\"n\",\"role\":\"chair\",\"exp\":%lld,\"iat\":1}",
-           big, NOW + 60);
+  big[64] = '\0'; /* 64 bytes: one too many for delegate[64] */
+  snprintf(
+      p, sizeof p,
+      "{\"mtg\":\"m1\",\"sub\":\"%s\",\"name\":\"n\",\"role\":\"chair\",\"exp\":%lld,\"iat\":1}",
+      big, NOW + 60);
   CHECK(verify_payload(p, &v) == FB_TOKEN_MALFORMED, "sub overflow");
   big[63] = '\0';
-  snprintf(p, sizeof p,
-           "{\"mtg\":\"m1\",\"sub\":\"%s\",\"name\":\"n\",\"role\":\"chair\",\"exp\":%lld,\"iat\":1}",
-           big, NOW + 60);
+  snprintf(
+      p, sizeof p,
+      "{\"mtg\":\"m1\",\"sub\":\"%s\",\"name\":\"n\",\"role\":\"chair\",\"exp\":%lld,\"iat\":1}",
+      big, NOW + 60);
   CHECK(verify_payload(p, &v) == FB_TOKEN_OK && strlen(v.delegate) == 63, "sub 63 bytes fits");
   snprintf(p, sizeof p, "{%s,\"role\":\"chair\",\"exp\":%lld,\"iat\":1,\"jti\":\"%s\"}", base,
            NOW + 60, big);
@@ -273,11 +276,13 @@ static void test_claims(void) {
   CHECK(verify_payload(p, &v) == FB_TOKEN_MALFORMED, "jti overflow");
   snprintf(p, sizeof p,
            "{\"mtg\":\"m1\",\"sub\":\"d\",\"name\":\"a\\nb\",\"role\":\"chair\",\"exp\":%lld,"
-           "\"iat\":1}", NOW + 60);
+           "\"iat\":1}",
+           NOW + 60);
   CHECK(verify_payload(p, &v) == FB_TOKEN_MALFORMED, "control char in name");
   snprintf(p, sizeof p,
            "{\"mtg\":\"m1\",\"sub\":\"d\",\"name\":\"a\\u0000b\",\"role\":\"chair\",\"exp\":%lld,"
-           "\"iat\":1}", NOW + 60);
+           "\"iat\":1}",
+           NOW + 60);
   CHECK(verify_payload(p, &v) == FB_TOKEN_MALFORMED, "NUL in name");
   snprintf(p, sizeof p, "{%s,\"mtg\":\"m2\",\"role\":\"chair\",\"exp\":%lld,\"iat\":1}", base,
            NOW + 60);
@@ -301,8 +306,18 @@ static void test_garbage(void) {
   memset(huge, 'A', 5000);
   huge[1000] = '.';
   huge[2000] = '.';
-  const char *g[] = {"", "a.b", "a.b.c", "...", "..", "x", "eyJ.eyJ.x", "a..b", "a.b.c.d",
-                     "!!!.???.***", "eyJhbGciOiJIUzI1NiJ9.eyJ.sig with space", "===.===.===",
+  const char *g[] = {"",
+                     "a.b",
+                     "a.b.c",
+                     "...",
+                     "..",
+                     "x",
+                     "eyJ.eyJ.x",
+                     "a..b",
+                     "a.b.c.d",
+                     "!!!.???.***",
+                     "eyJhbGciOiJIUzI1NiJ9.eyJ.sig with space",
+                     "===.===.===",
                      "YQ.YQ.YQ"};
   for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
     fb_token_error e = fb_token_verify(SECRET, "m1", g[i], NOW, &v);
@@ -343,7 +358,8 @@ static void test_names(void) {
   CHECK(strcmp(fb_token_error_code((fb_token_error)99), "token_unknown") == 0, "code 99");
   CHECK(fb_token_error_message(FB_TOKEN_EXPIRED)[0] != '\0', "message");
   CHECK(fb_role_parse("delegate") == FB_ROLE_DELEGATE && fb_role_parse("x") == -1 &&
-        fb_role_parse(NULL) == -1, "role parse");
+            fb_role_parse(NULL) == -1,
+        "role parse");
   CHECK(strcmp(fb_role_name(FB_ROLE_OBSERVER), "observer") == 0, "role name");
 }
 
@@ -357,7 +373,7 @@ static int run_cli(char **argv, char *out, size_t cap) {
   fflush(stderr);
   int saved_out = dup(1), saved_err = dup(2);
   dup2(fds[1], 1);
-  dup2(fds[1], 2);  /* error text goes to the same pipe: keeps test output quiet */
+  dup2(fds[1], 2); /* error text goes to the same pipe: keeps test output quiet */
   close(fds[1]);
   int rc = fb_token_cli(argc, argv);
   fflush(stdout);
@@ -378,8 +394,8 @@ static void test_cli(void) {
   char out[8192];
   fb_token v;
   setenv("FLOORBRIDGE_TOKEN_SECRET", SECRET, 1);
-  char *a1[] = {"token", "--meeting", "m1", "--delegate", "d7", "--name", "Delegate Seven",
-                "--role", "delegate", "--ttl", "600", "--speak", NULL};
+  char *a1[] = {"token",  "--meeting", "m1",    "--delegate", "d7",      "--name", "Delegate Seven",
+                "--role", "delegate",  "--ttl", "600",        "--speak", NULL};
   int rc = run_cli(a1, out, sizeof out);
   CHECK(rc == 0, "cli rc %d: %s", rc, out);
   size_t n = strlen(out);
@@ -389,7 +405,7 @@ static void test_cli(void) {
   fb_token_error e = fb_token_verify(SECRET, "m1", out, now, &v);
   CHECK(e == FB_TOKEN_OK, "cli token: %s", fb_token_error_code(e));
   CHECK(strcmp(v.delegate, "d7") == 0 && strcmp(v.name, "Delegate Seven") == 0 &&
-        v.role == FB_ROLE_DELEGATE && v.speak == 1 && strlen(v.jti) == 16,
+            v.role == FB_ROLE_DELEGATE && v.speak == 1 && strlen(v.jti) == 16,
         "claims: %s %s %d %d %s", v.delegate, v.name, v.role, v.speak, v.jti);
   CHECK(v.exp - v.iat == 600 && v.iat >= now - 5 && v.iat <= now, "ttl: %lld..%lld", v.iat, v.exp);
   CHECK(fb_token_verify(SECRET, "m1", out, now + 700, &v) == FB_TOKEN_EXPIRED, "cli ttl");
@@ -402,8 +418,8 @@ static void test_cli(void) {
   close(fd);
   char sf[64];
   snprintf(sf, sizeof sf, "--secret-file=%s", path);
-  char *a2[] = {"token", "--meeting=m9", "--delegate", "d", "--name", "N", "--role", "observer",
-                sf, NULL};
+  char *a2[] = {"token", "--meeting=m9", "--delegate", "d", "--name",
+                "N",     "--role",       "observer",   sf,  NULL};
   rc = run_cli(a2, out, sizeof out);
   CHECK(rc == 0, "cli file rc %d: %s", rc, out);
   out[strcspn(out, "\n")] = '\0';
@@ -414,8 +430,8 @@ static void test_cli(void) {
   unlink(path);
 
   /* errors: exit 2, nothing on stdout is checked via rc only */
-  char *bad_role[] = {"token", "--meeting", "m", "--delegate", "d", "--name", "n", "--role",
-                      "king", NULL};
+  char *bad_role[] = {"token",  "--meeting", "m",      "--delegate", "d",
+                      "--name", "n",         "--role", "king",       NULL};
   CHECK(run_cli(bad_role, out, sizeof out) == 2, "bad role");
   char *missing[] = {"token", "--meeting", "m", "--role", "chair", NULL};
   CHECK(run_cli(missing, out, sizeof out) == 2, "missing args");
@@ -423,11 +439,21 @@ static void test_cli(void) {
   CHECK(run_cli(noval, out, sizeof out) == 2, "option without value");
   char *unknown[] = {"token", "--colour", "red", NULL};
   CHECK(run_cli(unknown, out, sizeof out) == 2, "unknown option");
-  char *badttl[] = {"token", "--meeting", "m", "--delegate", "d", "--name", "n", "--role",
-                    "chair", "--ttl", "-5", NULL};
+  char *badttl[] = {"token", "--meeting", "m",     "--delegate", "d",  "--name",
+                    "n",     "--role",    "chair", "--ttl",      "-5", NULL};
   CHECK(run_cli(badttl, out, sizeof out) == 2, "bad ttl");
-  char *nofile[] = {"token", "--meeting", "m", "--delegate", "d", "--name", "n", "--role",
-                    "chair", "--secret-file", "/nonexistent/secret", NULL};
+  char *nofile[] = {"token",
+                    "--meeting",
+                    "m",
+                    "--delegate",
+                    "d",
+                    "--name",
+                    "n",
+                    "--role",
+                    "chair",
+                    "--secret-file",
+                    "/nonexistent/secret",
+                    NULL};
   CHECK(run_cli(nofile, out, sizeof out) == 2, "missing secret file");
   setenv("FLOORBRIDGE_TOKEN_SECRET", "too-short", 1);
   CHECK(run_cli(a1, out, sizeof out) == 2, "short secret");

@@ -60,7 +60,8 @@ static void test_loss(int ahead) {
     if (j < 5) continue; /* codec start-up */
     if (!r) silent_ret++;
     if (fb_peak(out, FB_FRAME) == 0.f) gaps++;
-    double db = fb_tone_dbfs(out, FB_FRAME, TONE_HZ, FB_RATE), err = fabs(db - 20.0 * log10(TONE_AMP));
+    double db = fb_tone_dbfs(out, FB_FRAME, TONE_HZ, FB_RATE),
+           err = fabs(db - 20.0 * log10(TONE_AMP));
     /* libopus glues the frames after a loss to the concealed energy: a dip of
      * up to ~15 dB that recovers within ~4 frames. Elsewhere: within 3 dB. */
     if (err > ((j >= lost && j <= lost + 4) ? 16.0 : 3.0)) quiet++;
@@ -73,9 +74,10 @@ static void test_loss(int ahead) {
   fb_uplink_get_stats(up, &s);
   CHECK(gaps == 0 && silent_ret == 0, "ahead %d: %d zero frames, %d frames flagged silent", ahead,
         gaps, silent_ret);
-  CHECK(quiet == 0, "ahead %d: tone level off in %d frames (loss frame %.2f dB)", ahead, quiet, loss_db);
-  CHECK(fabs(loss_db - 20.0 * log10(TONE_AMP)) < 6.0, "ahead %d: tone carries through the loss: %.2f dB",
-        ahead, loss_db);
+  CHECK(quiet == 0, "ahead %d: tone level off in %d frames (loss frame %.2f dB)", ahead, quiet,
+        loss_db);
+  CHECK(fabs(loss_db - 20.0 * log10(TONE_AMP)) < 6.0,
+        "ahead %d: tone carries through the loss: %.2f dB", ahead, loss_db);
   CHECK(s.lost == 1, "ahead %d: lost %llu", ahead, (unsigned long long)s.lost);
   if (ahead >= 2)
     CHECK(s.fec == 1 && loss_info.kind == FB_JB_FEC, "FEC used for the loss (fec %llu, kind %d)",
@@ -95,7 +97,8 @@ static double speech_recovery(int ahead, int *lost_io) {
   fb_speech_init(&sp, 3);
   fb_speech_fill(&sp, src, frames * FB_FRAME);
   fb_encoder *enc = fb_encoder_new(32000, 5, 1, 0);
-  for (int f = 0; f < frames; f++) plen[f] = fb_encoder_encode(enc, src + f * FB_FRAME, pkt[f], FB_MAX_OPUS);
+  for (int f = 0; f < frames; f++)
+    plen[f] = fb_encoder_encode(enc, src + f * FB_FRAME, pkt[f], FB_MAX_OPUS);
   fb_encoder_free(enc);
   static float ref[120 * FB_FRAME], got[120 * FB_FRAME];
   for (int pass = 0; pass < 2; pass++) {
@@ -162,12 +165,15 @@ static void test_dtx(void) {
   }
   fb_jitter_stats s;
   fb_uplink_get_stats(up, &s);
-  CHECK(sent < frames - 50, "the encoder really went into DTX (%d of %d packets sent)", sent, frames);
+  CHECK(sent < frames - 50, "the encoder really went into DTX (%d of %d packets sent)", sent,
+        frames);
   CHECK(zero_ret >= 45, "%d silent frames flagged silence during DTX (want most of 90)", zero_ret);
-  CHECK(zero_ret_nonzero == 0, "%d frames flagged silent were not exact DTX zeros", zero_ret_nonzero);
-  CHECK(tone_bad == 0, "%d of %d talk frames missing the tone or flagged silent", tone_bad, tone_frames);
-  CHECK(s.lost == 0 && s.late == 0, "DTX is not loss: lost %llu late %llu", (unsigned long long)s.lost,
-        (unsigned long long)s.late);
+  CHECK(zero_ret_nonzero == 0, "%d frames flagged silent were not exact DTX zeros",
+        zero_ret_nonzero);
+  CHECK(tone_bad == 0, "%d of %d talk frames missing the tone or flagged silent", tone_bad,
+        tone_frames);
+  CHECK(s.lost == 0 && s.late == 0, "DTX is not loss: lost %llu late %llu",
+        (unsigned long long)s.lost, (unsigned long long)s.late);
   fb_uplink_free(up);
 }
 
@@ -213,8 +219,8 @@ static void test_long_packets(int m) {
         fb_uplink_put(up, seq++, (uint32_t)(first * FB_FRAME), big, len, now - 15 * MS);
       } else { /* mode switch inside the group: send them separately */
         for (int i = 0; i < m; i++)
-          fb_uplink_put(up, seq++, (uint32_t)((first + i) * FB_FRAME), pkt[first + i], plen[first + i],
-                        now - 15 * MS);
+          fb_uplink_put(up, seq++, (uint32_t)((first + i) * FB_FRAME), pkt[first + i],
+                        plen[first + i], now - 15 * MS);
         bad += 1000; /* should not happen with a steady tone */
       }
     }
@@ -233,14 +239,16 @@ static void test_long_packets(int m) {
    * number of frames later. */
   static float ref[MAXF * FB_FRAME];
   fb_decoder *dec = fb_decoder_new();
-  for (int f = 0; f < frames; f++) fb_decoder_decode(dec, pkt[f], plen[f], ref + f * FB_FRAME, FB_FRAME);
+  for (int f = 0; f < frames; f++)
+    fb_decoder_decode(dec, pkt[f], plen[f], ref + f * FB_FRAME, FB_FRAME);
   fb_decoder_free(dec);
   double best = 1e9;
   int best_d = -1;
   for (int d = 0; d <= m + 1; d++) {
     double worst = 0.0;
     for (int i = (m + 5) * FB_FRAME; i < (frames - m - 2) * FB_FRAME; i++)
-      if (fabs(all[i] - ref[i - d * FB_FRAME]) > worst) worst = fabs(all[i] - ref[i - d * FB_FRAME]);
+      if (fabs(all[i] - ref[i - d * FB_FRAME]) > worst)
+        worst = fabs(all[i] - ref[i - d * FB_FRAME]);
     if (worst < best) {
       best = worst;
       best_d = d;
@@ -248,13 +256,14 @@ static void test_long_packets(int m) {
   }
   fb_jitter_stats s;
   fb_uplink_get_stats(up, &s);
-  CHECK(bad == 0 && r_bad == 0, "%d ms packets: %d frames off-level, %d flagged silent", 20 * m, bad, r_bad);
+  CHECK(bad == 0 && r_bad == 0, "%d ms packets: %d frames off-level, %d flagged silent", 20 * m,
+        bad, r_bad);
   CHECK(best < 1e-6, "%d ms packets: output = direct decode %d frames later (max diff %g)", 20 * m,
         best_d, best);
   CHECK(s.lost == 0 && s.plc == 0 && s.played > 0, "%d ms packets: lost %llu plc %llu", 20 * m,
         (unsigned long long)s.lost, (unsigned long long)s.plc);
-  CHECK(max_lat >= 0 && max_lat <= 20 * m + 15, "%d ms packets: arrival-to-tick up to %d ms", 20 * m,
-        max_lat);
+  CHECK(max_lat >= 0 && max_lat <= 20 * m + 15, "%d ms packets: arrival-to-tick up to %d ms",
+        20 * m, max_lat);
   fb_uplink_free(up);
 }
 
@@ -269,12 +278,14 @@ static void test_garbage(void) {
   int r = fb_uplink_frame(up, T0 + 20 * MS, out, &info);
   fb_jitter_stats s;
   fb_uplink_get_stats(up, &s);
-  CHECK(r == 0 && info.kind == FB_JB_NONE && fb_peak(out, FB_FRAME) == 0.f, "garbage plays nothing");
+  CHECK(r == 0 && info.kind == FB_JB_NONE && fb_peak(out, FB_FRAME) == 0.f,
+        "garbage plays nothing");
   CHECK(s.discarded == 3 && s.received == 0, "discarded %llu", (unsigned long long)s.discarded);
 
   /* a stream, then reset: nothing of it survives */
   encode_stream(10, 0, 0, NULL);
-  for (int k = 0; k < 5; k++) fb_uplink_put(up, (uint16_t)k, (uint32_t)(k * FB_FRAME), pkt[k], plen[k], T0);
+  for (int k = 0; k < 5; k++)
+    fb_uplink_put(up, (uint16_t)k, (uint32_t)(k * FB_FRAME), pkt[k], plen[k], T0);
   r = fb_uplink_frame(up, T0 + 20 * MS, out, NULL);
   CHECK(r == 1, "stream plays");
   fb_uplink_reset(up);
