@@ -31,3 +31,9 @@ target_link_libraries(test_srtp_fast PRIVATE fbdtls PkgConfig::SRTP)
 set_target_properties(test_srtp_fast PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 add_test(NAME test_srtp_fast COMMAND test_srtp_fast)
 set_tests_properties(test_srtp_fast PROPERTIES TIMEOUT 120)
+
+# fb-bench-srtp (bench/bench_srtp.c): ours against libsrtp per packet and
+# per session, same run (bench/results/srtp.md). Not a test, not in CI.
+add_executable(fb-bench-srtp bench/bench_srtp.c)
+target_include_directories(fb-bench-srtp PRIVATE ${CMAKE_SOURCE_DIR})
+target_link_libraries(fb-bench-srtp PRIVATE fbdtls PkgConfig::SRTP)
