@@ -87,11 +87,13 @@ typedef struct {
 static result run(int gcm, int lib, int n, int rounds) {
   fb_srtp_fast **otx = calloc((size_t)n, sizeof *otx), **orx = calloc((size_t)n, sizeof *orx);
   srtp_t *ltx = calloc((size_t)n, sizeof *ltx), *lrx = calloc((size_t)n, sizeof *lrx);
-  uint8_t (*wire)[PKT + 64] = malloc((size_t)rounds * sizeof *wire);
+  uint8_t(*wire)[PKT + 64] = malloc((size_t)rounds * sizeof *wire);
   int *wlen = malloc((size_t)rounds * sizeof *wlen);
   for (int j = 0; j < n; j++) {
-    if (lib) ltx[j] = lib_new(gcm, 1), lrx[j] = lib_new(gcm, 0);
-    else otx[j] = ours_new(gcm), orx[j] = ours_new(gcm);
+    if (lib)
+      ltx[j] = lib_new(gcm, 1), lrx[j] = lib_new(gcm, 0);
+    else
+      otx[j] = ours_new(gcm), orx[j] = ours_new(gcm);
   }
   fb_srtp_fast *ref = ours_new(gcm);
   for (int k = 0; k < rounds; k++) {
@@ -117,10 +119,14 @@ static result run(int gcm, int lib, int n, int rounds) {
                  : fb_srtp_fast_unprotect(orx[j], buf, &len) != FB_SRTP_OK;
     }
   tu = now_s() - t1;
-  if (bad) fprintf(stderr, "warning: a call failed (%s, %s)\n", lib ? "libsrtp" : "ours", gcm ? "GCM" : "CM");
+  if (bad)
+    fprintf(stderr, "warning: a call failed (%s, %s)\n", lib ? "libsrtp" : "ours",
+            gcm ? "GCM" : "CM");
   for (int j = 0; j < n; j++) {
-    if (lib) srtp_dealloc(ltx[j]), srtp_dealloc(lrx[j]);
-    else fb_srtp_fast_free(otx[j]), fb_srtp_fast_free(orx[j]);
+    if (lib)
+      srtp_dealloc(ltx[j]), srtp_dealloc(lrx[j]);
+    else
+      fb_srtp_fast_free(otx[j]), fb_srtp_fast_free(orx[j]);
   }
   free(otx), free(orx), free(ltx), free(lrx), free(wire), free(wlen);
   double per = 1e6 / ((double)n * rounds);
@@ -153,8 +159,10 @@ static void per_session(int gcm, int lib, double *us, double *bytes) {
   *us = (t1 - t0) / N * 1e6;
   *bytes = ((double)m1.uordblks + (double)m1.hblkhd - (double)m0.uordblks - (double)m0.hblkhd) / N;
   for (int j = 0; j < N; j++) {
-    if (lib) srtp_dealloc(keep[j][0]);
-    else fb_srtp_fast_free(keep[j][0]), fb_srtcp_fast_free(keep[j][1]);
+    if (lib)
+      srtp_dealloc(keep[j][0]);
+    else
+      fb_srtp_fast_free(keep[j][0]), fb_srtcp_fast_free(keep[j][1]);
   }
 }
 
@@ -163,9 +171,11 @@ int main(int argc, char **argv) {
   if (rounds < 1 || rounds > 60000) rounds = 200;
   for (int i = 0; i < 30; i++) g_key[i] = (uint8_t)(0x40 + 3 * i);
   if (srtp_init() != srtp_err_status_ok || fb_srtp_global_init() != 0) return 1;
-  printf("fb-bench-srtp: %d-byte RTP packets, %d rounds; us per packet (ratio = libsrtp / ours)\n\n",
-         PKT, rounds);
-  printf("| profile | sessions | op | ours us | libsrtp us | ratio |\n|---|---:|---|---:|---:|---:|\n");
+  printf(
+      "fb-bench-srtp: %d-byte RTP packets, %d rounds; us per packet (ratio = libsrtp / ours)\n\n",
+      PKT, rounds);
+  printf(
+      "| profile | sessions | op | ours us | libsrtp us | ratio |\n|---|---:|---|---:|---:|---:|\n");
   for (int gcm = 0; gcm <= 1; gcm++) {
     const char *name = gcm ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80";
     int counts[2] = {1, MANY};
@@ -179,8 +189,9 @@ int main(int argc, char **argv) {
              l.unprotect_us, l.unprotect_us / o.unprotect_us);
     }
   }
-  printf("\n| profile | per session (one sending direction, RTP + SRTCP) | ours | libsrtp | ratio |\n"
-         "|---|---|---:|---:|---:|\n");
+  printf(
+      "\n| profile | per session (one sending direction, RTP + SRTCP) | ours | libsrtp | ratio |\n"
+      "|---|---|---:|---:|---:|\n");
   for (int gcm = 0; gcm <= 1; gcm++) {
     const char *name = gcm ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80";
     double ou, ob, lu, lb;
