@@ -77,6 +77,16 @@
  *   - Stream slots: ours keeps 4 SSRCs a direction (a sender refuses a 5th,
  *     a receiver recycles), libsrtp any number; the 4 SSRC slots here stay
  *     inside that.
+ *   - libsrtp's GCM glue takes at most 2048 bytes of AAD (MAX_AD_SIZE in its
+ *     crypto/include/aes_gcm.h), ours any; authenticated-only GCM SRTCP is
+ *     all AAD. Worse, libsrtp 2.5.0 on NSS keeps the AAD of a call that
+ *     failed, so after one such packet every later SRTCP of that session
+ *     fails: a single forged 2065-2068-byte SRTCP datagram with the E flag
+ *     clear ends a GCM receiver's SRTCP for every SSRC (a libsrtp bug; ours
+ *     keeps no such state). So GCM SRTCP with E clear and more than 2048
+ *     bytes of AAD is not given to libsrtp; ours must refuse it on its own
+ *     (no sender here makes one: libsrtp's auth-only sender's packets are
+ *     at most 260 bytes).
  *   - The SRTCP index limit (2^31) and ROCs near 2^32 are out of reach.
  */
 #include <srtp2/srtp.h>
@@ -104,6 +114,7 @@
 #define AUTH_SLOT 3 /* SRTCP: the authenticated-only sender's SSRC */
 #define KEEP 64
 #define LIB_ROOM (SRTP_MAX_TRAILER_LEN + 4)
+#define LIB_GCM_MAX_AAD 2048 /* libsrtp's MAX_AD_SIZE */
 
 /* ---- input ------------------------------------------------------------- */
 
@@ -437,6 +448,16 @@ static void unprotect_both(pair *p, int rtcp, const uint8_t *wire, int n, const 
   uint8_t *a = dup_exact(wire, n), *b = dup_exact(wire, n);
   int na = n, nb = n;
   int ra = ours_unprotect(p, rtcp, a, &na);
+  int body = n - trailer(p, 1); /* SRTCP: the packet before tag and E+index */
+  if (rtcp && p->gcm && body >= 8 && !(wire[n - 4] & 0x80) && body + 4 > LIB_GCM_MAX_AAD) {
+    /* policy: more AAD than libsrtp takes, and it would keep failing after
+     * (see the top); nobody here protected it, so ours must refuse it */
+    CHECK(ra != FB_SRTP_OK, "%s SRTCP: ours accepts GCM auth-only nobody sent", what);
+    CHECK(na <= n, "%s SRTCP: length grew", what);
+    free(a);
+    free(b);
+    return;
+  }
   /* SRTCP of the authenticated-only SSRC goes to libsrtp's auth-only
    * receiver (see the top: libsrtp's encrypting receiver says cant_check) */
   srtp_t lib = p->lib_rx;
