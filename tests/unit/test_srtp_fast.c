@@ -7,7 +7,9 @@
  * speed ratio on 1000 sessions is printed (not asserted). The same for SRTCP
  * (fb_srtcp_fast): identical bytes with the E flag and per-SSRC index, both
  * ways, tampering (payload, index, E flag) and replays refused, and libsrtp's
- * authenticated-only SRTCP (E flag clear) accepted.
+ * authenticated-only SRTCP (E flag clear) accepted. And a sequence number
+ * jumping 2^15 ahead while the ROC is 0 (no ROC -1). tests/fuzz/
+ * fuzz_srtp_diff does all of this against libsrtp on fuzzed scripts.
  */
 #include <srtp2/srtp.h>
 #include <stdio.h>
@@ -113,6 +115,55 @@ static void sender_never_recycles(int profile, const uint8_t *keysalt, int salt_
   CHECK(first_again == 0, "a kept stream's SRTCP index only grows (%d repeats)", first_again);
   fb_srtcp_fast_free(rtcp);
   fb_srtp_fast_free(rtp);
+}
+
+/* seq jumping more than 2^15 ahead while the ROC is 0: RFC 3711 has no ROC
+ * -1, so the packet is ahead in ROC 0, as libsrtp estimates it; then on to
+ * 50000 and 100 (ROC 1). Byte-identical to libsrtp, accepted both ways.
+ * (fuzz_srtp_diff found ours guessing ROC 0xffffffff: different bytes, a
+ * receiver dropping the stream, and seq 100 at the end under the IV of the
+ * first packet, ROC 0.) */
+static void roc_zero_jump(int gcm, int profile, const uint8_t *keysalt, int salt_len) {
+  const char *name = gcm ? "GCM" : "CM";
+  fb_srtp_fast *tx = fb_srtp_fast_new(profile, keysalt, 16, keysalt + 16, salt_len);
+  fb_srtp_fast *rx = fb_srtp_fast_new(profile, keysalt, 16, keysalt + 16, salt_len);
+  srtp_t lib_tx = lib_session(gcm, keysalt, 1), lib_rx = lib_session(gcm, keysalt, 0);
+  CHECK(tx && rx && lib_tx && lib_rx, "%s: sessions for the ROC 0 jump", name);
+  if (!tx || !rx || !lib_tx || !lib_rx) return;
+  const uint16_t seqs[] = {100, 32992, 33000, 50000, 100, 101};
+  int same = 0, lib_accepts = 0, we_accept = 0, n_seqs = (int)(sizeof seqs / sizeof seqs[0]);
+  uint8_t first[1600];
+  for (int i = 0; i < n_seqs; i++) {
+    uint8_t a[1600], b[1600], clear[1600];
+    int n = make_rtp(a, seqs[i], 0, 0);
+    memset(a + 12, 0, (size_t)(n - 12)); /* same payload: equal ciphertext = reused keystream */
+    memcpy(b, a, (size_t)n);
+    memcpy(clear, a, (size_t)n);
+    int na = n, nb = n;
+    int ra = fb_srtp_fast_protect(tx, a, &na, sizeof a);
+    int rb = srtp_protect(lib_tx, b, &nb);
+    if (i == 0) memcpy(first, a, (size_t)na);
+    if (i == 4)
+      CHECK(memcmp(first + 12, a + 12, (size_t)(n - 12)) != 0,
+            "%s: seq 100 in ROC 1 is not encrypted as seq 100 in ROC 0", name);
+    same +=
+        ra == FB_SRTP_OK && rb == srtp_err_status_ok && na == nb && memcmp(a, b, (size_t)na) == 0;
+    int nc = na;
+    lib_accepts += srtp_unprotect(lib_rx, a, &nc) == srtp_err_status_ok && nc == n &&
+                   memcmp(a, clear, (size_t)n) == 0;
+    int nd = nb;
+    we_accept += fb_srtp_fast_unprotect(rx, b, &nd) == FB_SRTP_OK && nd == n &&
+                 memcmp(b, clear, (size_t)n) == 0;
+  }
+  CHECK(same == n_seqs, "%s: ROC 0 jump: protect byte-identical to libsrtp %d/%d", name, same,
+        n_seqs);
+  CHECK(lib_accepts == n_seqs, "%s: ROC 0 jump: libsrtp accepts ours %d/%d", name, lib_accepts,
+        n_seqs);
+  CHECK(we_accept == n_seqs, "%s: ROC 0 jump: we accept libsrtp's %d/%d", name, we_accept, n_seqs);
+  fb_srtp_fast_free(tx);
+  fb_srtp_fast_free(rx);
+  srtp_dealloc(lib_tx);
+  srtp_dealloc(lib_rx);
 }
 
 /* SRTCP both ways against libsrtp for one profile. */
@@ -235,6 +286,7 @@ int main(void) {
     if (!ours || !ours_in || !lib_out || !lib_in) continue;
     srtcp_checks(gcm, profile, keysalt, salt_len);
     sender_never_recycles(profile, keysalt, salt_len);
+    roc_zero_jump(gcm, profile, keysalt, salt_len);
 
     int same = 0, lib_accepts = 0, we_accept = 0, total = 0;
     for (int i = 0; i < 300; i++) {
