@@ -393,11 +393,11 @@ uint64_t fb_mixer_remove_async(fb_mixer *m, fb_participant *p) {
   return seq;
 }
 
-int fb_mixer_applied(fb_mixer *m, uint64_t seq) {
+uint64_t fb_mixer_applied_seq(fb_mixer *m) {
   pthread_mutex_lock(&m->cmd_lock);
-  int done = m->cmd_applied_seq >= seq;
+  uint64_t seq = m->cmd_applied_seq;
   pthread_mutex_unlock(&m->cmd_lock);
-  return done;
+  return seq;
 }
 
 void fb_mixer_remove(fb_mixer *m, fb_participant *p) {

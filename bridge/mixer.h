@@ -87,12 +87,13 @@ int fb_mixer_add(fb_mixer *m, fb_participant *p, int live);
 /* Any thread except the mixer: queue p's removal and return at once, with
  * the command's sequence number. p's place counts as free for new joins
  * immediately; the mixer stops referring to p when the next tick applies it
- * (fb_mixer_applied). Without a running tick it is applied here. */
+ * (fb_mixer_applied_seq). Without a running tick it is applied here. */
 uint64_t fb_mixer_remove_async(fb_mixer *m, fb_participant *p);
 
-/* Any thread: 1 once the command with sequence number seq has been applied
- * (the mixer no longer refers to a participant removed by it), else 0. */
-int fb_mixer_applied(fb_mixer *m, uint64_t seq);
+/* Any thread: the sequence number of the last command the tick applied;
+ * every command up to it has taken effect (a participant removed by one is
+ * no longer referred to by the mixer). */
+uint64_t fb_mixer_applied_seq(fb_mixer *m);
 
 /* Any thread except the mixer: fb_mixer_remove_async, then wait (bounded,
  * 2 s) until the tick applied it; afterwards the caller may free p. For

@@ -37,8 +37,10 @@ struct fb_reaper {
   int n, cap;
 };
 
-static int ripe(fb_reaper *r, const departure *d) {
-  return fb_net_quiescent(r->net, d->net_token) && fb_mixer_applied(r->mixer, d->mixer_seq);
+/* applied: fb_mixer_applied_seq, read once per pass (not under r->lock: the
+ * tick's lock is never taken inside ours). */
+static int ripe(fb_reaper *r, const departure *d, uint64_t applied) {
+  return d->mixer_seq <= applied && fb_net_quiescent(r->net, d->net_token);
 }
 
 /* Take the ripe departures off the list (all of them when `all`), then
@@ -47,9 +49,10 @@ static void reap(fb_reaper *r, int all) {
   departure done[64];
   for (;;) {
     int nd = 0;
+    uint64_t applied = fb_mixer_applied_seq(r->mixer);
     pthread_mutex_lock(&r->lock);
     for (int i = 0; i < r->n && nd < (int)(sizeof done / sizeof done[0]);)
-      if (all || ripe(r, &r->list[i])) {
+      if (all || ripe(r, &r->list[i], applied)) {
         done[nd++] = r->list[i];
         r->list[i] = r->list[--r->n];
       } else {
@@ -115,8 +118,10 @@ void fb_reaper_add(fb_reaper *r, fb_participant *p, uint64_t net_token, uint64_t
   /* No memory for the list: wait here for the batch in progress and the
    * next tick (bounded: 2 s, as the mixer's own wait). */
   uint64_t give_up = fb_now_ns() + 2000000000ull;
-  while (!ripe(r, &d) && fb_now_ns() < give_up) fb_sleep_until_ns(fb_now_ns() + 1000000);
-  if (ripe(r, &d)) r->release(r->ud, p); /* else leaked: better than a use after free */
+  int done;
+  while (!(done = ripe(r, &d, fb_mixer_applied_seq(r->mixer))) && fb_now_ns() < give_up)
+    fb_sleep_until_ns(fb_now_ns() + 1000000);
+  if (done) r->release(r->ud, p); /* else leaked: better than a use after free */
 }
 
 int fb_reaper_pending(fb_reaper *r) {

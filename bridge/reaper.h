@@ -6,7 +6,7 @@
  * by the caller, without waiting. The net thread may still be handling the
  * batch that found it, and the tick may not have applied the removal yet, so
  * it is freed later: the reaper thread looks every few milliseconds whether
- * both have let go (fb_net_quiescent, fb_mixer_applied) and then calls the
+ * both have let go (fb_net_quiescent, fb_mixer_applied_seq) and then calls the
  * owner's release function (which frees the WebRTC state and the participant
  * and tells signalling). Nobody waits for the reaper: the signalling loop and
  * the control socket go on at once.
@@ -31,7 +31,7 @@ typedef void (*fb_reaper_release_fn)(void *ud, fb_participant *p);
 fb_reaper *fb_reaper_new(fb_net *net, fb_mixer *mixer, fb_reaper_release_fn fn, void *ud);
 
 /* Any thread: release p once fb_net_quiescent(net_token) and
- * fb_mixer_applied(mixer_seq). Never waits (out of memory: it waits for the
+ * fb_mixer_applied_seq() >= mixer_seq. Never waits (out of memory: it waits for the
  * two conditions here, a few ms at most, and releases p itself). */
 void fb_reaper_add(fb_reaper *r, fb_participant *p, uint64_t net_token, uint64_t mixer_seq);
 
