@@ -303,43 +303,36 @@ static int resolve(const char *host, int port, struct sockaddr_storage *out, soc
  * unbound). Registers p under its unique name, routes a plain-RTP p by its
  * address, tells the transport whether to queue its uplink and queues it
  * for the mixer. On failure nothing of p is left registered or routed, and
- * the caller frees it. */
-static int admit(fb_bridge *b, fb_participant *p, int live, char *err, size_t errlen) {
+ * the caller frees it. addr names a plain-RTP p's address in messages. */
+static int admit(fb_bridge *b, fb_participant *p, int live, const char *addr, char *err,
+                 size_t errlen) {
+  int rc = -1, routed = 0;
   pthread_mutex_lock(&b->lock);
   if (b->nparts == b->capparts) {
     int cap = b->capparts ? 2 * b->capparts : 64;
     fb_participant **grown = realloc(b->parts, (size_t)cap * sizeof *grown);
     if (grown) b->parts = grown, b->capparts = cap;
   }
-  const char *why = NULL;
-  int routed = 0;
-  if (b->nparts == b->capparts)
-    why = "full: out of memory";
-  else if (find(b, p->name) >= 0)
-    why = "duplicate";
-  else if (!p->rtc && fb_net_add_peer(b->net, p) < 0)
-    why = "duplicate address";
-  else
+  if (b->nparts == b->capparts) {
+    snprintf(err, errlen, "full: out of memory");
+  } else if (find(b, p->name) >= 0) {
+    snprintf(err, errlen, "duplicate: participant '%s' exists", p->name);
+  } else if (!p->rtc && fb_net_add_peer(b->net, p) < 0) {
+    snprintf(err, errlen, "duplicate: %s is already a participant's address", addr);
+  } else {
     routed = !p->rtc;
-  if (!why) {
     if (live) fb_net_want_uplink(p, 1);
-    if (fb_mixer_add(b->mixer, p, live) < 0)
-      why = live ? "too_many_live: the floor is full" : "full: meeting is full";
-  }
-  if (!why) {
-    p->id = ++b->next_id;
-    b->parts[b->nparts++] = p;
+    if (fb_mixer_add(b->mixer, p, live) < 0) {
+      snprintf(err, errlen, live ? "too_many_live: the floor is full" : "full: meeting is full");
+    } else {
+      p->id = ++b->next_id;
+      b->parts[b->nparts++] = p;
+      rc = 0;
+    }
   }
   pthread_mutex_unlock(&b->lock);
-  if (!why) return 0;
-  if (routed) fb_net_remove_peer(b->net, p);
-  if (!strcmp(why, "duplicate"))
-    snprintf(err, errlen, "duplicate: participant '%s' exists", p->name);
-  else if (!strcmp(why, "duplicate address"))
-    snprintf(err, errlen, "duplicate: that address is already a participant's");
-  else
-    snprintf(err, errlen, "%s", why);
-  return -1;
+  if (rc < 0 && routed) fb_net_remove_peer(b->net, p);
+  return rc;
 }
 
 /* The one way out (p already taken out of the registry): stop routing to
@@ -373,9 +366,9 @@ int fb_bridge_add_rtp(fb_bridge *b, const char *name, const char *host, int port
     fb_participant_free(p);
     return -1;
   }
-  if (admit(b, p, live, err, errlen) < 0) {
-    if (!strncmp(err, "duplicate: that address", 23))
-      snprintf(err, errlen, "duplicate: %s:%d is already a participant's address", host, port);
+  char addr[300];
+  snprintf(addr, sizeof addr, "%s:%d", host, port);
+  if (admit(b, p, live, addr, err, errlen) < 0) {
     fb_participant_free(p);
     return -1;
   }
@@ -497,7 +490,7 @@ int fb_bridge_join_webrtc(fb_bridge *b, const char *name, int live, int uplink,
     fb_participant_free(p);
     return -1;
   }
-  if (admit(b, p, live, err, errlen) < 0) {
+  if (admit(b, p, live, NULL, err, errlen) < 0) {
     /* its STUN user exists: a check may be in the batch being handled */
     fb_net_remove_peer(b->net, p);
     fb_webrtc_detach(b->rtc, p);
