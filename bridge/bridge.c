@@ -33,6 +33,7 @@
 #include "bridge/log.h"
 #include "bridge/media_io.h"
 #include "bridge/reaper.h"
+#include "bridge/textbuf.h"
 #include "bridge/webrtc.h"
 
 struct fb_bridge {
@@ -587,13 +588,7 @@ size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len) {
   uint64_t under = 0, restarts = 0, dropped = 0;
   if (b->floor) fb_floor_input_stats(b->floor, &under, &restarts, &dropped);
   size_t off = 0;
-#define OUT(...)                                            \
-  do {                                                      \
-    if (off < len) {                                        \
-      int n_ = snprintf(buf + off, len - off, __VA_ARGS__); \
-      off += n_ > 0 ? (size_t)n_ : 0;                       \
-    }                                                       \
-  } while (0)
+#define OUT(...) fb_appendf(buf, len, &off, __VA_ARGS__)
   OUT("# HELP floorbridge_mixer_ticks_total Mixer ticks run.\n"
       "# TYPE floorbridge_mixer_ticks_total counter\nfloorbridge_mixer_ticks_total %llu\n",
       (unsigned long long)st.ticks);

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "bridge/log.h"
+#include "bridge/textbuf.h"
 #include "signalling/meeting_int.h"
 
 /* ---- building ---------------------------------------------------------------- */
@@ -417,13 +418,7 @@ void fb_bc_count_error(fb_meeting *m, const char *code) {
 
 size_t fb_meeting_metrics(fb_meeting *m, char *buf, size_t len) {
   size_t off = 0;
-#define OUT(...)                                            \
-  do {                                                      \
-    if (off < len) {                                        \
-      int n_ = snprintf(buf + off, len - off, __VA_ARGS__); \
-      off += n_ > 0 ? (size_t)n_ : 0;                       \
-    }                                                       \
-  } while (0)
+#define OUT(...) fb_appendf(buf, len, &off, __VA_ARGS__)
   if (!len) return 0;
   int counts[3][5] = {{0}};
   int n = fb_floor_count(m->floor);
