@@ -97,6 +97,7 @@
 
 #include "bridge/srtp_fast.h"
 #include "bridge/srtp_session.h"
+#include "tests/srtp_oracle.h"
 
 #define FAIL(...)                                      \
   do {                                                 \
@@ -156,22 +157,9 @@ static int g_nkeep;
 static const uint32_t g_ssrc[NSLOT] = {0x11223344u, 0xcafe0001u, 0x00000000u, 0xffffffffu};
 
 static srtp_t lib_new(const pair *p, int outbound, int rtcp_auth_only) {
-  srtp_policy_t pol;
-  memset(&pol, 0, sizeof pol);
-  if (p->gcm) {
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
-  } else {
-    srtp_crypto_policy_set_rtp_default(&pol.rtp);
-    srtp_crypto_policy_set_rtcp_default(&pol.rtcp);
-  }
-  if (rtcp_auth_only) pol.rtcp.sec_serv = sec_serv_auth;
-  pol.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
-  pol.key = (unsigned char *)p->key;
-  pol.window_size = 128;   /* ours: 128 */
-  pol.allow_repeat_tx = 1; /* ours: a sender may resend */
-  srtp_t s = NULL;
-  CHECK(srtp_create(&s, &pol) == srtp_err_status_ok, "srtp_create failed");
+  /* window 128 and resends allowed, as ours */
+  srtp_t s = fb_oracle_session(p->gcm, p->key, outbound, rtcp_auth_only, 128, 1);
+  CHECK(s != NULL, "srtp_create failed");
   return s;
 }
 

@@ -18,26 +18,12 @@
 
 #include "bridge/srtp_fast.h"
 #include "bridge/srtp_session.h"
+#include "tests/srtp_oracle.h"
 #include "check.h"
 
 /* rtcp_auth_only: SRTCP authenticated, not encrypted (E flag clear). */
 static srtp_t lib_session_ex(int gcm, const uint8_t *keysalt, int outbound, int rtcp_auth_only) {
-  srtp_policy_t p;
-  memset(&p, 0, sizeof p);
-  if (gcm) {
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-  } else {
-    srtp_crypto_policy_set_rtp_default(&p.rtp);
-    srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-  }
-  if (rtcp_auth_only) p.rtcp.sec_serv = sec_serv_auth;
-  p.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
-  p.key = (unsigned char *)keysalt;
-  p.window_size = 1024;
-  p.allow_repeat_tx = 0;
-  srtp_t s = NULL;
-  return srtp_create(&s, &p) == srtp_err_status_ok ? s : NULL;
+  return fb_oracle_session(gcm, keysalt, outbound, rtcp_auth_only, 1024, 0);
 }
 
 static srtp_t lib_session(int gcm, const uint8_t *keysalt, int outbound) {
