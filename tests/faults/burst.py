@@ -255,9 +255,9 @@ def main():
                   f"{len(retries)} reconnects; {len(ends)} reported")
         rep.check("the speakers' own downlink: no gap over 200 ms", worst is not None and worst <= 200,
                   f"max gap {worst} ms")
-        rep.info("CPU model", fbtest.cpu_model() if hasattr(fbtest, "cpu_model") else
-                 next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                       if l.startswith("model name")), "?"))
+        with open("/proc/cpuinfo") as f:
+            rep.info("CPU model", next((l.split(":", 1)[1].strip() for l in f
+                                        if l.startswith("model name")), "?"))
         with open(os.path.join(work, "burst.json"), "w") as f:
             json.dump({"A": A, "B": B, "C": C, "leave_s": back}, f)
     except Exception as e:
