@@ -260,6 +260,7 @@ void fb_bridge_free(fb_bridge *b) {
   if (!b) return;
   if (b->ctl) fb_control_stop(b->ctl);
   if (b->net) fb_net_stop(b->net);
+  fb_webrtc_stop(b->rtc);
   if (b->mixer) fb_mixer_stop(b->mixer);
   fb_reaper_free(b->reaper); /* releases whoever was still leaving */
   fb_mixer_free(b->mixer);
@@ -625,8 +626,10 @@ size_t fb_bridge_metrics(fb_bridge *b, char *buf, size_t len) {
       (unsigned long long)ns.rx_datagrams);
   OUT("# TYPE floorbridge_datagrams_dropped_total counter\n"
       "floorbridge_datagrams_dropped_total{reason=\"unknown_source\"} %llu\n"
-      "floorbridge_datagrams_dropped_total{reason=\"malformed\"} %llu\n",
-      (unsigned long long)ns.rx_unknown_source, (unsigned long long)ns.rx_malformed);
+      "floorbridge_datagrams_dropped_total{reason=\"malformed\"} %llu\n"
+      "floorbridge_datagrams_dropped_total{reason=\"dtls_queue_full\"} %llu\n",
+      (unsigned long long)ns.rx_unknown_source, (unsigned long long)ns.rx_malformed,
+      (unsigned long long)(b->rtc ? fb_webrtc_dtls_dropped(b->rtc) : 0));
   OUT("# TYPE floorbridge_send_errors_total counter\nfloorbridge_send_errors_total %llu\n",
       (unsigned long long)ns.tx_errors);
   OUT("# HELP floorbridge_dtls_states Browsers still holding DTLS handshake state.\n"

@@ -1,8 +1,8 @@
 /*
  * webrtc.c — WebRTC transport: receive side and timers on the net thread
- * (ICE-lite checks, DTLS, SRTP unprotect, RTCP, consent). The mixer-thread
- * send side lives in webrtc_tx.c. See webrtc.h for the threads and the
- * lifecycle.
+ * (ICE-lite checks, SRTP unprotect, RTCP, consent). DTLS records go to the
+ * DTLS thread (handshake.c); the mixer-thread send side lives in
+ * webrtc_tx.c. See webrtc.h for the threads and the lifecycle.
  *
  * Demultiplexing (RFC 7983) of a datagram from a known address: 0..3 STUN,
  * 20..63 DTLS, 128..191 RTP/RTCP (RTCP by packet type, RFC 5761). From an
@@ -28,16 +28,6 @@
 #include "bridge/stun.h"
 #include "bridge/webrtc_peer.h"
 
-#define DTLS_DEADLINE_NS (20ull * 1000000000ull) /* ICE ok but no DTLS for 20 s */
-/* After the handshake the DTLS association is only needed to resend our
- * final flight if the browser's Finished is retransmitted (its copy of ours
- * was lost). The browser sends SRTP/SRTCP only once it has our Finished, so
- * the first packet from it that authenticates releases the SSL object and
- * its record buffers (~70 KiB a participant, most of a listener's peak
- * memory: held 30 s, a join rate of 100/s kept 3000 of them alive); a peer
- * that sends nothing keeps them for DTLS_KEEP_NS. Later DTLS records are
- * ignored. */
-#define DTLS_KEEP_NS (30ull * 1000000000ull)
 #define RTCP_INTERVAL_NS 1000000000ull /* at most one report a second per peer */
 
 /* RFC 3550 6.2: the report interval grows with the session so RTCP stays a
@@ -75,6 +65,11 @@ fb_webrtc *fb_webrtc_new(fb_net *net, int consent_timeout_s, fb_webrtc_event_cb 
     return NULL;
   }
   fb_webrtc_tx_init(w);
+  if (fb_webrtc_hs_start(w) != 0) {
+    snprintf(err, errlen, "the DTLS thread could not start");
+    fb_webrtc_free(w);
+    return NULL;
+  }
   fb_net_handler h = {
       .on_datagram = on_datagram, .on_timer = on_timer, .on_peer_removed = on_peer_removed};
   fb_net_set_handler(net, &h, w);
@@ -83,6 +78,7 @@ fb_webrtc *fb_webrtc_new(fb_net *net, int consent_timeout_s, fb_webrtc_event_cb 
 
 void fb_webrtc_free(fb_webrtc *w) {
   if (!w) return;
+  fb_webrtc_hs_free(w);
   fb_stun_free(w->stun);
   fb_dtls_ctx_free(w->dtls_ctx);
   free(w->peers);
@@ -165,15 +161,6 @@ static void on_peer_removed(void *ud, fb_participant *p) {
   fb_stun_remove_user(w->stun, p->rtc->ufrag);
 }
 
-/* Drop peer's DTLS state (the net thread, or detach once the net thread can
- * no longer reach the peer). */
-static void release_dtls(fb_webrtc *w, fb_webrtc_peer *peer) {
-  if (!peer->dtls) return;
-  fb_dtls_free(peer->dtls);
-  peer->dtls = NULL;
-  atomic_fetch_sub_explicit(&w->dtls_states, 1, memory_order_relaxed);
-}
-
 int fb_webrtc_dtls_states(fb_webrtc *w) {
   return atomic_load_explicit(&w->dtls_states, memory_order_relaxed);
 }
@@ -181,15 +168,20 @@ int fb_webrtc_dtls_states(fb_webrtc *w) {
 void fb_webrtc_detach(fb_webrtc *w, fb_participant *p) {
   fb_webrtc_peer *peer = p->rtc;
   if (!peer) return;
-  unlist(w, peer);
+  unlist(w, peer);              /* the DTLS thread's sweep no longer sees it */
+  fb_webrtc_hs_forget(w, peer); /* nor any record of it */
   fb_srtp_free(atomic_load(&peer->srtp));
-  release_dtls(w, peer);
+  fb_webrtc_release_dtls(w, peer);
   memset(peer->pwd, 0, sizeof peer->pwd);
   free(peer);
   p->rtc = NULL;
 }
 
-static void emit(fb_webrtc *w, fb_participant *p, const char *ev, const char *detail) {
+void fb_webrtc_stop(fb_webrtc *w) {
+  if (w) fb_webrtc_hs_stop(w);
+}
+
+void fb_webrtc_emit(fb_webrtc *w, fb_participant *p, const char *ev, const char *detail) {
   fb_log(FB_LOG_INFO, "webrtc", "%s: %s%s%s", p->name, ev, detail[0] ? " — " : "", detail);
   if (w->cb) w->cb(w->cb_ud, p, ev, detail);
 }
@@ -197,14 +189,6 @@ static void emit(fb_webrtc *w, fb_participant *p, const char *ev, const char *de
 /* Copy p's current address (net thread: the writer itself, so never busy). */
 static socklen_t peer_addr(fb_participant *p, struct sockaddr_storage *out) {
   return fb_participant_get_addr(p, out);
-}
-
-static void send_dtls_out(fb_webrtc *w, fb_webrtc_peer *peer, const struct sockaddr_storage *to,
-                          socklen_t tolen) {
-  uint8_t out[FB_DTLS_MTU + 64];
-  int n;
-  while ((n = fb_dtls_next_outgoing(peer->dtls, out, sizeof out)) > 0)
-    fb_net_sendto(w->net, out, (size_t)n, to, tolen);
 }
 
 static void handle_stun(fb_webrtc *w, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
@@ -218,7 +202,7 @@ static void handle_stun(fb_webrtc *w, uint8_t *buf, size_t len, const struct soc
   fb_participant *p = res.user;
   fb_webrtc_peer *peer = p->rtc;
   peer->last_consent_ns = now;
-  if (!atomic_exchange(&peer->consent_ok, 1)) emit(w, p, "consent_restored", "");
+  if (!atomic_exchange(&peer->consent_ok, 1)) fb_webrtc_emit(w, p, "consent_restored", "");
   int bound = atomic_load_explicit(&peer->has_address, memory_order_relaxed);
   /* ICE-lite: the controlling browser nominates; before any nomination the
    * first valid check gives us somewhere to send. A nominated check from a
@@ -226,36 +210,11 @@ static void handle_stun(fb_webrtc *w, uint8_t *buf, size_t len, const struct soc
   if (!bound || res.use_candidate) {
     if (fb_net_rebind(w->net, p, from, fromlen) == 0) {
       if (!bound) {
+        peer->ice_ns = now; /* before has_address: the DTLS thread reads it after */
         atomic_store_explicit(&peer->has_address, 1, memory_order_release);
-        peer->ice_ns = now;
-        emit(w, p, "ice_connected", "");
+        fb_webrtc_emit(w, p, "ice_connected", "");
       }
     }
-  }
-}
-
-static void handle_dtls(fb_webrtc *w, fb_participant *p, const uint8_t *buf, size_t len,
-                        const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
-  fb_webrtc_peer *peer = p->rtc;
-  if (!peer->dtls) return; /* released after the handshake (release_dtls) */
-  int rc = fb_dtls_feed(peer->dtls, buf, len);
-  send_dtls_out(w, peer, from, fromlen);
-  if (rc == FB_DTLS_CONNECTED) {
-    fb_srtp_keys keys;
-    fb_srtp *s = NULL;
-    if (fb_dtls_srtp_keys(peer->dtls, &keys) == 0) s = fb_srtp_new(&keys);
-    memset(&keys, 0, sizeof keys);
-    if (!s) {
-      peer->failed = 1;
-      emit(w, p, "dtls_failed", "SRTP keys could not be set up");
-      return;
-    }
-    atomic_store_explicit(&peer->srtp, s, memory_order_release);
-    peer->connected_ns = now;
-    emit(w, p, "media_connected", "");
-  } else if ((rc == FB_DTLS_FAILED || rc == FB_DTLS_CLOSED) && !peer->failed) {
-    peer->failed = 1;
-    emit(w, p, rc == FB_DTLS_FAILED ? "dtls_failed" : "dtls_closed", fb_dtls_error(peer->dtls));
   }
 }
 
@@ -277,6 +236,13 @@ static int audio_level(const fb_rtp *r, int id) {
   return -1;
 }
 
+/* The browser has our Finished (it sent SRTP): the DTLS thread may free the
+ * handshake state at its next sweep. */
+static void dtls_done(fb_webrtc_peer *peer) {
+  if (!atomic_load_explicit(&peer->dtls_done, memory_order_relaxed))
+    atomic_store_explicit(&peer->dtls_done, 1, memory_order_relaxed);
+}
+
 static void handle_srtp(fb_webrtc *w, fb_participant *p, uint8_t *buf, size_t len, uint64_t now) {
   fb_webrtc_peer *peer = p->rtc;
   fb_srtp *s = atomic_load_explicit(&peer->srtp, memory_order_acquire);
@@ -289,11 +255,13 @@ static void handle_srtp(fb_webrtc *w, fb_participant *p, uint8_t *buf, size_t le
      * profile at thousands of listeners. Until the DTLS state is released,
      * one is read to learn that the browser has finished the handshake. */
     if (!atomic_load_explicit(&p->want_uplink, memory_order_relaxed)) {
-      if (peer->dtls && fb_srtp_unprotect_rtcp(s, buf, &n) == FB_SRTP_OK) release_dtls(w, peer);
+      if (!atomic_load_explicit(&peer->dtls_done, memory_order_relaxed) &&
+          fb_srtp_unprotect_rtcp(s, buf, &n) == FB_SRTP_OK)
+        dtls_done(peer);
       return;
     }
     if (fb_srtp_unprotect_rtcp(s, buf, &n) != FB_SRTP_OK) return;
-    release_dtls(w, peer);
+    dtls_done(peer);
     fb_rtcp_info info;
     if (fb_rtcp_parse(buf, (size_t)n, p->ssrc, &info) < 0) return;
     if (info.has_sr) {
@@ -314,7 +282,7 @@ static void handle_srtp(fb_webrtc *w, fb_participant *p, uint8_t *buf, size_t le
       atomic_fetch_add(&peer->replay, 1);
     return;
   }
-  release_dtls(w, peer);
+  dtls_done(peer);
   fb_rtp r;
   if (fb_rtp_parse(buf, (size_t)n, &r) < 0 || r.payload_len == 0) return;
   fb_rtcp_rx_update(&peer->rx, r.ssrc, r.seq, r.ts, now, 48000);
@@ -332,7 +300,7 @@ static void on_datagram(void *ud, fb_participant *p, uint8_t *buf, size_t len,
   else if (!p)
     return;
   else if (b0 >= 20 && b0 <= 63)
-    handle_dtls(w, p, buf, len, from, fromlen, now);
+    fb_webrtc_hs_post(w, p->rtc, buf, len, from, fromlen);
   else if (b0 >= 128 && b0 <= 191)
     handle_srtp(w, p, buf, len, now);
 }
@@ -364,30 +332,14 @@ static void on_timer(void *ud, uint64_t now) {
     struct sockaddr_storage to;
     socklen_t tolen = bound ? peer_addr(p, &to) : 0;
     fb_srtp *s = atomic_load_explicit(&peer->srtp, memory_order_acquire);
-    if (!s && !peer->failed && bound) {
-      if (fb_dtls_next_timeout_ns(peer->dtls) <= now) {
-        int rc = fb_dtls_handle_timeout(peer->dtls, now);
-        send_dtls_out(w, peer, &to, tolen);
-        if (rc == FB_DTLS_FAILED) {
-          peer->failed = 1;
-          emit(w, p, "dtls_failed", "handshake timed out");
-        }
-      }
-      if (!peer->failed && now - peer->ice_ns > DTLS_DEADLINE_NS) {
-        peer->failed = 1;
-        emit(w, p, "dtls_failed", "no DTLS handshake within 20 s of ICE");
-      }
-    }
     uint64_t since = peer->last_consent_ns ? peer->last_consent_ns : peer->created_ns;
     if (atomic_load(&peer->consent_ok) && now > since + w->consent_timeout_ns) {
       /* RFC 7675 5.1: stop sending until a check succeeds again */
       atomic_store(&peer->consent_ok, 0);
-      emit(w, p, "consent_lost",
-           peer->last_consent_ns ? "no connectivity checks from the browser"
-                                 : "the browser never completed ICE");
+      fb_webrtc_emit(w, p, "consent_lost",
+                     peer->last_consent_ns ? "no connectivity checks from the browser"
+                                           : "the browser never completed ICE");
     }
-    if (s && peer->dtls && peer->connected_ns && now - peer->connected_ns > DTLS_KEEP_NS)
-      release_dtls(w, peer);
     if (s && bound && atomic_load(&peer->consent_ok) && now >= peer->next_rtcp_ns) {
       send_rtcp(w, p, peer, s, now, &to, tolen);
       peer->next_rtcp_ns = now + rtcp_interval_ns(w->npeers);

@@ -5,10 +5,14 @@
  * (sender reports for our downlink, report blocks for the uplink, RTT from the
  * browser's reports).
  *
- * Threads: everything that receives, handshakes, times out or sends RTCP runs
- * on the net thread (through net.h's handler hooks); the mixer thread only
- * calls the transport's send/flush, which SRTP-protect RTP with the outbound
- * session and sendmmsg it. Attach/detach come from the signalling thread.
+ * Threads: receiving (STUN checks, SRTP unprotect), consent and RTCP run on
+ * the net thread (through net.h's handler hooks). DTLS records, handshake
+ * timers and the release of DTLS state run on the DTLS thread ("fb-dtls",
+ * handshake.c, below the net thread's priority): the net thread only queues
+ * a copy of each DTLS datagram, so a burst of handshakes never sits in front
+ * of the live speakers' packets. The mixer thread only calls the transport's
+ * send/flush, which SRTP-protect RTP with the outbound session and sendmmsg
+ * it. Attach comes from the signalling thread, detach from the reaper.
  *
  * A peer's life: attach (credentials, DTLS object, STUN user) -> the browser's
  * valid checks give it an address -> DTLS handshake -> SRTP keys -> media.
@@ -29,8 +33,9 @@
 typedef struct fb_webrtc fb_webrtc;
 typedef struct fb_webrtc_peer fb_webrtc_peer;
 
-/* Peer events, called on the net thread: "ice_connected", "media_connected",
- * "dtls_failed", "consent_lost". */
+/* Peer events, called on the net thread ("ice_connected", "consent_lost",
+ * "consent_restored") or the DTLS thread ("media_connected", "dtls_failed",
+ * "dtls_closed"); for one peer, ice_connected always comes first. */
 typedef void (*fb_webrtc_event_cb)(void *ud, fb_participant *p, const char *event,
                                    const char *detail);
 
@@ -39,6 +44,10 @@ typedef void (*fb_webrtc_event_cb)(void *ud, fb_participant *p, const char *even
  * reported lost. NULL with a message in err on failure. */
 fb_webrtc *fb_webrtc_new(fb_net *net, int consent_timeout_s, fb_webrtc_event_cb cb, void *ud,
                          char *err, int errlen);
+
+/* Stop the DTLS thread (after fb_net_stop): no event is reported after this
+ * returns. Peers can still be detached. */
+void fb_webrtc_stop(fb_webrtc *w);
 
 /* Free (after the net thread and the mixer stopped and every peer detached). */
 void fb_webrtc_free(fb_webrtc *w);
@@ -77,6 +86,10 @@ typedef struct {
  * released once the browser's first SRTP/SRTCP packet authenticates, or 30 s
  * after the handshake for a browser that sends nothing. */
 int fb_webrtc_dtls_states(fb_webrtc *w);
+
+/* DTLS datagrams dropped because the DTLS thread's queue was full (the
+ * browser retransmits them). */
+uint64_t fb_webrtc_dtls_dropped(const fb_webrtc *w);
 
 /* Snapshot of p's transport-level counters (any thread; values may be a
  * moment old). */

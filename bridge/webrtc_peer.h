@@ -2,11 +2,12 @@
  * webrtc_peer.h — internal to the WebRTC transport (webrtc.c, webrtc_tx.c):
  * the per-participant state and the transport struct.
  *
- * Field ownership: net thread — dtls, rx, consent/ICE times, failed flags;
- * mixer thread (webrtc_tx.c) — writes the sent_* counters, read by the net
- * thread's RTCP; srtp is published once by the net thread (release) and then
- * used by both: outbound RTP by the mixer, inbound and RTCP by the net thread,
- * which are separate directions inside fb_srtp.
+ * Field ownership: net thread — rx, consent/ICE times; DTLS thread
+ * (handshake.c) — dtls, failed, connected_ns; mixer thread (webrtc_tx.c) —
+ * writes the sent_* counters, read by the net thread's RTCP; srtp is
+ * published once by the DTLS thread (release) and then used by both others:
+ * outbound RTP by the mixer, inbound and RTCP by the net thread, which are
+ * separate directions inside fb_srtp.
  */
 #ifndef FB_WEBRTC_PEER_H
 #define FB_WEBRTC_PEER_H
@@ -31,14 +32,18 @@ struct fb_webrtc_peer {
   char pwd[FB_ICE_PWD_LEN + 1];
   int audio_level_ext;
 
-  /* net thread */
-  fb_dtls *dtls;
+  /* net thread (ice_ns: written before has_address is published) */
   fb_rtcp_rx rx;
-  uint64_t created_ns, ice_ns, last_consent_ns, next_rtcp_ns, connected_ns;
+  uint64_t created_ns, ice_ns, last_consent_ns, next_rtcp_ns;
+
+  /* DTLS thread */
+  fb_dtls *dtls;
+  uint64_t connected_ns;
   int failed;
+  _Atomic(fb_srtp *) srtp; /* published once (release) */
 
   /* published by the net thread */
-  _Atomic(fb_srtp *) srtp;
+  atomic_int dtls_done; /* the browser's SRTP authenticated: DTLS state may go */
   atomic_int has_address;
   atomic_int consent_ok; /* RFC 7675: 0 = consent expired, send nothing */
   atomic_int audio_level;
@@ -61,6 +66,19 @@ typedef struct {
   uint64_t protect_errors, send_errors, addr_busy;
 } fb_webrtc_tx;
 
+/* The DTLS thread's queue (handshake.c). */
+struct fb_webrtc_hs_job;
+typedef struct {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t wake, idle;
+  struct fb_webrtc_hs_job *jobs; /* ring of HS_QUEUE */
+  int head, count;
+  fb_webrtc_peer *busy; /* whose record is being handled */
+  int running, started;
+  atomic_uint_fast64_t dropped;
+} fb_webrtc_hs;
+
 struct fb_webrtc {
   fb_net *net;
   fb_stun *stun;
@@ -73,9 +91,31 @@ struct fb_webrtc {
   fb_webrtc_peer **peers;
   int npeers, cappeers;
   fb_webrtc_tx tx;
+  fb_webrtc_hs hs;
 };
 
 /* Set up the send side (webrtc_tx.c). */
 void fb_webrtc_tx_init(struct fb_webrtc *w);
+
+/* Log a peer event and hand it to the transport's callback (any thread). */
+void fb_webrtc_emit(struct fb_webrtc *w, fb_participant *p, const char *ev, const char *detail);
+
+/* The DTLS thread (handshake.c). start: allocate the queue and run it
+ * (-1 on failure); stop: join it (idempotent); free: stop and free. */
+int fb_webrtc_hs_start(struct fb_webrtc *w);
+void fb_webrtc_hs_stop(struct fb_webrtc *w);
+void fb_webrtc_hs_free(struct fb_webrtc *w);
+
+/* Net thread: queue a copy of a DTLS datagram from peer's address from.
+ * Dropped (and counted) when the queue is full. */
+void fb_webrtc_hs_post(struct fb_webrtc *w, fb_webrtc_peer *peer, const uint8_t *buf, size_t len,
+                       const struct sockaddr_storage *from, socklen_t fromlen);
+
+/* Detach, once the net thread can no longer post for peer: drop its queued
+ * records and wait until none of them is being handled. */
+void fb_webrtc_hs_forget(struct fb_webrtc *w, fb_webrtc_peer *peer);
+
+/* Free peer's DTLS state (the DTLS thread, or detach after forget). */
+void fb_webrtc_release_dtls(struct fb_webrtc *w, fb_webrtc_peer *peer);
 
 #endif

@@ -33,6 +33,10 @@
  *      on either side (dtls_failed, never media_connected).
  *   j) a lost ClientHello / a lost second flight is recovered by the
  *      retransmission timers.
+ *   k) 16 clients join and leave while their handshakes are in flight (the
+ *      DTLS thread may hold their records): every one is released
+ *      (media_released) within 3 s, none reports media_connected after its
+ *      leave, and L still hears B.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -609,6 +613,74 @@ int main(void) {
       fb_rtc_client_free(x[k]);
     }
     next_tick = fb_now_ns();
+  }
+
+  {
+    enum { NK = 16 };
+    fb_rtc_client *k_c[NK];
+    int k_pid[NK], joined = 0;
+    for (int k = 0; k < NK; k++) {
+      k_c[k] = fb_rtc_client_new(ctx, "127.0.0.1", err, sizeof err);
+      if (!k_c[k]) break;
+      fb_webrtc_offer offer = {.ice_ufrag = fb_rtc_client_ufrag(k_c[k]),
+                               .ice_pwd = fb_rtc_client_pwd(k_c[k]),
+                               .fingerprint = fb_rtc_client_ctx_fingerprint(ctx),
+                               .opus_pt = PT};
+      fb_webrtc_answer ans;
+      char name[16];
+      snprintf(name, sizeof name, "k%02d", k);
+      if (fb_bridge_join_webrtc(b, name, 0, 1, &offer, &ans, &k_pid[k], err, sizeof err) != 0) {
+        fb_rtc_client_free(k_c[k]);
+        break;
+      }
+      fb_rtc_client_set_remote(k_c[k], ans.candidate_ip, ans.candidate_port, ans.ice_ufrag,
+                               ans.ice_pwd, ans.fingerprint, PT);
+      joined++;
+    }
+    CHECK(joined == NK, "k) %d of %d joined (%s)", joined, NK, err);
+    /* drive the clients until some have sent DTLS, then all leave at once */
+    uint64_t end = fb_now_ns() + 1000 * MS;
+    int in_dtls = 0;
+    while (fb_now_ns() < end && in_dtls < joined / 2) {
+      in_dtls = 0;
+      for (int k = 0; k < joined; k++) {
+        fb_rtc_client_poll(k_c[k], fb_now_ns());
+        fb_rtc_client_on_readable(k_c[k], fb_now_ns());
+        in_dtls += stats_of(k_c[k]).dtls_tx > 0;
+      }
+      usleep(1000);
+    }
+    uint64_t t_leave = fb_now_ns();
+    for (int k = 0; k < joined; k++) fb_bridge_leave(b, k_pid[k]);
+    /* the clients keep sending their flights into the void meanwhile */
+    int released = 0;
+    end = fb_now_ns() + 3000 * MS;
+    while (released < joined && fb_now_ns() < end) {
+      for (int k = 0; k < joined; k++) {
+        fb_rtc_client_poll(k_c[k], fb_now_ns());
+        fb_rtc_client_on_readable(k_c[k], fb_now_ns());
+      }
+      step();
+      released = 0;
+      for (int k = 0; k < joined; k++) released += event_time(k_pid[k], "media_released") != 0;
+    }
+    int late = 0;
+    for (int k = 0; k < joined; k++) {
+      uint64_t t = event_time(k_pid[k], "media_connected");
+      late += t > t_leave;
+    }
+    printf("k) %d joined, %d in DTLS at the leave, %d released, %d connected after leaving\n",
+           joined, in_dtls, released, late);
+    CHECK(in_dtls > 0, "k) some handshakes were in flight at the leave");
+    CHECK(released == joined, "k) every mid-handshake leave released (%d of %d)", released, joined);
+    CHECK(late == 0, "k) no media_connected after a leave (%d)", late);
+    for (int k = 0; k < joined; k++) fb_rtc_client_free(k_c[k]);
+    next_tick = fb_now_ns();
+    run_ms(600);
+    long nb;
+    const float *wb = window(&peers[L], pos(L) - 24000, pos(L), &nb);
+    CHECK(wb && db(wb, nb, HZ_B) > PRESENT, "k) L still hears B (%.1f dB)",
+          wb ? db(wb, nb, HZ_B) : -999.0);
   }
 
   /* a last stretch with B and C on the floor for the PA tail */
