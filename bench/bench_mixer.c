@@ -21,11 +21,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bridge/clock.h"
-#include "bridge/mixer.h"
-#include "bridge/net.h"
+#include "util/clock.h"
+#include "mixer/mixer.h"
+#include "net/net.h"
 #include "codecs/synth.h"
-#include "bridge/srtp_session.h"
+#include "webrtc/srtp_session.h"
 
 #define PRE_FRAMES 250 /* 5 s of pre-encoded speech per speaker, looped */
 

@@ -1,5 +1,5 @@
 /*
- * bench_srtp.c — fb-bench-srtp: our SRTP (bridge/srtp_fast.c, OpenSSL EVP)
+ * bench_srtp.c — fb-bench-srtp: our SRTP (webrtc/srtp_fast.c, OpenSSL EVP)
  * against Debian's libsrtp2 (NSS), in the same run, so that the ratio the
  * design rests on (docs/ARCHITECTURE.md "SRTP on the hot path") can be
  * measured again on any machine. Not part of CI; results in
@@ -26,8 +26,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "bridge/srtp_fast.h"
-#include "bridge/srtp_session.h"
+#include "webrtc/srtp_fast.h"
+#include "webrtc/srtp_session.h"
 #include "tests/srtp_oracle.h"
 
 enum { PKT = 112, MANY = 1000 };

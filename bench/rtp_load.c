@@ -52,8 +52,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "bridge/clock.h"
-#include "bridge/rtp.h"
+#include "util/clock.h"
+#include "mixer/rtp.h"
 #include "codecs/audio.h"
 #include "codecs/opus_codec.h"
 #include "codecs/synth.h"

@@ -30,11 +30,11 @@
 #include <string.h>
 
 #include "bridge/control.h"
-#include "bridge/log.h"
-#include "bridge/media_io.h"
+#include "util/log.h"
+#include "media/media_io.h"
 #include "bridge/reaper.h"
-#include "bridge/textbuf.h"
-#include "bridge/webrtc.h"
+#include "util/textbuf.h"
+#include "webrtc/webrtc.h"
 
 struct fb_bridge {
   fb_config cfg;

@@ -10,9 +10,9 @@
 #define FB_BRIDGE_H
 
 #include <stddef.h>
-#include "bridge/config.h"
-#include "bridge/mixer.h"
-#include "bridge/net.h"
+#include "config/config.h"
+#include "mixer/mixer.h"
+#include "net/net.h"
 
 typedef struct fb_bridge fb_bridge;
 

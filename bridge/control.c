@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "bridge/bridge.h"
-#include "bridge/log.h"
+#include "util/log.h"
 
 #define FB_CTL_CLIENTS 16
 #define FB_CTL_LINE 512

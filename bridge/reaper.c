@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "bridge/clock.h"
+#include "util/clock.h"
 
 #define REAP_PERIOD_NS 5000000ull /* 5 ms: a tick is 20 ms, so ~1 tick late */
 

@@ -16,9 +16,9 @@
 
 #include <stdint.h>
 
-#include "bridge/mixer.h"
-#include "bridge/net.h"
-#include "bridge/participant.h"
+#include "mixer/mixer.h"
+#include "net/net.h"
+#include "mixer/participant.h"
 
 typedef struct fb_reaper fb_reaper;
 

@@ -3,7 +3,7 @@
  * self-signed certificate, DTLS 1.2 client SSL_CTX with use_srtp) and one
  * DTLS client association per fb_rtc_client.
  *
- * I/O goes through the datagram BIO of bridge/dtls_common.h, shared with the
+ * I/O goes through the datagram BIO of webrtc/dtls_common.h, shared with the
  * bridge's server: every BIO write is one datagram handed straight to the
  * owner's send callback (the bridge queues instead; a client owns its
  * socket, so it can send at once), and the read side hands SSL exactly the
@@ -25,7 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "bridge/dtls_common.h"
+#include "webrtc/dtls_common.h"
 #include "client/rtc_client_int.h"
 
 #define CERT_DAYS 30

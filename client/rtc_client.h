@@ -13,7 +13,7 @@
  *   DTLS     DTLS 1.2 client (a=setup:active) with use_srtp; the bridge's
  *            certificate is accepted only if its digest matches the
  *            a=fingerprint of the answer.
- *   SRTP     keys exported per RFC 5764 into an fb_srtp (bridge/srtp_session.h)
+ *   SRTP     keys exported per RFC 5764 into an fb_srtp (webrtc/srtp_session.h)
  *            from the client's point of view.
  *   media    Opus (48 kHz mono, 20 ms) over SRTP with an optional RFC 6464
  *            audio-level header extension; received RTP is checked for
@@ -26,7 +26,7 @@
  * fb_rtc_client_on_readable() when it is readable, and fb_rtc_client_poll()
  * at least every 20 ms (or at fb_rtc_client_next_timeout_ns()) to drive the
  * timers. No call sleeps, resolves names or spawns threads. All times are
- * CLOCK_MONOTONIC nanoseconds (bridge/clock.h fb_now_ns()).
+ * CLOCK_MONOTONIC nanoseconds (util/clock.h fb_now_ns()).
  *
  * Sharing: an fb_rtc_client_ctx holds what every client may share (the
  * OpenSSL SSL_CTX, one ECDSA P-256 key and self-signed certificate, its

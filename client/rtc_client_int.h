@@ -12,7 +12,7 @@
 
 #include <stun/stunagent.h>
 
-#include "bridge/srtp_session.h"
+#include "webrtc/srtp_session.h"
 #include "client/rtc_client.h"
 #include "codecs/opus_codec.h"
 

@@ -1,19 +1,7 @@
-# DTLS-SRTP (issue: browsers join): the DTLS 1.2 server per participant
-# (bridge/dtls.c, OpenSSL) and the SRTP/SRTCP directions keyed from it
-# (bridge/srtp_session.c, srtp_fast.c, OpenSSL). Built as its own library so
-# that it does not depend on fbbridge; the bridge links fbdtls when it uses
-# it. libsrtp2 is only the tests' oracle.
-pkg_check_modules(SSL REQUIRED IMPORTED_TARGET openssl)
-pkg_check_modules(SRTP REQUIRED IMPORTED_TARGET libsrtp2)
-
-add_library(fbdtls STATIC
-  bridge/dtls.c
-  bridge/dtls_common.c
-  bridge/srtp_session.c
-  bridge/srtp_fast.c
-)
-target_include_directories(fbdtls PUBLIC ${CMAKE_SOURCE_DIR})
-target_link_libraries(fbdtls PUBLIC PkgConfig::SSL Threads::Threads)
+# Tests and the benchmark of fbdtls (cmake/layers.cmake): the DTLS 1.2
+# server per participant (webrtc/dtls.c, OpenSSL) and the SRTP/SRTCP
+# directions keyed from it (webrtc/srtp_session.c, srtp_fast.c, OpenSSL).
+# libsrtp2 is only the tests' oracle.
 
 # In-memory handshake against an OpenSSL DTLS client, key export, SRTP/SRTCP
 # round trips, random-datagram robustness.

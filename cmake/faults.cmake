@@ -23,9 +23,9 @@ set_target_properties(fb-impair PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINA
 add_executable(fb-flowgap tests/faults/flowgap.c)
 set_target_properties(fb-flowgap PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 
-add_executable(fb-fault-client tests/faults/fault_client.c bridge/clock.c)
+add_executable(fb-fault-client tests/faults/fault_client.c)
 target_include_directories(fb-fault-client PRIVATE ${CMAKE_SOURCE_DIR})
-target_link_libraries(fb-fault-client PRIVATE fbclient fbtoken Threads::Threads m)
+target_link_libraries(fb-fault-client PRIVATE fbclient fbtoken fbutil Threads::Threads m)
 set_target_properties(fb-fault-client PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 
 add_executable(fb-junk-flood tests/faults/junk_flood.c)

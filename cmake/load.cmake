@@ -35,10 +35,9 @@ add_executable(floorbridge-load
   load/probe.c
   load/report.c
   load/heap.c
-  bridge/clock.c
 )
 target_include_directories(floorbridge-load PRIVATE ${CMAKE_SOURCE_DIR})
-target_link_libraries(floorbridge-load PRIVATE fbclientload fbclient fbtoken fbcodecs
+target_link_libraries(floorbridge-load PRIVATE fbclientload fbclient fbtoken fbcodecs fbutil
   PkgConfig::FB_LOAD_LWS PkgConfig::FB_LOAD_JANSSON PkgConfig::FB_LOAD_GSTSDP Threads::Threads m)
 set_target_properties(floorbridge-load PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 

@@ -1,25 +1,18 @@
-# Tokens and ICE-lite STUN (issue: browsers join).
+# The signalling libraries:
 #
-#   fbtoken  signalling/token.c  HS256 join tokens (libjwt, jansson, libcrypto)
-#   fbstun   bridge/stun.c       ICE-lite Binding responder (libnice's STUN
-#                                library, libcrypto for random credentials)
+#   fbtoken       signalling/token.c  HS256 join tokens (libjwt, jansson, libcrypto)
+#   fbfloor       the floor rules and the store (no network: fuzzed alone)
+#   fbsignalling  the server, the meeting, the protocol (links fbbridge)
 #
-# Neither depends on fbbridge, so they build and test on their own. The
-# pkg-config prefixes are FB_SIG_* so they cannot clash with other modules'.
+# The pkg-config prefixes are FB_SIG_* so they cannot clash with other modules'.
 pkg_check_modules(FB_SIG_JWT REQUIRED IMPORTED_TARGET libjwt)
 pkg_check_modules(FB_SIG_JANSSON REQUIRED IMPORTED_TARGET jansson)
-pkg_check_modules(FB_SIG_NICE REQUIRED IMPORTED_TARGET nice)
 pkg_check_modules(FB_SIG_CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 
 add_library(fbtoken STATIC signalling/token.c)
 target_include_directories(fbtoken PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(fbtoken PUBLIC PkgConfig::FB_SIG_JWT PkgConfig::FB_SIG_JANSSON
   PkgConfig::FB_SIG_CRYPTO)
-
-add_library(fbstun STATIC bridge/stun.c)
-target_include_directories(fbstun PUBLIC ${CMAKE_SOURCE_DIR})
-target_link_libraries(fbstun PUBLIC PkgConfig::FB_SIG_NICE PkgConfig::FB_SIG_CRYPTO
-  Threads::Threads)
 
 # fb_signalling_test(NAME SOURCE LIBS...) — binaries go next to the other tests.
 function(fb_signalling_test name src)

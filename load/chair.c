@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bridge/clock.h"
+#include "util/clock.h"
 #include "load/load.h"
 
 static struct {

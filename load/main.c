@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bridge/clock.h"
+#include "util/clock.h"
 #include "load/load.h"
 #include "load/probe.h"
 

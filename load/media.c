@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bridge/clock.h"
+#include "util/clock.h"
 #include "client/rtc_build.h"
 #include "codecs/audio.h"
 #include "load/heap.h"

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bridge/clock.h"
+#include "util/clock.h"
 
 #define IO_MS 1000
 #define BODY_MAX (256 * 1024)

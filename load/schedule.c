@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/clock.h"
+#include "util/clock.h"
 #include "load/ws_int.h"
 
 volatile sig_atomic_t ld_interrupted;

@@ -28,7 +28,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bridge/clock.h"
+#include "util/clock.h"
 #include "load/sdp_offer.h"
 #include "load/ws_int.h"
 #include "signalling/token.h"

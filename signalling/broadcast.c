@@ -39,8 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/log.h"
-#include "bridge/textbuf.h"
+#include "util/log.h"
+#include "util/textbuf.h"
 #include "signalling/meeting_int.h"
 
 /* ---- building ---------------------------------------------------------------- */

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/log.h"
+#include "util/log.h"
 #include "signalling/meeting_int.h"
 
 /* Human text for each refusal code. */

@@ -45,7 +45,7 @@
 
 #include <stdint.h>
 
-#include "bridge/mixer.h"     /* fb_media_state */
+#include "mixer/mixer.h"      /* fb_media_state */
 #include "codecs/quality.h"   /* fb_quality */
 #include "signalling/token.h" /* fb_role */
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bridge/log.h"
+#include "util/log.h"
 
 #define CHUNK 16384
 

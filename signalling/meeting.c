@@ -48,7 +48,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bridge/log.h"
+#include "util/log.h"
 #include "signalling/meeting_int.h"
 #include "signalling/sdp.h"
 #include "signalling/turn.h"

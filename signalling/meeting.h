@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "bridge/bridge.h" /* fb_webrtc_offer, fb_webrtc_answer, fb_media_state */
-#include "bridge/config.h"
+#include "config/config.h"
 #include "codecs/quality.h" /* fb_quality */
 
 #define FB_MAX_CLIENT_ERRORS 10 /* the connection is closed (1008) at this many */

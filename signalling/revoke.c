@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bridge/log.h"
+#include "util/log.h"
 
 typedef struct {
   int delegate; /* 1: matches a delegate id, 0: a token id */

@@ -59,7 +59,7 @@
 
 #include "bridge/bridge.h"
 #include "signalling/tls.h"
-#include "bridge/log.h"
+#include "util/log.h"
 #include "signalling/http.h"
 #include "signalling/meeting.h"
 #include "signalling/token.h"

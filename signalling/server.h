@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "bridge/config.h"
+#include "config/config.h"
 
 struct fb_bridge;
 typedef struct fb_signalling fb_signalling;

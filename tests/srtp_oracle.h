@@ -1,7 +1,7 @@
 /*
  * srtp_oracle.h — a libsrtp session set up like ours, for the tests, the
  * differential fuzz target and the benchmark that hold our SRTP against
- * Debian's libsrtp (bridge/srtp_fast.c says why ours exists).
+ * Debian's libsrtp (webrtc/srtp_fast.c says why ours exists).
  */
 #ifndef FB_SRTP_ORACLE_H
 #define FB_SRTP_ORACLE_H

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bridge/config.h"
+#include "config/config.h"
 
 /* A heap config (free it); aborts when out of memory. */
 static inline fb_config *test_config_new(const char *www, const char *meeting, const char *secret) {

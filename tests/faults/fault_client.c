@@ -45,7 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bridge/clock.h"
+#include "util/clock.h"
 #include "client/rtc_client.h"
 #include "signalling/token.h"
 #include "tests/ws_frame.h"

@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c — libFuzzer target for the configuration reader
- * (bridge/config.h): fb_config_parse on arbitrary text, then fb_config_set
+ * (config/config.h): fb_config_parse on arbitrary text, then fb_config_set
  * with one --set assignment, fb_config_validate and fb_parse_hostport.
  *
  * Input: the file text, optionally followed by a NUL byte and the --set
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/config.h"
+#include "config/config.h"
 
 #define CHECK(c)                                                                      \
   do {                                                                                \

@@ -1,5 +1,5 @@
 /*
- * fuzz_dtls.c — libFuzzer target for fb_dtls_feed (bridge/dtls.h): a fresh
+ * fuzz_dtls.c — libFuzzer target for fb_dtls_feed (webrtc/dtls.h): a fresh
  * DTLS 1.2 server association per input, fed datagrams from the input.
  *
  * Input: [flags] then records [len:2 big-endian][len bytes] — one datagram
@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/dtls.h"
+#include "webrtc/dtls.h"
 
 #define CHECK(c)                                                                    \
   do {                                                                              \

@@ -79,7 +79,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/log.h"
+#include "util/log.h"
 #include "signalling/floor.h"
 #include "signalling/meeting.h"
 #include "signalling/token.h"

@@ -1,5 +1,5 @@
 /*
- * fuzz_rtcp.c — libFuzzer target for bridge/rtcp.h: fb_rtcp_parse on a
+ * fuzz_rtcp.c — libFuzzer target for webrtc/rtcp.h: fb_rtcp_parse on a
  * compound packet, and the RFC 3550 receive statistics (fb_rtcp_rx_update,
  * fb_rtcp_rx_block) driven by events read from the same bytes, with the
  * report blocks they produce sent through fb_rtcp_build_sr and parsed back.
@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/rtcp.h"
+#include "webrtc/rtcp.h"
 
 #define CHECK(c)                                                                    \
   do {                                                                              \
@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       CHECK(rx.initialised && rx.jitter >= 0 && rx.jitter < clock_rate);
       break;
     case 2: block_round_trip(&rx, now, clock_rate, ev); break;
-    case 3: /* what bridge/webrtc.c does with a received SR */
+    case 3: /* what webrtc/webrtc.c does with a received SR */
       rx.last_sr_mid = ts;
       rx.last_sr_arrival_ns = now;
       break;

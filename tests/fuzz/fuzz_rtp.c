@@ -1,5 +1,5 @@
 /*
- * fuzz_rtp.c — libFuzzer target for fb_rtp_parse (bridge/rtp.h).
+ * fuzz_rtp.c — libFuzzer target for fb_rtp_parse (mixer/rtp.h).
  *
  * Input: one datagram, parsed as it is (libFuzzer hands it over in a heap
  * buffer of exactly that size, so ASan sees any read past its end).
@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bridge/rtp.h"
+#include "mixer/rtp.h"
 
 #define CHECK(c)                                                                   \
   do {                                                                             \

@@ -1,6 +1,6 @@
 /*
  * fuzz_srtp.c — libFuzzer target for fb_srtp_unprotect and
- * fb_srtp_unprotect_rtcp (bridge/srtp_session.h) with fixed keys.
+ * fb_srtp_unprotect_rtcp (webrtc/srtp_session.h) with fixed keys.
  *
  * Input: [profile] then records [flags][len:2 big-endian][len bytes].
  * profile bit 0: AEAD_AES_128_GCM, else AES128_CM_SHA1_80. flags bit 0: the
@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/srtp_session.h"
+#include "webrtc/srtp_session.h"
 
 #define CHECK(c)                                                                    \
   do {                                                                              \

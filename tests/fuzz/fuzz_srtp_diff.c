@@ -1,6 +1,6 @@
 /*
  * fuzz_srtp_diff.c — differential libFuzzer target: our SRTP/SRTCP
- * (bridge/srtp_fast.c, optionally through bridge/srtp_session.h) against
+ * (webrtc/srtp_fast.c, optionally through webrtc/srtp_session.h) against
  * libsrtp2, the reference implementation, on the same master key and salt.
  *
  * Why: srtp_fast.c is hand-written on OpenSSL EVP for speed (see its top
@@ -95,8 +95,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/srtp_fast.h"
-#include "bridge/srtp_session.h"
+#include "webrtc/srtp_fast.h"
+#include "webrtc/srtp_session.h"
 #include "tests/srtp_oracle.h"
 
 #define FAIL(...)                                      \

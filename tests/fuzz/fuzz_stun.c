@@ -1,5 +1,5 @@
 /*
- * fuzz_stun.c — libFuzzer target for fb_stun_handle (bridge/stun.h), the
+ * fuzz_stun.c — libFuzzer target for fb_stun_handle (webrtc/stun.h), the
  * ICE-lite Binding responder, with two registered participants:
  *   A: local ufrag "SeedUfrg", pwd "SeedPassword0123456789ab", remote "rEm0"
  *   B: local ufrag "AnyRemote", pwd "AnyRemotePassword0123456", any remote
@@ -35,7 +35,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "bridge/stun.h"
+#include "webrtc/stun.h"
 
 #define CHECK(c)                                                                    \
   do {                                                                              \

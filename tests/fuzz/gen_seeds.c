@@ -34,10 +34,10 @@
 #include <stun/usages/ice.h>
 #include <sys/stat.h>
 
-#include "bridge/dtls.h"
-#include "bridge/rtcp.h"
-#include "bridge/rtp.h"
-#include "bridge/srtp_session.h"
+#include "webrtc/dtls.h"
+#include "webrtc/rtcp.h"
+#include "mixer/rtp.h"
+#include "webrtc/srtp_session.h"
 #include "codecs/opus_codec.h"
 #include "codecs/synth.h"
 #include "signalling/token.h"

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bridge/rtp.h"
+#include "mixer/rtp.h"
 #include "codecs/opus_codec.h"
 #include "codecs/synth.h"
 

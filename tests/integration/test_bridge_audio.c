@@ -12,7 +12,7 @@
 
 #include "audio_file.h"
 #include "bridge/bridge.h"
-#include "bridge/clock.h"
+#include "util/clock.h"
 #include "check.h"
 #include "codecs/levels.h"
 #include "rtp_peer.h"

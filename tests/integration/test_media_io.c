@@ -19,8 +19,8 @@
  *   7. Descriptions that do not parse are refused with a message; every
  *      pipeline in configs/ (every .conf) builds; floor-file.conf and webcast.conf run.
  */
-#include "bridge/clock.h"
-#include "bridge/media_io.h"
+#include "util/clock.h"
+#include "media/media_io.h"
 #include "codecs/levels.h"
 #include "codecs/synth.h"
 #include "check.h"

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "bridge/bridge.h"
-#include "bridge/clock.h"
-#include "bridge/log.h"
+#include "util/clock.h"
+#include "util/log.h"
 #include "check.h"
 #include "client/rtc_build.h"
 #include "client/rtc_client.h"

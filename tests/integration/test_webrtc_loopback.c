@@ -47,7 +47,7 @@
 
 #include "audio_file.h"
 #include "bridge/bridge.h"
-#include "bridge/clock.h"
+#include "util/clock.h"
 #include "check.h"
 #include "client/rtc_client.h"
 #include "codecs/audio.h"

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "bridge/bridge.h"
-#include "bridge/log.h"
+#include "util/log.h"
 #include "check.h"
 #include "signalling/server.h"
 #include "signalling/store.h"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/config.h"
-#include "bridge/log.h"
+#include "config/config.h"
+#include "util/log.h"
 #include "check.h"
 
 static char err[1024];

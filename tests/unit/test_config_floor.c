@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/config.h"
+#include "config/config.h"
 #include "check.h"
 
 static char err[1024];

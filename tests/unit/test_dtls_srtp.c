@@ -19,8 +19,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "bridge/dtls.h"
-#include "bridge/srtp_session.h"
+#include "webrtc/dtls.h"
+#include "webrtc/srtp_session.h"
 #include "check.h"
 
 #define MAX_ROUNDS 50

@@ -1,5 +1,5 @@
 /* test_hist — histogram quantiles land within one bucket of the truth. */
-#include "bridge/hist.h"
+#include "util/hist.h"
 #include "check.h"
 
 int main(void) {

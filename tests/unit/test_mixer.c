@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/mixer.h"
-#include "bridge/mixmath.h"
-#include "bridge/net.h"
-#include "bridge/rtp.h"
+#include "mixer/mixer.h"
+#include "mixer/mixmath.h"
+#include "net/net.h"
+#include "mixer/rtp.h"
 #include "codecs/levels.h"
 #include "codecs/synth.h"
 #include "check.h"

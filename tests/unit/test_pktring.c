@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "bridge/pktring.h"
+#include "mixer/pktring.h"
 #include "check.h"
 
 #define N 200000

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/rtcp.h"
+#include "webrtc/rtcp.h"
 #include "check.h"
 
 int main(void) {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge/rtp.h"
+#include "mixer/rtp.h"
 #include "check.h"
 
 int main(void) {

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "bridge/bridge.h"
-#include "bridge/log.h"
+#include "util/log.h"
 #include "check.h"
 #include "test_config.h"
 #include "ws_client.h"

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "bridge/srtp_fast.h"
-#include "bridge/srtp_session.h"
+#include "webrtc/srtp_fast.h"
+#include "webrtc/srtp_session.h"
 #include "tests/srtp_oracle.h"
 #include "check.h"
 

@@ -5,7 +5,7 @@
  * source address; every kind of bad datagram gets no answer and is counted.
  */
 #include "check.h"
-#include "bridge/stun.h"
+#include "webrtc/stun.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
