@@ -107,7 +107,7 @@ static result run(int S, int L, int ticks, int per_participant, int complexity, 
     fb_participant *p = ps[i] = fb_participant_new(name, 111, tr);
     memcpy(&p->addr, &sink, sizeof sink);
     p->addrlen = sizeof sink;
-    if (i < S) fb_net_want_uplink(p, 1);
+    if (i < S) fb_participant_want_uplink(p, 1);
     fb_mixer_add(m, p, i < S);
   }
   uint64_t now = fb_now_ns();

@@ -72,7 +72,7 @@ static void emit(fb_bridge *b, int pid, const char *event, const char *detail) {
 }
 
 /* Control thread (the mixer's release hook): p is no longer decoded, so its
- * uplink queue goes too; fb_net_want_uplink makes a new one when needed. */
+ * uplink queue goes too; fb_participant_want_uplink makes a new one when needed. */
 static void release_uplink(void *ud, fb_participant *p) {
   fb_bridge *b = ud;
   fb_net_release_uplink(b->net, p);
@@ -323,7 +323,7 @@ static int admit(fb_bridge *b, fb_participant *p, int live, const char *addr, ch
     snprintf(err, errlen, "duplicate: %s is already a participant's address", addr);
   } else {
     routed = !p->rtc;
-    if (live) fb_net_want_uplink(p, 1);
+    if (live) fb_participant_want_uplink(p, 1);
     if (fb_mixer_add(b->mixer, p, live) < 0) {
       snprintf(err, errlen, live ? "too_many_live: the floor is full" : "full: meeting is full");
     } else {
@@ -406,13 +406,13 @@ int fb_bridge_set_live(fb_bridge *b, const char *name, int live, char *err, size
     return -1;
   }
   fb_participant *p = b->parts[i];
-  if (live) fb_net_want_uplink(p, 1);
+  if (live) fb_participant_want_uplink(p, 1);
   int rc = fb_mixer_set_live(b->mixer, p, live);
   if (rc < 0) {
-    fb_net_want_uplink(p, 0);
+    fb_participant_want_uplink(p, 0);
     snprintf(err, errlen, "too_many_live: at most %d participants may be live", b->cfg.max_live);
   } else if (!live) {
-    fb_net_want_uplink(p, 0);
+    fb_participant_want_uplink(p, 0);
   }
   pthread_mutex_unlock(&b->lock);
   if (rc == 0)
@@ -568,7 +568,7 @@ int fb_bridge_set_media(fb_bridge *b, int pid, fb_media_state state, int uplink,
   if (rc < 0)
     snprintf(err, errlen, "floor_full: at most %d participants may be live", b->cfg.max_live);
   else
-    fb_net_want_uplink(p, state != FB_MEDIA_LISTEN && uplink);
+    fb_participant_want_uplink(p, state != FB_MEDIA_LISTEN && uplink);
   pthread_mutex_unlock(&b->lock);
   return rc;
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FB_UPLINK_SLOTS 32 /* 640 ms of 20 ms packets */
+
 fb_participant *fb_participant_new(const char *name, int pt, fb_transport *tr) {
   fb_participant *p = calloc(1, sizeof *p);
   if (!p) return NULL;
@@ -92,4 +94,22 @@ void fb_participant_set_quality(fb_participant *p, const fb_quality *q) {
 void fb_participant_quality(fb_participant *p, fb_quality *out) {
   if (seq_read(&p->quality_seq, out, &p->quality, sizeof *out, 100) < 0)
     memset(out, 0, sizeof *out); /* the mixer kept writing: report "no score" once */
+}
+
+void fb_participant_push_uplink(fb_participant *p, uint8_t pt, uint16_t seq, uint32_t ts,
+                                const uint8_t *payload, size_t len, uint64_t now) {
+  atomic_fetch_add_explicit(&p->rx_packets, 1, memory_order_relaxed);
+  fb_pktring *q = atomic_load_explicit(&p->inq, memory_order_acquire);
+  if (pt != p->pt || !q || !atomic_load_explicit(&p->want_uplink, memory_order_relaxed) ||
+      fb_pktring_push(q, seq, ts, payload, (unsigned)len, now) < 0)
+    atomic_fetch_add_explicit(&p->rx_dropped, 1, memory_order_relaxed);
+}
+
+void fb_participant_want_uplink(fb_participant *p, int want) {
+  if (want && atomic_load(&p->inq) == NULL) {
+    fb_pktring *r = fb_pktring_new(FB_UPLINK_SLOTS);
+    fb_pktring *expected = NULL;
+    if (!atomic_compare_exchange_strong(&p->inq, &expected, r)) fb_pktring_free(r);
+  }
+  atomic_store(&p->want_uplink, want);
 }

@@ -100,6 +100,15 @@ void fb_participant_set_addr(fb_participant *p, const struct sockaddr_storage *a
 /* Any thread: copy p's address without waiting. Returns its length, or 0
  * when none is set or a write was in progress (the caller skips this packet;
  * the next tick will see the new address). */
+/* Net thread (a transport's receive): hand a parsed uplink RTP payload to
+ * p's ring when its uplink is wanted and pt is p's; counted either way. */
+void fb_participant_push_uplink(fb_participant *p, uint8_t pt, uint16_t seq, uint32_t ts,
+                                const uint8_t *payload, size_t len, uint64_t now);
+
+/* Any thread: make sure p has an uplink ring (allocated once) and set
+ * whether its transport queues the uplink. */
+void fb_participant_want_uplink(fb_participant *p, int want);
+
 socklen_t fb_participant_get_addr(fb_participant *p, struct sockaddr_storage *out);
 
 /* Mixer: publish a new quality snapshot (never waits). */

@@ -36,7 +36,6 @@
 #define FB_NET_BATCH 32
 #define FB_SEND_BATCH 128
 #define FB_MAP_BUCKETS 8192
-#define FB_UPLINK_SLOTS 32
 
 typedef struct peer_node {
   struct peer_node *next;
@@ -61,7 +60,7 @@ struct fb_net {
   pthread_mutex_t lock;
   peer_node *buckets[FB_MAP_BUCKETS];
   net_transport tx;
-  fb_net_handler handler; /* WebRTC hooks; zeroed when none */
+  fb_net_handler handler; /* the WebRTC transport's hooks; zeroed when none */
   void *handler_ud;
   atomic_uint_fast64_t epoch; /* odd while a batch is handled (see the top) */
   pthread_mutex_t grave_lock; /* released rings waiting for the net thread */
@@ -114,6 +113,8 @@ static fb_participant *lookup(fb_net *n, const struct sockaddr_storage *a) {
 static void tx_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size_t hdrlen,
                     const uint8_t *payload, size_t plen);
 static void tx_flush(fb_transport *t);
+static void rtp_receive(fb_transport *t, fb_participant *p, uint8_t *buf, size_t len,
+                        const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now);
 
 fb_net *fb_net_new(const char *bind_addr, int port, char *err, int errlen) {
   struct addrinfo hints = {
@@ -152,6 +153,7 @@ fb_net *fb_net_new(const char *bind_addr, int port, char *err, int errlen) {
                                              : ((struct sockaddr_in6 *)&local)->sin6_port);
   pthread_mutex_init(&n->lock, NULL);
   pthread_mutex_init(&n->grave_lock, NULL);
+  n->tx.base.receive = rtp_receive;
   n->tx.base.send = tx_send;
   n->tx.base.flush = tx_flush;
   n->tx.net = n;
@@ -200,7 +202,7 @@ uint64_t fb_net_unroute(fb_net *n, fb_participant *p) {
   pthread_mutex_lock(&n->lock);
   unmap(n, p);
   p->unrouted = 1;
-  if (p->rtc && n->handler.on_peer_removed) n->handler.on_peer_removed(n->handler_ud, p);
+  if (n->handler.on_peer_removed) n->handler.on_peer_removed(n->handler_ud, p);
   uint64_t token = atomic_load(&n->epoch);
   pthread_mutex_unlock(&n->lock);
   return token;
@@ -217,11 +219,6 @@ int fb_net_quiescent(fb_net *n, uint64_t token) {
 void fb_net_remove_peer(fb_net *n, fb_participant *p) {
   uint64_t token = fb_net_unroute(n, p);
   while (!fb_net_quiescent(n, token)) fb_sleep_until_ns(fb_now_ns() + 200000);
-}
-
-void fb_net_add_unbound(fb_net *n, fb_participant *p) {
-  (void)n;
-  p->addrlen = 0; /* nothing routes to it until ICE gives it an address */
 }
 
 int fb_net_rebind(fb_net *n, fb_participant *p, const struct sockaddr_storage *from,
@@ -261,24 +258,6 @@ void fb_net_sendto(fb_net *n, const uint8_t *buf, size_t len, const struct socka
 
 int fb_net_fd(const fb_net *n) { return n->fd; }
 
-void fb_net_deliver_rtp(fb_participant *p, uint8_t pt, uint16_t seq, uint32_t ts,
-                        const uint8_t *payload, size_t len, uint64_t now) {
-  atomic_fetch_add_explicit(&p->rx_packets, 1, memory_order_relaxed);
-  fb_pktring *q = atomic_load_explicit(&p->inq, memory_order_acquire);
-  if (pt != p->pt || !q || !atomic_load_explicit(&p->want_uplink, memory_order_relaxed) ||
-      fb_pktring_push(q, seq, ts, payload, (unsigned)len, now) < 0)
-    atomic_fetch_add_explicit(&p->rx_dropped, 1, memory_order_relaxed);
-}
-
-void fb_net_want_uplink(fb_participant *p, int want) {
-  if (want && atomic_load(&p->inq) == NULL) {
-    fb_pktring *r = fb_pktring_new(FB_UPLINK_SLOTS);
-    fb_pktring *expected = NULL;
-    if (!atomic_compare_exchange_strong(&p->inq, &expected, r)) fb_pktring_free(r);
-  }
-  atomic_store(&p->want_uplink, want);
-}
-
 void fb_net_release_uplink(fb_net *n, fb_participant *p) {
   fb_pktring *q = atomic_exchange(&p->inq, NULL);
   if (!q) return;
@@ -310,25 +289,11 @@ static void free_released_rings(fb_net *n) {
   pthread_mutex_unlock(&n->grave_lock);
 }
 
-/* Route one received datagram to p (looked up for this batch; NULL for an
- * unknown source). The net lock is not held. */
-static void route(fb_net *n, fb_participant *p, uint8_t *buf, size_t len,
-                  const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
-  if (len == 0) return;
-  if (p && p->rtc) {
-    n->handler.on_datagram(n->handler_ud, p, buf, len, from, fromlen, now);
-    return;
-  }
-  if (!p) {
-    /* Only a STUN check (RFC 7983: first byte 0..3) may come from an address
-     * we do not know yet; the WebRTC handler answers it only for a
-     * registered ufrag with valid integrity. */
-    if (buf[0] < 4 && n->handler.on_datagram)
-      n->handler.on_datagram(n->handler_ud, NULL, buf, len, from, fromlen, now);
-    else
-      atomic_fetch_add_explicit(&n->rx_unknown, 1, memory_order_relaxed);
-    return;
-  }
+/* The plain-RTP transport's receive (net thread): RTP straight into the
+ * participant's ring; RTCP and anything else counted and dropped. */
+static void rtp_receive(fb_transport *t, fb_participant *p, uint8_t *buf, size_t len,
+                        const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
+  fb_net *n = ((net_transport *)t)->net;
   if (!fb_is_rtp_or_rtcp(buf, len)) {
     atomic_fetch_add_explicit(&n->rx_not_rtp, 1, memory_order_relaxed);
     return;
@@ -342,7 +307,23 @@ static void route(fb_net *n, fb_participant *p, uint8_t *buf, size_t len,
     atomic_fetch_add_explicit(&n->rx_malformed, 1, memory_order_relaxed);
     return;
   }
-  fb_net_deliver_rtp(p, rtp.pt, rtp.seq, rtp.ts, rtp.payload, rtp.payload_len, now);
+  fb_participant_push_uplink(p, rtp.pt, rtp.seq, rtp.ts, rtp.payload, rtp.payload_len, now);
+}
+
+/* Demultiplex one received datagram (the net lock is not held): a known
+ * source goes down to its participant's transport; from an unknown source
+ * only a STUN check (RFC 7983: first byte 0..3) goes on, to the stranger
+ * hook, which answers it only for a registered ufrag with valid integrity. */
+static void route(fb_net *n, fb_participant *p, uint8_t *buf, size_t len,
+                  const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
+  if (len == 0) return;
+  if (p) {
+    if (p->tr->receive) p->tr->receive(p->tr, p, buf, len, from, fromlen, now);
+  } else if (buf[0] < 4 && n->handler.on_stranger) {
+    n->handler.on_stranger(n->handler_ud, buf, len, from, fromlen, now);
+  } else {
+    atomic_fetch_add_explicit(&n->rx_unknown, 1, memory_order_relaxed);
+  }
 }
 
 static void *net_main(void *arg) {

@@ -3,11 +3,12 @@
  *
  * One socket for every participant. The net thread receives in batches
  * (recvmmsg), finds each datagram's participant by the source address
- * (5-tuple; one socket so the local half is fixed), and hands it on: to the
- * WebRTC transport (STUN, DTLS, SRTP by first byte, RFC 7983) or, for plain
- * RTP, straight into the participant's SPSC uplink ring when its uplink is
- * wanted. Unknown sources and malformed packets are counted and dropped;
- * nothing is ever sent back to an unknown address.
+ * (5-tuple; one socket so the local half is fixed), and hands it down to
+ * that participant's transport (mixer/transport.h: receive): the WebRTC
+ * transport (webrtc/) or plain RTP (here), which push the payload into the
+ * participant's uplink ring. From an unknown source only a STUN check goes
+ * on (the stranger hook). Unknown sources and malformed packets are counted
+ * and dropped; nothing is ever sent back to an unknown address.
  *
  * Locking: the net lock guards only the address map. The net thread takes it
  * once per batch for the lookups and releases it before any datagram is
@@ -77,21 +78,17 @@ int fb_net_quiescent(fb_net *n, uint64_t token);
  * go through the bridge's reaper instead, which never waits. */
 void fb_net_remove_peer(fb_net *n, fb_participant *p);
 
-/* Make sure p has an uplink ring (allocated once) and set whether the net
- * thread queues its uplink. Any thread. */
-void fb_net_want_uplink(fb_participant *p, int want);
-
 void fb_net_get_stats(const fb_net *n, fb_net_stats *out);
 
 /* ---- hooks for the WebRTC transport (all called on the net thread) ---- */
 
 typedef struct {
-  /* A datagram for a WebRTC participant p (found by source address), or a
-   * STUN datagram from an unknown address (p == NULL). The net lock is NOT
-   * held (p stays valid until the batch ends, see fb_net_quiescent): the
-   * handler may call fb_net_rebind and fb_net_sendto. */
-  void (*on_datagram)(void *ud, fb_participant *p, uint8_t *buf, size_t len,
-                      const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now);
+  /* A STUN datagram (first byte 0..3) from an address no participant has
+   * (yet). The net lock is NOT held: the hook may call fb_net_rebind and
+   * fb_net_sendto. Datagrams from known addresses go to the participant's
+   * transport instead (transport.h: receive). */
+  void (*on_stranger)(void *ud, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+                      socklen_t fromlen, uint64_t now);
   /* Every ~20 ms, without the net lock: retransmissions, consent, RTCP. */
   void (*on_timer)(void *ud, uint64_t now);
   /* p is being unrouted (net lock held, any thread): forget everything that
@@ -102,7 +99,7 @@ typedef struct {
 /* Install the WebRTC handler (before fb_net_start). */
 void fb_net_set_handler(fb_net *n, const fb_net_handler *h, void *ud);
 
-/* Net thread (inside on_datagram): route datagrams from `from` to p from now
+/* Net thread (inside a receive or on_stranger): route datagrams from `from` to p from now
  * on; p's previous address (if any) stops routing. Takes the net lock.
  * Returns 0, or -1 when another participant owns that address or p has been
  * unrouted meanwhile. */
@@ -123,20 +120,11 @@ int fb_net_send_batch(int fd, struct mmsghdr *msgs, int count, int *errors);
 /* The socket (the WebRTC transport's sendmmsg on the mixer thread). */
 int fb_net_fd(const fb_net *n);
 
-/* Net thread: hand a parsed uplink RTP payload to p's ring, as for plain RTP
- * (payload type check, want_uplink, counters). */
-void fb_net_deliver_rtp(fb_participant *p, uint8_t pt, uint16_t seq, uint32_t ts,
-                        const uint8_t *payload, size_t len, uint64_t now);
-
 /* Any thread, once the mixer no longer pops p's uplink queue (p is not
  * decoded, see fb_mixer_set_release_hook): detach the queue (later uplink is
  * dropped, as for a listener). Never waits: the net thread frees the queue
  * itself between batches, when no push can be in progress.
- * fb_net_want_uplink allocates a new one when needed. */
+ * fb_participant_want_uplink allocates a new one when needed. */
 void fb_net_release_uplink(fb_net *n, fb_participant *p);
-
-/* Any thread: register p (with p->rtc set) with no address yet; datagrams
- * reach it once fb_net_rebind_locked gives it one. */
-void fb_net_add_unbound(fb_net *n, fb_participant *p);
 
 #endif

@@ -41,8 +41,8 @@ static uint64_t rtcp_interval_ns(int npeers) {
   return base / 2 + (uint64_t)r % base;
 }
 
-static void on_datagram(void *ud, fb_participant *p, uint8_t *buf, size_t len,
-                        const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now);
+static void on_stranger(void *ud, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+                        socklen_t fromlen, uint64_t now);
 static void on_timer(void *ud, uint64_t now);
 static void on_peer_removed(void *ud, fb_participant *p);
 
@@ -71,7 +71,7 @@ fb_webrtc *fb_webrtc_new(fb_net *net, int consent_timeout_s, fb_webrtc_event_cb 
     return NULL;
   }
   fb_net_handler h = {
-      .on_datagram = on_datagram, .on_timer = on_timer, .on_peer_removed = on_peer_removed};
+      .on_stranger = on_stranger, .on_timer = on_timer, .on_peer_removed = on_peer_removed};
   fb_net_set_handler(net, &h, w);
   return w;
 }
@@ -148,7 +148,6 @@ int fb_webrtc_attach(fb_webrtc *w, fb_participant *p, const char *remote_ufrag,
   }
   atomic_fetch_add_explicit(&w->dtls_states, 1, memory_order_relaxed);
   p->rtc = peer;
-  fb_net_add_unbound(w->net, p);
   snprintf(ufrag, ufraglen, "%s", peer->ufrag);
   snprintf(pwd, pwdlen, "%s", peer->pwd);
   return 0;
@@ -158,7 +157,7 @@ int fb_webrtc_attach(fb_webrtc *w, fb_participant *p, const char *remote_ufrag,
  * this returns; one already being handled is covered by the net epoch. */
 static void on_peer_removed(void *ud, fb_participant *p) {
   fb_webrtc *w = ud;
-  fb_stun_remove_user(w->stun, p->rtc->ufrag);
+  if (p->rtc) fb_stun_remove_user(w->stun, p->rtc->ufrag); /* not a browser: nothing */
 }
 
 int fb_webrtc_dtls_states(fb_webrtc *w) {
@@ -288,17 +287,21 @@ static void handle_srtp(fb_webrtc *w, fb_participant *p, uint8_t *buf, size_t le
   fb_rtcp_rx_update(&peer->rx, r.ssrc, r.seq, r.ts, now, 48000);
   int lvl = audio_level(&r, peer->audio_level_ext);
   if (lvl >= 0) atomic_store_explicit(&peer->audio_level, lvl, memory_order_relaxed);
-  fb_net_deliver_rtp(p, r.pt, r.seq, r.ts, r.payload, r.payload_len, now);
+  fb_participant_push_uplink(p, r.pt, r.seq, r.ts, r.payload, r.payload_len, now);
 }
 
-static void on_datagram(void *ud, fb_participant *p, uint8_t *buf, size_t len,
-                        const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
-  fb_webrtc *w = ud;
+/* A STUN check from an address no participant has yet (net's stranger hook). */
+static void on_stranger(void *ud, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+                        socklen_t fromlen, uint64_t now) {
+  handle_stun(ud, buf, len, from, fromlen, now);
+}
+
+void fb_webrtc_receive(fb_transport *t, fb_participant *p, uint8_t *buf, size_t len,
+                       const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now) {
+  fb_webrtc *w = ((fb_webrtc_tx *)t)->w;
   uint8_t b0 = buf[0];
   if (b0 < 4)
     handle_stun(w, buf, len, from, fromlen, now);
-  else if (!p)
-    return;
   else if (b0 >= 20 && b0 <= 63)
     fb_webrtc_hs_post(w, p->rtc, buf, len, from, fromlen);
   else if (b0 >= 128 && b0 <= 191)

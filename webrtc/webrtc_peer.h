@@ -97,6 +97,12 @@ struct fb_webrtc {
 /* Set up the send side (webrtc_tx.c). */
 void fb_webrtc_tx_init(struct fb_webrtc *w);
 
+/* The transport's receive (webrtc.c, net thread): demultiplex by first byte
+ * (RFC 7983): STUN answered here, DTLS queued for the DTLS thread, SRTP and
+ * SRTCP unprotected here. */
+void fb_webrtc_receive(fb_transport *t, fb_participant *p, uint8_t *buf, size_t len,
+                       const struct sockaddr_storage *from, socklen_t fromlen, uint64_t now);
+
 /* Log a peer event and hand it to the transport's callback (any thread). */
 void fb_webrtc_emit(struct fb_webrtc *w, fb_participant *p, const char *ev, const char *detail);
 

@@ -58,6 +58,7 @@ static void tx_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size
 }
 
 void fb_webrtc_tx_init(struct fb_webrtc *w) {
+  w->tx.base.receive = fb_webrtc_receive;
   w->tx.base.send = tx_send;
   w->tx.base.flush = tx_flush;
   w->tx.w = w;

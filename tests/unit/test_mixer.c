@@ -148,8 +148,8 @@ static void test_tick(int per_participant) {
   CHECK(m != NULL, "mixer created");
   fb_participant *b = mkp("b", &cap), *c = mkp("c", &cap), *l1 = mkp("l1", &cap),
                  *l2 = mkp("l2", &cap), *x = mkp("x", &cap);
-  fb_net_want_uplink(b, 1);
-  fb_net_want_uplink(c, 1);
+  fb_participant_want_uplink(b, 1);
+  fb_participant_want_uplink(c, 1);
   CHECK(fb_mixer_add(m, b, 1) == 0 && fb_mixer_add(m, c, 1) == 0, "two live added");
   CHECK(fb_mixer_add(m, l1, 0) == 0 && fb_mixer_add(m, l2, 0) == 0 && fb_mixer_add(m, x, 0) == 0,
         "listeners added");
