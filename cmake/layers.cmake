@@ -55,6 +55,7 @@ target_link_libraries(fbnet PUBLIC fbmixer)
 add_library(fbdtls STATIC
   webrtc/dtls.c
   webrtc/dtls_common.c
+  webrtc/dtls_core.c
   webrtc/srtp_session.c
   webrtc/srtp_fast.c
 )

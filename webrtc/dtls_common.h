@@ -12,6 +12,10 @@
  * - The remote fingerprint from SDP (RFC 8122), checked against the peer's
  *   certificate.
  * - The DTLS-SRTP keys (RFC 5764 4.2) exported for either side.
+ * - The DTLS core (dtls_core.c): our identity (key, certificate, SSL_CTX)
+ *   and one association's handshake, records, timers and verdicts. Each end
+ *   only adds how its datagrams leave (the bridge queues them for the DTLS
+ *   thread to send; the client sends at once).
  */
 #ifndef FB_DTLS_COMMON_H
 #define FB_DTLS_COMMON_H
@@ -85,5 +89,67 @@ void fb_dtls_openssl_reason(char *buf, size_t len);
  * gets OpenSSL's name of the profile. 0, or -1 (no or unknown profile,
  * export failed; out zeroed). */
 int fb_dtls_export_srtp_keys(SSL *ssl, int is_server, fb_srtp_keys *out, const char **profile_name);
+
+/* ---- the DTLS core (dtls_core.c) ---------------------------------------- */
+
+/* An association's states; dtls.h and the client's header give them their
+ * public names (FB_DTLS_*, FB_RTC_DTLS_*), with the same values. */
+#define FB_DTLS_CORE_CONTINUE 0  /* nothing new (handshaking, or connected traffic) */
+#define FB_DTLS_CORE_CONNECTED 1 /* handshake just completed and verified (once) */
+#define FB_DTLS_CORE_CLOSED 2    /* the peer sent close_notify, or we closed (terminal) */
+#define FB_DTLS_CORE_FAILED 3    /* alert, bad fingerprint, no SRTP profile, gave up (terminal) */
+
+/* Our side: an ECDSA P-256 key, a self-signed certificate (common name cn)
+ * and a DTLS 1.2 SSL_CTX for one role, with use_srtp, the peer's
+ * certificate required and checked by digest only (self-signed on both
+ * sides), no tickets or renegotiation, ECDHE-ECDSA AEAD ciphers, record
+ * buffers released when idle, fragments no larger than mtu. */
+typedef struct {
+  SSL_CTX *ssl_ctx;
+  EVP_PKEY *key;
+  X509 *cert;
+  BIO_METHOD *bio_method;
+  int is_server;
+  char fingerprint[FB_DTLS_FP_TEXT_MAX];
+} fb_dtls_identity;
+
+/* 0, or -1 with what failed in err (id is then freed). */
+int fb_dtls_identity_init(fb_dtls_identity *id, int is_server, const char *cn, long mtu, char *err,
+                          int errlen);
+void fb_dtls_identity_free(fb_dtls_identity *id);
+
+/* One association, either role. */
+typedef struct {
+  SSL *ssl;
+  int state; /* FB_DTLS_CORE_* */
+  char err[160];
+  fb_dtls_fp fp;   /* the expected remote digest (md NULL: no check) */
+  int fp_mismatch; /* set by the verify callback */
+  fb_dgram_bio io;
+  uint64_t deadline_ns;                  /* next retransmission, UINT64_MAX: none */
+  const char *mismatch_msg, *closed_msg; /* each end's wording */
+} fb_dtls_assoc;
+
+/* Set a up on id (in id's role): datagrams SSL writes
+ * go to write(owner, ...), one each; expected_fp (NULL: no check) is the
+ * SDP a=fingerprint. 0, or -1 (malformed fingerprint, OpenSSL failure;
+ * nothing to free). */
+int fb_dtls_assoc_init(fb_dtls_assoc *a, const fb_dtls_identity *id, const char *expected_fp,
+                       void (*write)(void *, const uint8_t *, size_t), void *owner, long mtu,
+                       const char *mismatch_msg, const char *closed_msg);
+void fb_dtls_assoc_free(fb_dtls_assoc *a);
+
+/* Run the handshake one step without input (the client's ClientHello). */
+int fb_dtls_assoc_start(fb_dtls_assoc *a, uint64_t now_ns);
+
+/* Process one received datagram. CONNECTED is returned exactly once, after
+ * the peer's certificate matched and an SRTP profile was agreed. */
+int fb_dtls_assoc_feed(fb_dtls_assoc *a, const uint8_t *in, size_t len, uint64_t now_ns);
+
+/* Retransmit when a->deadline_ns has passed (FAILED once OpenSSL gives up). */
+int fb_dtls_assoc_handle_timeout(fb_dtls_assoc *a, uint64_t now_ns);
+
+/* Send close_notify when connected; the association ends CLOSED. */
+void fb_dtls_assoc_close(fb_dtls_assoc *a);
 
 #endif
