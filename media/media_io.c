@@ -33,6 +33,10 @@
  * behind (mixer stalled) the timeline jumps forward with DISCONT. ERROR, or an
  * EOS we did not send: ALERT, FB_EV_OUTPUT_ERROR, restart after 1 s.
  *
+ * Restarts: each edge embeds a restarter (pipeline, bus watch, restart timer):
+ * a failure stops the pipeline and schedules the rebuild after a delay from
+ * first_ms doubling up to max_ms. Outputs have both at 1 s: a fixed delay.
+ *
  * Clock: all pipelines use GStreamer's system clock, made sure to be
  * CLOCK_MONOTONIC, the tick's clock.
  */
@@ -58,8 +62,8 @@
 #define RING_PRIME 1920u     /* 40 ms buffered before reading (re)starts */
 #define WATCHDOG_MS 100
 #define BACKOFF_MAX_MS 30000
-#define HEALTHY_NS (5 * GST_SECOND) /* delivered this long: backoff resets */
-#define OUTPUT_RESTART_MS 1000
+#define HEALTHY_NS (5 * GST_SECOND)       /* delivered this long: backoff resets */
+#define OUTPUT_RESTART_MS 1000            /* first and longest delay: fixed */
 #define OUTPUT_QUEUE_BYTES (RATE * 4 / 5) /* 200 ms of F32 mono */
 #define OUTPUT_LATE_NS (100 * GST_MSECOND)
 #define EOS_WAIT_NS (3 * GST_SECOND)
@@ -90,11 +94,24 @@ struct fb_gst {
 
 enum { SRC_PIPELINE, SRC_SPEECH, SRC_TONE };
 
-struct fb_floor_input {
+/* One edge's pipeline and its restarts (see the top comment). gst thread only,
+ * but for the restarts counter. */
+typedef struct {
   fb_gst *g;
-  char *launch;
-  int kind;
-  int restart_ms, stall_ms, backoff_ms;
+  const char *subsys;             /* "floor", "output": log lines */
+  char *launch;                   /* what a rebuild builds (g_free) */
+  GstElement *pipeline, *pending; /* running; built by _new, not started yet */
+  GSource *bus_src, *timer;
+  int first_ms, max_ms, backoff_ms; /* backoff_ms: the next delay */
+  _Atomic uint64_t restarts;
+  void (*wire)(void *owner, GstElement *pipe);   /* before PLAYING */
+  void (*fail)(void *owner, const char *reason); /* stop, restart_later */
+  void *owner;
+} restarter;
+
+struct fb_floor_input {
+  restarter rs;
+  int kind, stall_ms;
 
   /* ring: producer = streaming thread, consumer = mixer thread */
   float *ring;
@@ -102,17 +119,16 @@ struct fb_floor_input {
   _Atomic uint64_t last_audio_ns; /* last sample arrival, 0 = none since (re)start */
   atomic_int delivering;          /* audio arrived since (re)start, not lost since */
   atomic_uint session;            /* bumped by every (re)start */
-  _Atomic uint64_t underruns, restarts, dropped;
+  _Atomic uint64_t underruns, dropped;
 
   /* mixer thread only */
   unsigned seen_session;
   int primed, primed_once;
 
   /* gst thread only */
-  GstElement *pipeline, *pending;
-  GSource *bus_src, *restart_src, *watchdog_src;
+  GSource *watchdog_src;
   uint64_t start_ns, first_audio_ns;
-  int running, started_reported;
+  int started_reported;
 
   /* builtin generator: used by the appsrc streaming thread only */
   fb_speech speech;
@@ -121,8 +137,8 @@ struct fb_floor_input {
 };
 
 struct fb_output {
-  fb_gst *g;
-  char *name, *launch;
+  restarter rs;
+  char *name;
 
   GMutex lock;     /* guards the push state below; the mixer only try-locks */
   GstElement *src; /* appsrc of the running pipeline, NULL while down */
@@ -130,10 +146,6 @@ struct fb_output {
   GstClockTime offset; /* running time of sample 0 of this session */
   uint64_t pos;        /* samples pushed this session */
   int have_offset;
-
-  /* gst thread only */
-  GstElement *pipeline, *pending;
-  GSource *bus_src, *restart_src;
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -210,15 +222,6 @@ static void drop_source(GSource **s) {
   }
 }
 
-static GSource *add_bus_watch(fb_gst *g, GstElement *pipe, GstBusFunc fn, void *data) {
-  GstBus *bus = gst_element_get_bus(pipe);
-  GSource *s = gst_bus_create_watch(bus);
-  g_source_set_callback(s, G_SOURCE_FUNC(fn), data, NULL);
-  g_source_attach(s, g->ctx);
-  gst_object_unref(bus);
-  return s;
-}
-
 /* Build a pipeline from a full launch line; NULL with a message on error. */
 static GstElement *build(const char *launch, char *err, int errlen) {
   GError *e = NULL;
@@ -251,21 +254,6 @@ static int bus_failure(GstMessage *m, const char *subsys, char *text, size_t len
   g_free(dbg);
   if (t == GST_MESSAGE_WARNING) fb_log(FB_LOG_WARN, subsys, "%s", text);
   return t == GST_MESSAGE_ERROR;
-}
-
-/* Watch the bus on the gst thread and go to PLAYING. -1 with the reason (the
- * first ERROR on the bus) when the state change fails outright. */
-static int play(fb_gst *g, GstElement *pipe, GSource **bus_src, GstBusFunc fn, void *data,
-                char *err, size_t len) {
-  *bus_src = add_bus_watch(g, pipe, fn, data);
-  if (gst_element_set_state(pipe, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE) return 0;
-  GstBus *bus = gst_element_get_bus(pipe);
-  GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-  snprintf(err, len, "could not start");
-  if (m) bus_failure(m, "gst", err, len);
-  if (m) gst_message_unref(m);
-  gst_object_unref(bus);
-  return -1;
 }
 
 /* builtin:speech / builtin:tone:HZ -> kind (and hz); -1 on a bad builtin. */
@@ -311,6 +299,92 @@ static GstElement *prepare(int is_floor, const char *desc, int *kind, double *hz
   }
   return pipe;
 }
+
+/* ------------------------------------------------------------ restarts */
+
+static void restart_init(restarter *r, fb_gst *g, const char *subsys, char *launch,
+                         GstElement *pending, int first_ms, int max_ms,
+                         void (*wire)(void *, GstElement *), void (*fail)(void *, const char *),
+                         void *owner) {
+  r->g = g, r->subsys = subsys, r->launch = launch, r->pending = pending;
+  r->first_ms = r->backoff_ms = first_ms, r->max_ms = max_ms;
+  r->wire = wire, r->fail = fail, r->owner = owner;
+}
+
+static gboolean on_restart_bus(GstBus *bus, GstMessage *m, gpointer p) {
+  restarter *r = p;
+  char text[512];
+  if (bus_failure(m, r->subsys, text, sizeof text)) r->fail(r->owner, text);
+  return G_SOURCE_CONTINUE;
+}
+
+/* (Re)start: the pipeline _new built, else a new build; the owner wires it;
+ * watch its bus, PLAYING. Any failure goes to r->fail (for a failed state
+ * change, with the first ERROR on the bus). */
+static void restart_start(void *p) {
+  restarter *r = p;
+  char err[512] = "could not start";
+  GstElement *pipe = r->pending;
+  r->pending = NULL;
+  if (!pipe && !(pipe = build(r->launch, err, sizeof err))) {
+    r->fail(r->owner, err);
+    return;
+  }
+  r->wire(r->owner, pipe);
+  r->pipeline = pipe;
+  GstBus *bus = gst_element_get_bus(pipe);
+  r->bus_src = gst_bus_create_watch(bus);
+  g_source_set_callback(r->bus_src, G_SOURCE_FUNC(on_restart_bus), r, NULL);
+  g_source_attach(r->bus_src, r->g->ctx);
+  if (gst_element_set_state(pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    if (m) bus_failure(m, "gst", err, sizeof err);
+    if (m) gst_message_unref(m);
+    r->fail(r->owner, err);
+  }
+  gst_object_unref(bus);
+}
+
+/* Stop watching the running pipeline and hand it over (NULL if none). */
+static GstElement *restart_detach(restarter *r) {
+  drop_source(&r->bus_src);
+  GstElement *pipe = r->pipeline;
+  r->pipeline = NULL;
+  return pipe;
+}
+
+/* Stop the running pipeline: NULL joins its streaming threads. */
+static void restart_stop(restarter *r) {
+  GstElement *pipe = restart_detach(r);
+  if (pipe) {
+    gst_element_set_state(pipe, GST_STATE_NULL);
+    gst_object_unref(pipe);
+  }
+}
+
+static gboolean on_restart(gpointer p) {
+  restarter *r = p;
+  g_source_unref(r->timer); /* the dispatch holds its own reference */
+  r->timer = NULL;
+  atomic_fetch_add(&r->restarts, 1);
+  restart_start(r);
+  return G_SOURCE_REMOVE;
+}
+
+/* After a failure, pipeline stopped: ALERT "<alert> (restart in N ms)", ev
+ * with detail, and the next attempt after the current delay, which doubles
+ * for the one after (up to max_ms). */
+static void restart_later(restarter *r, fb_media_event ev, const char *alert, const char *detail) {
+  int delay = r->backoff_ms;
+  r->backoff_ms = delay * 2 < r->max_ms ? delay * 2 : r->max_ms;
+  fb_log(FB_LOG_ALERT, r->subsys, "%s (restart in %d ms)", alert, delay);
+  emit(r->g, ev, detail);
+  drop_source(&r->timer);
+  r->timer = add_timeout(r->g, delay, on_restart, r);
+}
+
+/* Healthy again: the next failure waits first_ms. */
+static void restart_reset(restarter *r) { r->backoff_ms = r->first_ms; }
 
 /* ------------------------------------------------------------ gst thread */
 
@@ -441,18 +515,8 @@ int fb_floor_input_read(fb_floor_input *in, float *out, int n) {
 void fb_floor_input_stats(const fb_floor_input *in, uint64_t *underruns, uint64_t *restarts,
                           uint64_t *dropped) {
   if (underruns) *underruns = atomic_load(&in->underruns);
-  if (restarts) *restarts = atomic_load(&in->restarts);
+  if (restarts) *restarts = atomic_load(&in->rs.restarts);
   if (dropped) *dropped = atomic_load(&in->dropped);
-}
-
-static void floor_stop_pipeline(fb_floor_input *in) {
-  drop_source(&in->bus_src);
-  if (in->pipeline) {
-    gst_element_set_state(in->pipeline, GST_STATE_NULL); /* joins streaming threads */
-    gst_object_unref(in->pipeline);
-    in->pipeline = NULL;
-  }
-  in->running = 0;
 }
 
 static void floor_check_started(fb_floor_input *in, uint64_t now) {
@@ -460,43 +524,25 @@ static void floor_check_started(fb_floor_input *in, uint64_t now) {
   in->started_reported = 1;
   in->first_audio_ns = now;
   fb_log(FB_LOG_INFO, "floor", "floor input delivering audio");
-  emit(in->g, FB_EV_FLOOR_STARTED, "floor input delivering audio");
+  emit(in->rs.g, FB_EV_FLOOR_STARTED, "floor input delivering audio");
 }
 
-static gboolean on_floor_restart(gpointer p);
-
-/* Declare the input lost and schedule the next attempt. in->running or not:
- * also used when a restart cannot even build its pipeline. */
-static void floor_fail(fb_floor_input *in, const char *reason) {
+/* Declare the input lost and schedule the next attempt. Running or not: also
+ * used when a restart cannot even build its pipeline. */
+static void floor_fail(void *p, const char *reason) {
+  fb_floor_input *in = p;
   floor_check_started(in, fb_now_ns());
-  floor_stop_pipeline(in);
+  restart_stop(&in->rs);
   atomic_store(&in->delivering, 0);
-  int delay = in->backoff_ms;
-  in->backoff_ms = delay * 2 < BACKOFF_MAX_MS ? delay * 2 : BACKOFF_MAX_MS;
-  fb_log(FB_LOG_ALERT, "floor", "floor input lost: %s (restart in %d ms)", reason, delay);
   char detail[600];
   snprintf(detail, sizeof detail, "floor input lost: %s", reason);
-  emit(in->g, FB_EV_FLOOR_LOST, detail);
-  drop_source(&in->restart_src);
-  in->restart_src = add_timeout(in->g, delay, on_floor_restart, in);
+  restart_later(&in->rs, FB_EV_FLOOR_LOST, detail, detail);
 }
 
-static gboolean on_floor_bus(GstBus *bus, GstMessage *m, gpointer p) {
-  char text[512];
-  if (bus_failure(m, "floor", text, sizeof text)) floor_fail(p, text);
-  return G_SOURCE_CONTINUE;
-}
-
-/* (Re)start: build the pipeline (or take in->pending), wire it, PLAYING. */
-static void floor_start(fb_floor_input *in) {
-  char err[512];
-  GstElement *pipe = in->pending;
-  in->pending = NULL;
-  if (!pipe && !(pipe = build(in->launch, err, sizeof err))) {
-    floor_fail(in, err);
-    return;
-  }
-  gst_pipeline_use_clock(GST_PIPELINE(pipe), in->g->clock);
+/* Every (re)start, before PLAYING. */
+static void floor_wire(void *p, GstElement *pipe) {
+  fb_floor_input *in = p;
+  gst_pipeline_use_clock(GST_PIPELINE(pipe), in->rs.g->clock);
   GstElement *sink = gst_bin_get_by_name(GST_BIN(pipe), "fbsink");
   static GstAppSinkCallbacks sink_cbs = {.new_sample = on_new_sample};
   gst_app_sink_set_callbacks(GST_APP_SINK(sink), &sink_cbs, in, NULL);
@@ -511,30 +557,17 @@ static void floor_start(fb_floor_input *in) {
   atomic_store(&in->last_audio_ns, 0);
   atomic_store(&in->delivering, 0);
   atomic_fetch_add(&in->session, 1);
-  in->pipeline = pipe;
-  in->running = 1;
   in->started_reported = 0;
   in->start_ns = fb_now_ns();
-  fb_log(FB_LOG_INFO, "floor", "starting floor input: %s", in->launch);
-  if (play(in->g, pipe, &in->bus_src, on_floor_bus, in, err, sizeof err) < 0) floor_fail(in, err);
-}
-
-static gboolean on_floor_restart(gpointer p) {
-  fb_floor_input *in = p;
-  g_source_unref(in->restart_src); /* the dispatch holds its own reference */
-  in->restart_src = NULL;
-  atomic_fetch_add(&in->restarts, 1);
-  floor_start(in);
-  return G_SOURCE_REMOVE;
+  fb_log(FB_LOG_INFO, "floor", "starting floor input: %s", in->rs.launch);
 }
 
 static gboolean on_floor_watchdog(gpointer p) {
   fb_floor_input *in = p;
-  if (!in->running) return G_SOURCE_CONTINUE;
+  if (!in->rs.pipeline) return G_SOURCE_CONTINUE;
   uint64_t now = fb_now_ns();
   floor_check_started(in, now);
-  if (in->started_reported && now - in->first_audio_ns >= HEALTHY_NS)
-    in->backoff_ms = in->restart_ms;
+  if (in->started_reported && now - in->first_audio_ns >= HEALTHY_NS) restart_reset(&in->rs);
   if (in->stall_ms > 0) {
     uint64_t last = atomic_load(&in->last_audio_ns);
     uint64_t since = last > in->start_ns ? last : in->start_ns;
@@ -550,15 +583,15 @@ static gboolean on_floor_watchdog(gpointer p) {
 
 static void floor_begin(void *p) {
   fb_floor_input *in = p;
-  in->watchdog_src = add_timeout(in->g, WATCHDOG_MS, on_floor_watchdog, in);
-  floor_start(in);
+  in->watchdog_src = add_timeout(in->rs.g, WATCHDOG_MS, on_floor_watchdog, in);
+  restart_start(&in->rs);
 }
 
 static void floor_end(void *p) {
   fb_floor_input *in = p;
   drop_source(&in->watchdog_src);
-  drop_source(&in->restart_src);
-  floor_stop_pipeline(in);
+  drop_source(&in->rs.timer);
+  restart_stop(&in->rs);
 }
 
 fb_floor_input *fb_floor_input_new(fb_gst *g, const char *desc, int restart_ms, int stall_ms,
@@ -577,23 +610,20 @@ fb_floor_input *fb_floor_input_new(fb_gst *g, const char *desc, int restart_ms, 
     gst_object_unref(pipe);
     return NULL;
   }
-  in->g = g;
-  in->launch = launch;
+  restart_init(&in->rs, g, "floor", launch, pipe, restart_ms > 0 ? restart_ms : 1000,
+               BACKOFF_MAX_MS, floor_wire, floor_fail, in);
   in->kind = kind;
-  in->restart_ms = restart_ms > 0 ? restart_ms : 1000;
-  in->backoff_ms = in->restart_ms;
   in->stall_ms = stall_ms;
   fb_speech_init(&in->speech, SPEECH_SEED);
   fb_tone_init(&in->tone, hz > 0 ? hz : 1000.0, TONE_AMPLITUDE);
-  in->pending = pipe;
   run_on_gst(g, floor_begin, in);
   return in;
 }
 
 void fb_floor_input_free(fb_floor_input *in) {
   if (!in) return;
-  run_on_gst(in->g, floor_end, in);
-  g_free(in->launch);
+  run_on_gst(in->rs.g, floor_end, in);
+  g_free(in->rs.launch);
   free(in->ring);
   free(in);
 }
@@ -603,7 +633,7 @@ void fb_floor_input_free(fb_floor_input *in) {
 void fb_output_push(fb_output *out, const float *pcm, int n) {
   if (!out || n <= 0 || !g_mutex_trylock(&out->lock)) return;
   if (out->src) {
-    GstClockTime now = gst_clock_get_time(out->g->clock);
+    GstClockTime now = gst_clock_get_time(out->rs.g->clock);
     GstClockTime rt = now > out->base_time ? now - out->base_time : 0;
     GstClockTime t0 = out->offset + gst_util_uint64_scale(out->pos, GST_SECOND, RATE);
     int discont = 0;
@@ -624,61 +654,38 @@ void fb_output_push(fb_output *out, const float *pcm, int n) {
   g_mutex_unlock(&out->lock);
 }
 
-static gboolean on_output_restart(gpointer p);
-
-/* Take the pipeline away from the pusher and the bus watch; returns it. */
-static GstElement *output_detach(fb_output *out) {
+/* Take the pipeline away from the pusher. */
+static void output_unplug(fb_output *out) {
   g_mutex_lock(&out->lock);
   out->src = NULL;
   g_mutex_unlock(&out->lock);
-  drop_source(&out->bus_src);
-  GstElement *pipe = out->pipeline;
-  out->pipeline = NULL;
-  return pipe;
 }
 
-static void output_fail(fb_output *out, const char *reason) {
-  GstElement *pipe = output_detach(out);
-  if (pipe) {
-    gst_element_set_state(pipe, GST_STATE_NULL);
-    gst_object_unref(pipe);
-  }
-  fb_log(FB_LOG_ALERT, "output", "output %s failed: %s (restart in %d ms)", out->name, reason,
-         OUTPUT_RESTART_MS);
-  char detail[600];
-  snprintf(detail, sizeof detail, "%s: %s", out->name, reason);
-  emit(out->g, FB_EV_OUTPUT_ERROR, detail);
-  drop_source(&out->restart_src);
-  out->restart_src = add_timeout(out->g, OUTPUT_RESTART_MS, on_output_restart, out);
-}
-
-static gboolean on_output_bus(GstBus *bus, GstMessage *m, gpointer p) {
-  /* EOS too: we only send EOS from fb_output_free, after removing this watch. */
-  char text[512];
-  if (bus_failure(m, "output", text, sizeof text)) output_fail(p, text);
-  return G_SOURCE_CONTINUE;
-}
-
-static void output_start(void *p) {
+/* From the bus watch also on EOS: we only send EOS from fb_output_free, after
+ * removing the watch. */
+static void output_fail(void *p, const char *reason) {
   fb_output *out = p;
-  char err[512];
-  GstElement *pipe = out->pending;
-  out->pending = NULL;
-  if (!pipe && !(pipe = build(out->launch, err, sizeof err))) {
-    output_fail(out, err);
-    return;
-  }
+  output_unplug(out);
+  restart_stop(&out->rs);
+  char alert[600], detail[600];
+  snprintf(alert, sizeof alert, "output %s failed: %s", out->name, reason);
+  snprintf(detail, sizeof detail, "%s: %s", out->name, reason);
+  restart_later(&out->rs, FB_EV_OUTPUT_ERROR, alert, detail);
+}
+
+/* Every (re)start, before PLAYING. */
+static void output_wire(void *p, GstElement *pipe) {
+  fb_output *out = p;
   GstElement *src = gst_bin_get_by_name(GST_BIN(pipe), "fbsrc");
   g_object_set(src, "leaky-type", GST_APP_LEAKY_TYPE_DOWNSTREAM, "max-bytes",
                (guint64)OUTPUT_QUEUE_BYTES, "block", FALSE, NULL);
   /* System clock and a fixed base time: running time = clock - base, known to
    * the pusher from the first push on, whatever state the pipeline is in. */
-  gst_pipeline_use_clock(GST_PIPELINE(pipe), out->g->clock);
+  gst_pipeline_use_clock(GST_PIPELINE(pipe), out->rs.g->clock);
   gst_element_set_start_time(pipe, GST_CLOCK_TIME_NONE);
-  GstClockTime base = gst_clock_get_time(out->g->clock);
+  GstClockTime base = gst_clock_get_time(out->rs.g->clock);
   gst_element_set_base_time(pipe, base);
-  out->pipeline = pipe;
-  fb_log(FB_LOG_INFO, "output", "starting output %s: %s", out->name, out->launch);
+  fb_log(FB_LOG_INFO, "output", "starting output %s: %s", out->name, out->rs.launch);
   g_mutex_lock(&out->lock);
   out->src = src; /* the pipeline holds it; our reference goes below */
   out->base_time = base;
@@ -686,16 +693,6 @@ static void output_start(void *p) {
   out->have_offset = 0;
   g_mutex_unlock(&out->lock);
   gst_object_unref(src);
-  if (play(out->g, pipe, &out->bus_src, on_output_bus, out, err, sizeof err) < 0)
-    output_fail(out, err);
-}
-
-static gboolean on_output_restart(gpointer p) {
-  fb_output *out = p;
-  g_source_unref(out->restart_src);
-  out->restart_src = NULL;
-  output_start(out);
-  return G_SOURCE_REMOVE;
 }
 
 fb_output *fb_output_new(fb_gst *g, const char *name, const char *desc, char *err, int errlen) {
@@ -711,27 +708,27 @@ fb_output *fb_output_new(fb_gst *g, const char *name, const char *desc, char *er
     gst_object_unref(pipe);
     return NULL;
   }
-  out->g = g;
+  restart_init(&out->rs, g, "output", launch, pipe, OUTPUT_RESTART_MS, OUTPUT_RESTART_MS,
+               output_wire, output_fail, out);
   out->name = g_strdup(name && *name ? name : "output");
-  out->launch = launch;
   g_mutex_init(&out->lock);
-  out->pending = pipe;
-  run_on_gst(g, output_start, out);
+  run_on_gst(g, restart_start, &out->rs);
   return out;
 }
 
 static void output_end(void *p) {
   fb_output *out = p;
-  drop_source(&out->restart_src);
-  out->pending = output_detach(out);
+  drop_source(&out->rs.timer);
+  output_unplug(out);
+  out->rs.pending = restart_detach(&out->rs);
 }
 
 void fb_output_free(fb_output *out) {
   if (!out) return;
   /* On the gst thread: stop pushes, remove the bus watch and restart timer.
    * Then here, on the caller's thread, drain: EOS in, wait for EOS out. */
-  run_on_gst(out->g, output_end, out);
-  GstElement *pipe = out->pending;
+  run_on_gst(out->rs.g, output_end, out);
+  GstElement *pipe = out->rs.pending;
   if (pipe) {
     GstElement *src = gst_bin_get_by_name(GST_BIN(pipe), "fbsrc");
     gst_app_src_end_of_stream(GST_APP_SRC(src));
@@ -753,7 +750,7 @@ void fb_output_free(fb_output *out) {
   fb_log(FB_LOG_INFO, "output", "output %s stopped", out->name);
   g_mutex_clear(&out->lock);
   g_free(out->name);
-  g_free(out->launch);
+  g_free(out->rs.launch);
   free(out);
 }
 
