@@ -63,9 +63,12 @@ struct fb_mixer {
   int started;
   atomic_uint_fast64_t last_tick_ns;
 
-  /* command queue (any thread -> tick) */
+  /* command queue (any thread -> tick). capcmds >= ncmds + added_requested
+   * at all times: a slot for every queued command and for the CMD_REMOVE of
+   * every participant added and not yet removed, so a remove never
+   * allocates (reserve()). */
   pthread_mutex_t cmd_lock;
-  pthread_cond_t cmd_cond;
+  pthread_cond_t cmd_cond; /* applied_seq moved: fb_mixer_remove waits on it */
   mixer_cmd *cmds;
   int ncmds, capcmds;
   uint64_t cmd_next_seq;    /* under cmd_lock */
@@ -263,10 +266,14 @@ void fb_mixer_reclaim(fb_mixer *m) {
   pthread_mutex_unlock(&m->decode_lock);
 }
 
-/* cmd_lock held. Make room for one more command; -1 when out of memory. */
-static int reserve(fb_mixer *m) {
-  if (m->ncmds < m->capcmds) return 0;
-  int cap = m->capcmds ? m->capcmds * 2 : 64;
+/* cmd_lock held. Make room for `more` commands on top of the queued ones and
+ * the removes reserved for the participants added (an add asks for 2: its
+ * CMD_ADD and its CMD_REMOVE to come); -1 when out of memory. */
+static int reserve(fb_mixer *m, int more) {
+  int need = m->ncmds + m->added_requested + more;
+  if (need <= m->capcmds) return 0;
+  int cap = m->capcmds ? m->capcmds : 64;
+  while (cap < need) cap *= 2;
   mixer_cmd *c = realloc(m->cmds, (size_t)cap * sizeof *c);
   if (!c) return -1;
   m->cmds = c;
@@ -274,7 +281,7 @@ static int reserve(fb_mixer *m) {
   return 0;
 }
 
-/* cmd_lock held, after reserve() succeeded. */
+/* cmd_lock held, after reserve() succeeded (for a remove: at add time). */
 static uint64_t post(fb_mixer *m, cmd_type type, fb_participant *p, fb_media_state state) {
   uint64_t seq = ++m->cmd_next_seq;
   m->cmds[m->ncmds++] = (mixer_cmd){.type = type, .p = p, .state = state, .seq = seq};
@@ -298,7 +305,7 @@ int fb_mixer_add(fb_mixer *m, fb_participant *p, int live) {
   }
   int rc = live ? prepare_decode(m, p) : 0;
   pthread_mutex_lock(&m->cmd_lock);
-  if (rc < 0 || reserve(m) < 0 || m->added_requested >= m->cfg.max_participants ||
+  if (rc < 0 || reserve(m, 2) < 0 || m->added_requested >= m->cfg.max_participants ||
       (live && m->live_requested >= m->cfg.max_live)) {
     pthread_mutex_unlock(&m->cmd_lock);
     pthread_mutex_unlock(&m->decode_lock);
@@ -331,7 +338,7 @@ int fb_mixer_set_state(fb_mixer *m, fb_participant *p, fb_media_state state) {
   }
   pthread_mutex_lock(&m->cmd_lock);
   fb_media_state was = pending_state(m, p);
-  if (reserve(m) < 0 ||
+  if (reserve(m, 1) < 0 ||
       (state == FB_MEDIA_LIVE && was != FB_MEDIA_LIVE && m->live_requested >= m->cfg.max_live) ||
       (state == FB_MEDIA_MEASURE && was != FB_MEDIA_MEASURE &&
        m->measure_requested >= FB_MIXER_MAX_MEASURED)) {
@@ -367,22 +374,7 @@ uint64_t fb_mixer_remove_async(fb_mixer *m, fb_participant *p) {
   if (was == FB_MEDIA_LIVE) m->live_requested--;
   if (was == FB_MEDIA_MEASURE) m->measure_requested--;
   m->added_requested--;
-  while (reserve(m) < 0 && atomic_load(&m->running)) {
-    /* Out of memory for the queue: the next tick empties it, then there is
-     * room (a remove must not fail). */
-    pthread_cond_wait(&m->cmd_cond, &m->cmd_lock);
-  }
-  if (m->ncmds == m->capcmds) {
-    /* no tick and no memory: apply the queue, then this remove, here */
-    for (int i = 0; i < m->ncmds; i++) apply(m, &m->cmds[i]);
-    m->ncmds = 0;
-    mixer_cmd c = {.type = CMD_REMOVE, .p = p, .seq = ++m->cmd_next_seq};
-    apply(m, &c);
-    m->cmd_applied_seq = c.seq;
-    pthread_mutex_unlock(&m->cmd_lock);
-    return c.seq;
-  }
-  uint64_t seq = post(m, CMD_REMOVE, p, FB_MEDIA_LISTEN);
+  uint64_t seq = post(m, CMD_REMOVE, p, FB_MEDIA_LISTEN); /* its slot: fb_mixer_add's */
   if (!atomic_load(&m->running)) {
     /* No tick thread: apply everything pending right here. */
     for (int i = 0; i < m->ncmds; i++) apply(m, &m->cmds[i]);

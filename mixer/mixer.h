@@ -87,7 +87,9 @@ int fb_mixer_add(fb_mixer *m, fb_participant *p, int live);
 /* Any thread except the mixer: queue p's removal and return at once, with
  * the command's sequence number. p's place counts as free for new joins
  * immediately; the mixer stops referring to p when the next tick applies it
- * (fb_mixer_applied_seq). Without a running tick it is applied here. */
+ * (fb_mixer_applied_seq). Without a running tick it is applied here. Never
+ * fails, waits or allocates: fb_mixer_add reserved the command's slot, so p
+ * must have been added (once) and not removed since. */
 uint64_t fb_mixer_remove_async(fb_mixer *m, fb_participant *p);
 
 /* Any thread: the sequence number of the last command the tick applied;
