@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "bridge/clock.h"
-#include "bridge/mixer.h"
+#include "util/clock.h"
+#include "mixer/mixer.h"
 #include "bridge/reaper.h"
 #include "check.h"
 
