@@ -1,7 +1,8 @@
 /*
  * reaper.c — the deferred release of participants that left (see reaper.h).
  *
- * A short list under one mutex, walked by its own thread every
+ * A list under one mutex, linked through the participants themselves (so a
+ * leave never allocates and never waits), walked by its own thread every
  * REAP_PERIOD_NS. The checks are two counters read under their owners'
  * short locks, so a pass over a burst of hundreds of leaves costs
  * microseconds; the release itself (DTLS and SRTP state, the participant's
@@ -19,11 +20,6 @@
 
 #define REAP_PERIOD_NS 5000000ull /* 5 ms: a tick is 20 ms, so ~1 tick late */
 
-typedef struct {
-  fb_participant *p;
-  uint64_t net_token, mixer_seq;
-} departure;
-
 struct fb_reaper {
   fb_net *net;
   fb_mixer *mixer;
@@ -32,35 +28,39 @@ struct fb_reaper {
   pthread_t thread;
   pthread_mutex_t lock;
   pthread_cond_t wake;
-  int stop;        /* under lock */
-  departure *list; /* under lock */
-  int n, cap;
+  int stop;             /* under lock */
+  fb_participant *list; /* under lock: linked through p->reap_next */
+  int n;
 };
 
 /* applied: fb_mixer_applied_seq, read once per pass (not under r->lock: the
  * tick's lock is never taken inside ours). */
-static int ripe(fb_reaper *r, const departure *d, uint64_t applied) {
-  return d->mixer_seq <= applied && fb_net_quiescent(r->net, d->net_token);
+static int ripe(fb_reaper *r, const fb_participant *p, uint64_t applied) {
+  return p->reap_mixer_seq <= applied && fb_net_quiescent(r->net, p->reap_net_token);
 }
 
 /* Take the ripe departures off the list (all of them when `all`), then
  * release them with the lock dropped. */
 static void reap(fb_reaper *r, int all) {
-  departure done[64];
-  for (;;) {
-    int nd = 0;
-    uint64_t applied = fb_mixer_applied_seq(r->mixer);
-    pthread_mutex_lock(&r->lock);
-    for (int i = 0; i < r->n && nd < (int)(sizeof done / sizeof done[0]);)
-      if (all || ripe(r, &r->list[i], applied)) {
-        done[nd++] = r->list[i];
-        r->list[i] = r->list[--r->n];
-      } else {
-        i++;
-      }
-    pthread_mutex_unlock(&r->lock);
-    for (int i = 0; i < nd; i++) r->release(r->ud, done[i].p);
-    if (nd < (int)(sizeof done / sizeof done[0])) return;
+  fb_participant *done = NULL;
+  uint64_t applied = fb_mixer_applied_seq(r->mixer);
+  pthread_mutex_lock(&r->lock);
+  for (fb_participant **pp = &r->list; *pp;) {
+    fb_participant *p = *pp;
+    if (all || ripe(r, p, applied)) {
+      *pp = p->reap_next;
+      p->reap_next = done;
+      done = p;
+      r->n--;
+    } else {
+      pp = &p->reap_next;
+    }
+  }
+  pthread_mutex_unlock(&r->lock);
+  while (done) {
+    fb_participant *p = done;
+    done = p->reap_next;
+    r->release(r->ud, p);
   }
 }
 
@@ -101,27 +101,14 @@ fb_reaper *fb_reaper_new(fb_net *net, fb_mixer *mixer, fb_reaper_release_fn fn, 
 }
 
 void fb_reaper_add(fb_reaper *r, fb_participant *p, uint64_t net_token, uint64_t mixer_seq) {
-  departure d = {p, net_token, mixer_seq};
+  p->reap_net_token = net_token;
+  p->reap_mixer_seq = mixer_seq;
   pthread_mutex_lock(&r->lock);
-  if (r->n == r->cap) {
-    int cap = r->cap ? 2 * r->cap : 64;
-    departure *grown = realloc(r->list, (size_t)cap * sizeof *grown);
-    if (grown) r->list = grown, r->cap = cap;
-  }
-  int queued = r->n < r->cap;
-  if (queued) {
-    r->list[r->n++] = d;
-    pthread_cond_signal(&r->wake);
-  }
+  p->reap_next = r->list;
+  r->list = p;
+  r->n++;
+  pthread_cond_signal(&r->wake);
   pthread_mutex_unlock(&r->lock);
-  if (queued) return;
-  /* No memory for the list: wait here for the batch in progress and the
-   * next tick (bounded: 2 s, as the mixer's own wait). */
-  uint64_t give_up = fb_now_ns() + 2000000000ull;
-  int done;
-  while (!(done = ripe(r, &d, fb_mixer_applied_seq(r->mixer))) && fb_now_ns() < give_up)
-    fb_sleep_until_ns(fb_now_ns() + 1000000);
-  if (done) r->release(r->ud, p); /* else leaked: better than a use after free */
 }
 
 int fb_reaper_pending(fb_reaper *r) {
@@ -139,7 +126,6 @@ void fb_reaper_free(fb_reaper *r) {
   pthread_mutex_unlock(&r->lock);
   pthread_join(r->thread, NULL);
   reap(r, 1);
-  free(r->list);
   pthread_mutex_destroy(&r->lock);
   pthread_cond_destroy(&r->wake);
   free(r);

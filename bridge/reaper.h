@@ -31,8 +31,8 @@ typedef void (*fb_reaper_release_fn)(void *ud, fb_participant *p);
 fb_reaper *fb_reaper_new(fb_net *net, fb_mixer *mixer, fb_reaper_release_fn fn, void *ud);
 
 /* Any thread: release p once fb_net_quiescent(net_token) and
- * fb_mixer_applied_seq() >= mixer_seq. Never waits (out of memory: it waits for the
- * two conditions here, a few ms at most, and releases p itself). */
+ * fb_mixer_applied_seq() >= mixer_seq. Never waits, never allocates (p's
+ * own reap_* fields are the list node). */
 void fb_reaper_add(fb_reaper *r, fb_participant *p, uint64_t net_token, uint64_t mixer_seq);
 
 /* Participants waiting to be released. */

@@ -52,6 +52,11 @@ typedef struct fb_participant {
   int unrouted;         /* under the net lock: routing ended (net.c);
                                       * a late ICE check cannot bind p again */
 
+  /* after leaving: the reaper's list node (bridge/reaper.c, under its lock),
+   * so that a leave never allocates */
+  struct fb_participant *reap_next;
+  uint64_t reap_net_token, reap_mixer_seq;
+
   /* net -> mixer */
   _Atomic(fb_pktring *) inq;
   atomic_int want_uplink;

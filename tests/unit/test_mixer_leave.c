@@ -68,7 +68,7 @@ void *__wrap_realloc(void *p, size_t n) {
 static void null_send(fb_transport *t, fb_participant *p, const uint8_t *hdr, size_t hl,
                       const uint8_t *pl, size_t plen) {}
 static void null_flush(fb_transport *t) {}
-static fb_transport null_tp = {null_send, null_flush};
+static fb_transport null_tp = {.send = null_send, .flush = null_flush};
 
 /* The gate: while closed, the tick waits in its flush (bounded, 10 s). */
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -87,7 +87,7 @@ static void gate_flush(fb_transport *t) {
   tick_held = 0;
   pthread_mutex_unlock(&gate_lock);
 }
-static fb_transport gate_tp = {null_send, gate_flush};
+static fb_transport gate_tp = {.send = null_send, .flush = gate_flush};
 
 static void gate_set(int closed) {
   pthread_mutex_lock(&gate_lock);
