@@ -2,16 +2,18 @@
  * srtp_session.c — the SRTP and SRTCP directions of one participant.
  *
  * Everything goes through the hand-written path (srtp_fast.h): libsrtp on
- * Debian's NSS backend costs tens of microseconds a packet across many
- * sessions, which the per-listener fan-out cannot afford, and a libsrtp
- * session with its stream template, NSS cipher contexts and locks is 38-64
- * KiB, which thousands of listeners cannot afford either (it was the largest
- * part of a listener's memory while RTCP still used it). Four directions:
+ * Debian's NSS backend costs 14.6-39 us a packet at 1000-3000 sessions
+ * (AES-CM; ours 0.5 us), which the per-listener fan-out cannot afford, and a
+ * libsrtp session with its stream template, NSS cipher contexts and locks is
+ * 18-30 KB a direction (11-15x ours), which thousands of listeners cannot
+ * afford either (it was the largest part of a listener's memory while RTCP
+ * still used it). bench/results/srtp.md has the measurements. Four directions:
  * outbound RTP (keys->local), inbound RTP (keys->remote), and the same two
  * for SRTCP, whose keys RFC 3711 derives from the same master keys with
  * other labels. Any SSRC is accepted on either side (a direction keeps
  * per-SSRC state for a few SSRCs), as libsrtp's ssrc_any wildcards did.
- * libsrtp stays as the tests' oracle (tests/unit/test_srtp_fast.c).
+ * libsrtp stays as the tests' oracle (tests/unit/test_srtp_fast.c,
+ * tests/fuzz/fuzz_srtp_diff.c).
  */
 #include "webrtc/srtp_session.h"
 
