@@ -196,12 +196,12 @@ void floor_audit(fb_floor *f, int64_t now, const char *actor, const char *action
 void floor_push_media(fb_floor *f, entry *e) {
   const fb_delegate *d = &e->d;
   if (!d->connected || !f->h.on_media) return;
-  fb_media_state m = FB_MEDIA_LISTEN;
+  fb_floor_media m = FB_FLOOR_MEDIA_LISTEN;
   int uplink = d->role != FB_ROLE_OBSERVER && f->mode == FB_MODE_INTERACTIVE;
   if (uplink && d->state == FB_FLOOR_LIVE)
-    m = FB_MEDIA_LIVE;
+    m = FB_FLOOR_MEDIA_LIVE;
   else if (uplink && (d->state == FB_FLOOR_MUTED || d->state == FB_FLOOR_BARRED))
-    m = FB_MEDIA_MEASURE;
+    m = FB_FLOOR_MEDIA_MEASURE;
   f->h.on_media(f->ud, d->id, m, uplink);
 }
 

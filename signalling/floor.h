@@ -18,10 +18,12 @@
  *   listening (chair allows). A barred delegate cannot request the floor.
  *
  * Media each state asks of the bridge (the on_media hook):
- *   live (unmuted)           FB_MEDIA_LIVE    (decoded, mixed)
- *   muted, barred (mic check) FB_MEDIA_MEASURE (decoded, scored, not mixed)
- *   listening, queued        FB_MEDIA_LISTEN
- * In a webcast-only session every remote listens: uplink = 0 for all.
+ *   live (unmuted)            FB_FLOOR_MEDIA_LIVE    (decoded, mixed)
+ *   muted, barred (mic check) FB_FLOOR_MEDIA_MEASURE (decoded, scored, not mixed)
+ *   listening, queued         FB_FLOOR_MEDIA_LISTEN
+ * In a webcast-only session every remote listens: uplink = 0 for all. The
+ * floor's media enum is its own: the meeting (meeting.c) maps it to the
+ * bridge's when it calls the bridge, so the rules build without the mixer.
  *
  * Every operation returns NULL on success or a stable error code (a static
  * string) from this list:
@@ -45,7 +47,6 @@
 
 #include <stdint.h>
 
-#include "mixer/mixer.h"      /* fb_media_state */
 #include "codecs/quality.h"   /* fb_quality */
 #include "signalling/token.h" /* fb_role */
 
@@ -60,6 +61,13 @@ typedef enum {
 } fb_floor_state;
 
 typedef enum { FB_MODE_INTERACTIVE = 0, FB_MODE_WEBCAST } fb_floor_mode;
+
+/* What the floor asks the bridge to do with a delegate's uplink. */
+typedef enum {
+  FB_FLOOR_MEDIA_LISTEN = 0, /* not decoded */
+  FB_FLOOR_MEDIA_LIVE,       /* decoded and mixed */
+  FB_FLOOR_MEDIA_MEASURE     /* decoded and scored, not mixed (mic check, muted) */
+} fb_floor_media;
 
 typedef struct {
   char name[64]; /* "Opening plenary", "WP1", ... */
@@ -104,7 +112,7 @@ typedef struct {
   /* The bridge must put this delegate's connection in `media`; uplink 0 =
    * drop its uplink in the transport (webcast-only, observers). Called only
    * for connected delegates, after every change of state or mode. */
-  void (*on_media)(void *ud, const char *id, fb_media_state media, int uplink);
+  void (*on_media)(void *ud, const char *id, fb_floor_media media, int uplink);
   /* Roster, queue, floor or mode changed: broadcast. what is "roster",
    * "queue", "mode" (several calls per operation are fine). */
   void (*on_changed)(void *ud, const char *what);

@@ -85,10 +85,20 @@ static void apply_media(fb_session *s) {
   s->applied_uplink = uplink;
 }
 
-static void hook_media(void *ud, const char *id, fb_media_state media, int uplink) {
+/* The floor's wish in the bridge's terms (floor.h has its own enum so that
+ * the rules do not depend on the mixer). */
+static fb_media_state bridge_media(fb_floor_media media) {
+  switch (media) {
+  case FB_FLOOR_MEDIA_LIVE: return FB_MEDIA_LIVE;
+  case FB_FLOOR_MEDIA_MEASURE: return FB_MEDIA_MEASURE;
+  default: return FB_MEDIA_LISTEN;
+  }
+}
+
+static void hook_media(void *ud, const char *id, fb_floor_media media, int uplink) {
   fb_session *s = session_of(ud, id);
   if (!s) return;
-  s->media = media;
+  s->media = bridge_media(media);
   s->media_uplink = uplink;
   apply_media(s);
 }

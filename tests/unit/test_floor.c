@@ -15,7 +15,7 @@
 
 typedef struct {
   char id[64];
-  fb_media_state m;
+  fb_floor_media m;
   int uplink;
 } media_ev;
 typedef struct {
@@ -38,7 +38,7 @@ static struct {
   int roster, queue, mode;
 } R;
 
-static void on_media(void *ud, const char *id, fb_media_state m, int uplink) {
+static void on_media(void *ud, const char *id, fb_floor_media m, int uplink) {
   (void)ud;
   if (R.nmedia >= 4096) return;
   media_ev *e = &R.media[R.nmedia++];
@@ -156,7 +156,7 @@ static void test_request_queue(void) {
   CHECK(fb_floor_queue_position(f, "D") == 3 && fb_floor_queue_position(f, "O") == 0, "pos");
   CHECK(st(f, "A") == FB_FLOOR_QUEUED, "queued");
   const media_ev *m = media_of("A", NULL);
-  CHECK(m && m->m == FB_MEDIA_LISTEN && m->uplink == 1, "queued listens");
+  CHECK(m && m->m == FB_FLOOR_MEDIA_LISTEN && m->uplink == 1, "queued listens");
   ERR(fb_floor_request(f, "A", 400), "already_queued");
   ERR(fb_floor_request(f, "O", 400), "not_delegate");
   ERR(fb_floor_request(f, "nobody", 400), "unknown_delegate");
@@ -184,7 +184,7 @@ static void test_grant_end(void) {
   CHECK(st(f, "B") == FB_FLOOR_LIVE && fb_floor_queue_position(f, "B") == 0, "B live");
   CHECK(fb_floor_queue_position(f, "A") == 1, "A moved up");
   const media_ev *m = media_of("B", NULL);
-  CHECK(m && m->m == FB_MEDIA_LIVE && m->uplink == 1, "B media live");
+  CHECK(m && m->m == FB_FLOOR_MEDIA_LIVE && m->uplink == 1, "B media live");
   CHECK(audit_is("C", "grant", "B", NULL) && last_audit()->ms == 1000, "grant audited");
   CHECK(R.queue == 1 && R.roster == 1, "changed");
   OK(fb_floor_grant(f, "C", "D", 1500)); /* directly, not queued */
@@ -204,7 +204,7 @@ static void test_grant_end(void) {
         "interval recorded");
   CHECK(fb_floor_find(f, "B")->spoken_ms == 30000, "spoken_ms");
   m = media_of("B", NULL);
-  CHECK(m && m->m == FB_MEDIA_LISTEN, "B listens");
+  CHECK(m && m->m == FB_FLOOR_MEDIA_LISTEN, "B listens");
   CHECK(audit_is("C", "end_turn", "B", NULL), "end_turn audited");
   ERR(fb_floor_end_turn(f, "C", "B", 31000), "not_live");
   OK(fb_floor_grant(f, "C", "A", 32000)); /* room again */
@@ -223,14 +223,14 @@ static void test_mutes(void) {
   const fb_delegate *a = fb_floor_find(f, "A");
   CHECK(a->state == FB_FLOOR_MUTED && a->chair_muted && !a->self_muted, "chair muted");
   const media_ev *m = media_of("A", NULL);
-  CHECK(m && m->m == FB_MEDIA_MEASURE && m->uplink == 1, "muted -> MEASURE");
+  CHECK(m && m->m == FB_FLOOR_MEDIA_MEASURE && m->uplink == 1, "muted -> MEASURE");
   CHECK(R.nspoken == 1 && R.spoken[0].start == 1000 && R.spoken[0].end == 3000, "interval");
   CHECK(audit_is("C", "mute", "A", NULL), "mute audited");
   ERR(fb_floor_self_mute(f, "A", 0, 3500), "chair_muted");
   CHECK(a->state == FB_FLOOR_MUTED, "still muted");
   OK(fb_floor_mute(f, "C", "A", 0, 5000));
   m = media_of("A", NULL);
-  CHECK(a->state == FB_FLOOR_LIVE && !a->chair_muted && m->m == FB_MEDIA_LIVE, "unmuted");
+  CHECK(a->state == FB_FLOOR_LIVE && !a->chair_muted && m->m == FB_FLOOR_MEDIA_LIVE, "unmuted");
   CHECK(audit_is("C", "unmute", "A", NULL), "unmute audited");
   CHECK(fb_floor_speaking_ms(f, "A", 5500) == 2500, "running: %lld",
         (long long)fb_floor_speaking_ms(f, "A", 5500));
@@ -238,7 +238,7 @@ static void test_mutes(void) {
   CHECK(fb_floor_speaking_ms(f, "A", 7000) == 3000, "muted time not counted");
   CHECK(fb_floor_speaking_ms(f, "nobody", 7000) == 0, "unknown");
   m = media_of("A", NULL);
-  CHECK(a->state == FB_FLOOR_MUTED && a->self_muted && m->m == FB_MEDIA_MEASURE, "self");
+  CHECK(a->state == FB_FLOOR_MUTED && a->self_muted && m->m == FB_FLOOR_MEDIA_MEASURE, "self");
   OK(fb_floor_self_mute(f, "A", 0, 8000));
   CHECK(a->state == FB_FLOOR_LIVE && !a->self_muted, "self unmute");
   OK(fb_floor_end_turn(f, "C", "A", 9000));
@@ -270,7 +270,7 @@ static void test_mutes(void) {
       "all muted");
   CHECK(R.naudit == 1 && audit_is("C", "mute_all", "", "2 muted"), "one audit");
   m = media_of("A", NULL);
-  CHECK(m && m->m == FB_MEDIA_MEASURE, "A measured");
+  CHECK(m && m->m == FB_FLOOR_MEDIA_MEASURE, "A measured");
   ERR(fb_floor_self_mute(f, "A", 0, 18000), "chair_muted");
   fb_floor_free(f);
 }
@@ -295,7 +295,7 @@ static void test_cut_allow(void) {
             a->barred_ms == 2000,
         "bar fields");
   const media_ev *m = media_of("A", NULL);
-  CHECK(m && m->m == FB_MEDIA_MEASURE && m->uplink == 1, "mic check");
+  CHECK(m && m->m == FB_FLOOR_MEDIA_MEASURE && m->uplink == 1, "mic check");
   CHECK(audit_is("C", "cut", "A", "echo and feedback"), "cut audited");
   ERR(fb_floor_request(f, "A", 2100), "barred");
   ERR(fb_floor_grant(f, "C", "A", 2100), "barred");
@@ -311,7 +311,7 @@ static void test_cut_allow(void) {
   fb_floor_connect(f, "A", "Alice", FB_ROLE_DELEGATE, 7000);
   CHECK(st(f, "A") == FB_FLOOR_BARRED && !strcmp(a->bar_reason, "echo and feedback"), "kept");
   m = media_of("A", NULL);
-  CHECK(m && m->m == FB_MEDIA_MEASURE, "mic check after rejoin");
+  CHECK(m && m->m == FB_FLOOR_MEDIA_MEASURE, "mic check after rejoin");
   ERR(fb_floor_request(f, "A", 7100), "barred");
 
   reset();
@@ -320,7 +320,7 @@ static void test_cut_allow(void) {
       a->state == FB_FLOOR_LISTENING && !a->bar_reason[0] && !a->barred_by[0] && a->barred_ms == 0,
       "allowed");
   m = media_of("A", NULL);
-  CHECK(m && m->m == FB_MEDIA_LISTEN, "listens");
+  CHECK(m && m->m == FB_FLOOR_MEDIA_LISTEN, "listens");
   CHECK(audit_is("C", "allow", "A", NULL) && R.roster >= 1, "allow audited");
   ERR(fb_floor_allow(f, "C", "A", 8000), "not_barred");
   OK(fb_floor_request(f, "A", 9000));
@@ -392,22 +392,23 @@ static void test_webcast(void) {
   for (int i = 0; i < 5; i++) {
     int n;
     const media_ev *m = media_of(ids[i], &n);
-    CHECK(n == 1 && m->m == FB_MEDIA_LISTEN && m->uplink == 0, "%s: %d calls, uplink 0", ids[i], n);
+    CHECK(n == 1 && m->m == FB_FLOOR_MEDIA_LISTEN && m->uplink == 0, "%s: %d calls, uplink 0",
+          ids[i], n);
   }
   CHECK(audit_is("C", "set_mode", "", "webcast"), "audited");
   ERR(fb_floor_request(f, "A", 6000), "webcast_only");
   ERR(fb_floor_grant(f, "C", "A", 6000), "webcast_only");
   OK(fb_floor_cut(f, "C", "B", "test", 6500));
   const media_ev *m = media_of("B", NULL);
-  CHECK(m->m == FB_MEDIA_LISTEN && m->uplink == 0, "no mic check in webcast");
+  CHECK(m->m == FB_FLOOR_MEDIA_LISTEN && m->uplink == 0, "no mic check in webcast");
   fb_floor_connect(f, "E", "Eve", FB_ROLE_DELEGATE, 6600);
   m = media_of("E", NULL);
   CHECK(m && m->uplink == 0, "newcomer listens only");
   reset();
   OK(fb_floor_set_mode(f, "C", FB_MODE_INTERACTIVE, 7000));
-  CHECK(media_of("D", NULL)->m == FB_MEDIA_MEASURE && media_of("D", NULL)->uplink == 1, "D");
-  CHECK(media_of("B", NULL)->m == FB_MEDIA_MEASURE, "B mic check");
-  CHECK(media_of("A", NULL)->m == FB_MEDIA_LISTEN && media_of("A", NULL)->uplink == 1, "A");
+  CHECK(media_of("D", NULL)->m == FB_FLOOR_MEDIA_MEASURE && media_of("D", NULL)->uplink == 1, "D");
+  CHECK(media_of("B", NULL)->m == FB_FLOOR_MEDIA_MEASURE, "B mic check");
+  CHECK(media_of("A", NULL)->m == FB_FLOOR_MEDIA_LISTEN && media_of("A", NULL)->uplink == 1, "A");
   CHECK(media_of("O", NULL)->uplink == 0, "observers never send");
   OK(fb_floor_request(f, "A", 7100));
   ERR(fb_floor_set_mode(f, "C", (fb_floor_mode)7, 7200), "bad_argument");
@@ -570,7 +571,7 @@ static void test_quality(void) {
   CHECK(audit_is("auto", "cut", "B", "automatic: MOS 2.1, loss 12.0%"), "audited");
   CHECK(R.nspoken == 1 && R.spoken[0].start == 100 && R.spoken[0].end == 4000, "interval");
   const media_ev *m = media_of("B", NULL);
-  CHECK(m && m->m == FB_MEDIA_MEASURE, "mic check");
+  CHECK(m && m->m == FB_FLOOR_MEDIA_MEASURE, "mic check");
   ERR(fb_floor_request(f, "B", 5000), "barred");
   fb_floor_free(f);
 }
@@ -628,10 +629,10 @@ static void test_reconnect_restore(void) {
   ERR(fb_floor_grant(f, "C", "X", 10000), "floor_full"); /* L and M hold the floor */
   fb_floor_connect(f, "L", "Lea", FB_ROLE_DELEGATE, 11000);
   const media_ev *m = media_of("L", NULL);
-  CHECK(st(f, "L") == FB_FLOOR_LIVE && m && m->m == FB_MEDIA_LIVE, "live again");
+  CHECK(st(f, "L") == FB_FLOOR_LIVE && m && m->m == FB_FLOOR_MEDIA_LIVE, "live again");
   fb_floor_connect(f, "M", "Max", FB_ROLE_DELEGATE, 11000);
   m = media_of("M", NULL);
-  CHECK(st(f, "M") == FB_FLOOR_MUTED && m && m->m == FB_MEDIA_MEASURE, "still muted");
+  CHECK(st(f, "M") == FB_FLOOR_MUTED && m && m->m == FB_FLOOR_MEDIA_MEASURE, "still muted");
   ERR(fb_floor_self_mute(f, "M", 0, 11500), "chair_muted");
   fb_floor_connect(f, "Q1", "Quinn", FB_ROLE_DELEGATE, 11000);
   CHECK(st(f, "Q1") == FB_FLOOR_QUEUED && fb_floor_queue_position(f, "Q1") == 1, "queued");

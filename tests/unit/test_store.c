@@ -21,7 +21,7 @@ static const int64_t T0 = 1700000000000LL; /* 2023-11-14T22:13:20Z */
 static fb_store *S;
 static fb_floor *F;
 
-static void on_media(void *ud, const char *id, fb_media_state m, int uplink) {}
+static void on_media(void *ud, const char *id, fb_floor_media m, int uplink) {}
 static void on_changed(void *ud, const char *what) {
   for (int i = 0; i < fb_floor_count(F); i++) fb_store_save_delegate(S, fb_floor_at(F, i));
   int s = fb_floor_session_now(F);
