@@ -104,15 +104,21 @@ static entry *find_or_add(fb_floor *f, const char *id) {
   e->d.role = FB_ROLE_DELEGATE;
   e->d.state = FB_FLOOR_LISTENING;
   e->d.bad_since_ms = e->d.good_since_ms = -1;
+  e->idx = f->n;
   f->e[f->n] = e;
   hash_put(f, f->n++);
+  floor_touch(f, e);
   return e;
 }
 
 /* ---- queue ---- */
 
 static void q_renumber(fb_floor *f, int from) {
-  for (int i = from; i < f->qlen; i++) f->q[i]->qpos = i + 1;
+  for (int i = from; i < f->qlen; i++) {
+    if (f->q[i]->qpos == i + 1) continue;
+    f->q[i]->qpos = i + 1;
+    floor_touch(f, f->q[i]);
+  }
 }
 
 /* Keep keys strictly increasing from index i on (the rest already is). */
@@ -155,6 +161,7 @@ static void q_del(fb_floor *f, entry *e) {
   memmove(f->q + i, f->q + i + 1, (size_t)(f->qlen - i - 1) * sizeof *f->q);
   f->qlen--;
   e->qpos = 0;
+  floor_touch(f, e);
   q_renumber(f, i);
   f->changed |= CH_QUEUE;
 }
@@ -215,6 +222,7 @@ static void refresh_speaking(fb_floor *f, entry *e, int64_t now) {
     e->speaking = 0;
     if (now > e->speak_since) {
       e->d.spoken_ms += now - e->speak_since;
+      floor_touch(f, e);
       if (f->h.on_spoken) f->h.on_spoken(f->ud, e->d.id, f->session, e->speak_since, now);
     }
   }
@@ -245,6 +253,7 @@ void floor_set_state(fb_floor *f, entry *e, fb_floor_state st, int64_t now, int 
   d->state = st;
   refresh_speaking(f, e, now);
   if (push) floor_push_media(f, e);
+  floor_touch(f, e);
   f->changed |= CH_ROSTER;
 }
 
@@ -282,6 +291,7 @@ void fb_floor_connect(fb_floor *f, const char *id, const char *name, fb_role rol
   fb_delegate *d = &e->d;
   copy_str(d->name, sizeof d->name, name);
   d->role = role;
+  f->nconnected += !d->connected;
   d->connected = 1;
   if (role == FB_ROLE_OBSERVER) {
     if (d->state != FB_FLOOR_LISTENING && d->state != FB_FLOOR_BARRED)
@@ -293,6 +303,7 @@ void fb_floor_connect(fb_floor *f, const char *id, const char *name, fb_role rol
   }
   refresh_speaking(f, e, now_ms);
   floor_push_media(f, e);
+  floor_touch(f, e);
   f->changed |= CH_ROSTER;
   floor_flush(f);
 }
@@ -301,11 +312,13 @@ void fb_floor_disconnect(fb_floor *f, const char *id, int64_t now_ms) {
   entry *e = floor_find(f, id);
   if (!e || !e->d.connected) return;
   e->d.connected = 0;
+  f->nconnected--;
   if (on_floor(e->d.state) || e->d.state == FB_FLOOR_QUEUED)
     floor_set_state(f, e, FB_FLOOR_LISTENING, now_ms, 0);
   e->d.quality.valid = 0;
   e->d.flagged = e->d.recovered = 0;
   e->d.bad_since_ms = e->d.good_since_ms = -1;
+  floor_touch(f, e);
   f->changed |= CH_ROSTER;
   floor_flush(f);
 }
@@ -365,6 +378,7 @@ const char *fb_floor_self_mute(fb_floor *f, const char *id, int on, int64_t now_
 /* ---- reading ---- */
 
 int fb_floor_count(const fb_floor *f) { return f->n; }
+int fb_floor_connected(const fb_floor *f) { return f->nconnected; }
 
 const fb_delegate *fb_floor_at(const fb_floor *f, int i) {
   return i >= 0 && i < f->n ? &f->e[i]->d : NULL;
@@ -411,6 +425,7 @@ void fb_floor_restore_delegate(fb_floor *f, const fb_delegate *src) {
   if ((unsigned)d->state > FB_FLOOR_BARRED ||
       (d->role == FB_ROLE_OBSERVER && d->state != FB_FLOOR_BARRED))
     d->state = FB_FLOOR_LISTENING;
+  f->nconnected -= d->connected;
   d->connected = 0;
   d->chair_muted = d->state == FB_FLOOR_MUTED && src->chair_muted;
   d->self_muted = d->state == FB_FLOOR_MUTED && !d->chair_muted;
@@ -426,6 +441,7 @@ void fb_floor_restore_delegate(fb_floor *f, const fb_delegate *src) {
   if (on_floor(d->state)) f->nlive++;
   if (d->state == FB_FLOOR_QUEUED && q_insert(f, e, src->requested_ms) < 0)
     d->state = FB_FLOOR_LISTENING;
+  floor_touch(f, e);
   f->changed = 0;
 }
 

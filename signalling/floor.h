@@ -123,6 +123,14 @@ typedef struct {
                    const char *detail);
   /* A speaking interval ended (turn ended, muted, cut, left, session change). */
   void (*on_spoken)(void *ud, const char *id, int session, int64_t start_ms, int64_t end_ms);
+  /* Optional. Something delegate number index (fb_floor_at) holds may have
+   * changed: state, mutes, flags, queue position, name, role, connection,
+   * speaking time, bar. The per-delegate half of on_changed("roster"), so
+   * the owner can look at only those (roster deltas). Called where the change
+   * happens, before that operation's on_changed, possibly more than once per
+   * delegate and operation; new delegates are reported too. Take note only:
+   * the floor may be half-way through the operation. */
+  void (*on_delegate)(void *ud, int index);
 } fb_floor_hooks;
 
 typedef struct fb_floor fb_floor;
@@ -168,6 +176,7 @@ void fb_floor_quality(fb_floor *f, const char *id, const fb_quality *q, int64_t 
 
 /* Reading. */
 int fb_floor_count(const fb_floor *f);
+int fb_floor_connected(const fb_floor *f); /* delegates with connected set (O(1)) */
 const fb_delegate *fb_floor_at(const fb_floor *f, int i);
 const fb_delegate *fb_floor_find(const fb_floor *f, const char *id);
 /* Queue in order: fills ids (up to max) and returns the queue length. */

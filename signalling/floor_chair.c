@@ -33,6 +33,7 @@ static void do_cut(fb_floor *f, entry *e, const char *by, const char *reason, in
   e->d.barred_ms = now;
   e->d.recovered = 0;
   e->d.good_since_ms = -1;
+  floor_touch(f, e);
 }
 
 /* The bridge itself (open floor, "speak" tokens) acts as actor NULL, or as
@@ -215,7 +216,11 @@ const char *fb_floor_set_session(fb_floor *f, const char *actor, int session, in
         floor_set_state(f, e, FB_FLOOR_LISTENING, now_ms, 0);
     }
     f->session = session;
-    for (int i = 0; i < f->n; i++) f->e[i]->d.spoken_ms = 0;
+    for (int i = 0; i < f->n; i++) {
+      if (!f->e[i]->d.spoken_ms) continue;
+      f->e[i]->d.spoken_ms = 0;
+      floor_touch(f, f->e[i]);
+    }
     apply_mode(f, f->cfg.sessions[session].mode, now_ms); /* media for everyone */
     snprintf(detail, sizeof detail, "%d %s", session, f->cfg.sessions[session].name);
   }
@@ -237,12 +242,14 @@ void fb_floor_quality(fb_floor *f, const char *id, const fb_quality *q, int64_t 
       d->bad_since_ms = -1;
       if (good && d->flagged) {
         d->flagged = 0;
+        floor_touch(f, e);
         f->changed |= CH_ROSTER;
       }
     } else {
       if (d->bad_since_ms < 0) d->bad_since_ms = now_ms;
       if (!d->flagged && now_ms - d->bad_since_ms >= f->cfg.flag_after_ms) {
         d->flagged = 1;
+        floor_touch(f, e);
         f->changed |= CH_ROSTER;
       }
     }
@@ -258,12 +265,14 @@ void fb_floor_quality(fb_floor *f, const char *id, const fb_quality *q, int64_t 
       d->good_since_ms = -1;
       if (bad && d->recovered) {
         d->recovered = 0;
+        floor_touch(f, e);
         f->changed |= CH_ROSTER;
       }
     } else {
       if (d->good_since_ms < 0) d->good_since_ms = now_ms;
       if (!d->recovered && now_ms - d->good_since_ms >= f->cfg.recover_after_ms) {
         d->recovered = 1;
+        floor_touch(f, e);
         f->changed |= CH_ROSTER;
       }
     }

@@ -18,6 +18,7 @@ typedef struct {
   int speaking; /* an interval is open */
   int64_t speak_since;
   int qpos; /* 1-based queue position, 0 = not queued */
+  int idx;  /* in f->e (fb_floor_at), for on_delegate */
 } entry;
 
 struct fb_floor {
@@ -30,7 +31,8 @@ struct fb_floor {
   int hcap;
   entry **q;
   int qlen, qcap;
-  int nlive; /* LIVE + MUTED */
+  int nlive;      /* LIVE + MUTED */
+  int nconnected; /* d.connected set */
   fb_floor_mode mode;
   int session;
   unsigned changed;
@@ -44,6 +46,13 @@ static inline void copy_str(char *dst, size_t n, const char *s) {
 static inline int on_floor(fb_floor_state s) { return s == FB_FLOOR_LIVE || s == FB_FLOOR_MUTED; }
 
 entry *floor_find(const fb_floor *f, const char *id);
+
+/* Something e's roster entry shows changed (state, mutes, flags, queue
+ * position, name, role, connection, speaking time, bar): on_delegate. Every
+ * such change calls this, next to the CH_ROSTER (or CH_QUEUE) it also sets. */
+static inline void floor_touch(fb_floor *f, const entry *e) {
+  if (f->h.on_delegate) f->h.on_delegate(f->ud, e->idx);
+}
 
 /* The one way a state changes: keeps the live count, queue membership,
  * mute/bar/quality flags and the speaking interval consistent, marks the

@@ -36,6 +36,7 @@ static struct {
   spoken_ev spoken[256];
   int nspoken;
   int roster, queue, mode;
+  int touched[64]; /* on_delegate calls per index */
 } R;
 
 static void on_media(void *ud, const char *id, fb_floor_media m, int uplink) {
@@ -54,6 +55,10 @@ static void on_changed(void *ud, const char *what) {
     R.queue++;
   else if (!strcmp(what, "mode"))
     R.mode++;
+}
+static void on_delegate(void *ud, int index) {
+  (void)ud;
+  if (index >= 0 && index < 64) R.touched[index]++;
 }
 static void on_audit(void *ud, int64_t ms, const char *actor, const char *action,
                      const char *target, const char *detail) {
@@ -99,7 +104,7 @@ static int audit_is(const char *actor, const char *action, const char *target, c
          !strcmp(a->target, target) && (!detail || !strcmp(a->detail, detail));
 }
 
-static const fb_floor_hooks HOOKS = {on_media, on_changed, on_audit, on_spoken};
+static const fb_floor_hooks HOOKS = {on_media, on_changed, on_audit, on_spoken, on_delegate};
 
 static fb_floor_config config(void) {
   fb_floor_config c;
@@ -672,6 +677,62 @@ static void test_many(void) {
   fb_floor_free(f);
 }
 
+/* The delegates on_delegate reported since reset, as their ids in floor
+ * order ("A B"). */
+static const char *touched(const fb_floor *f) {
+  static char out[256];
+  size_t off = 0;
+  out[0] = '\0';
+  for (int i = 0; i < fb_floor_count(f) && i < 64 && off < sizeof out - 70; i++)
+    if (R.touched[i])
+      off += (size_t)snprintf(out + off, sizeof out - off, "%s%s", off ? " " : "",
+                              fb_floor_at(f, i)->id);
+  return out;
+}
+
+/* on_delegate names exactly the delegates whose roster entry changed, and
+ * fb_floor_connected follows the connections. */
+static void test_delegate_changes(void) {
+  fb_floor *f = meeting(NULL); /* C A B D O: indices 0..4 */
+  const char *err;
+  CHECK(fb_floor_connected(f) == 5, "5 connected");
+  OK(fb_floor_request(f, "A", 100));
+  CHECK(!strcmp(touched(f), "A"), "request: %s", touched(f));
+  OK(fb_floor_request(f, "B", 200));
+  OK(fb_floor_request(f, "D", 300));
+  reset();
+  OK(fb_floor_withdraw(f, "A", 400)); /* B and D move up */
+  CHECK(!strcmp(touched(f), "A B D"), "withdraw: %s", touched(f));
+  reset();
+  OK(fb_floor_queue_move(f, "C", "D", 1, 500));
+  CHECK(!strcmp(touched(f), "B D"), "queue_move: %s", touched(f));
+  reset();
+  OK(fb_floor_grant(f, "C", "D", 600)); /* B moves up again */
+  CHECK(!strcmp(touched(f), "B D"), "grant: %s", touched(f));
+  reset();
+  OK(fb_floor_mute(f, "C", "D", 1, 700));
+  CHECK(!strcmp(touched(f), "D"), "mute: %s", touched(f));
+  reset();
+  OK(fb_floor_cut(f, "C", "A", "noise", 800));
+  CHECK(!strcmp(touched(f), "A"), "cut: %s", touched(f));
+  reset();
+  ERR(fb_floor_allow(f, "A", "A", 900), "not_chair");
+  ERR(fb_floor_grant(f, "C", "A", 900), "barred");
+  CHECK(!strcmp(touched(f), ""), "refusals change nobody: %s", touched(f));
+  fb_floor_disconnect(f, "D", 1000);
+  CHECK(!strcmp(touched(f), "D") && fb_floor_connected(f) == 4, "disconnect: %s", touched(f));
+  fb_floor_connect(f, "E", "Eve", FB_ROLE_DELEGATE, 1100);
+  fb_floor_connect(f, "B", "Bob", FB_ROLE_DELEGATE, 1100); /* again: no second count */
+  CHECK(fb_floor_count(f) == 6 && R.touched[5] && fb_floor_connected(f) == 5, "a new one");
+  reset();
+  OK(fb_floor_grant(f, "C", "E", 1200));
+  OK(fb_floor_end_turn(f, "C", "E", 1300));
+  reset();
+  OK(fb_floor_set_session(f, "C", 2, 1400)); /* B was queued; D's and E's speaking time resets */
+  CHECK(!strcmp(touched(f), "B D E"), "set_session: %s", touched(f));
+  fb_floor_free(f);
+}
+
 static void test_names(void) {
   CHECK(!strcmp(fb_floor_state_name(FB_FLOOR_BARRED), "barred"), "state name");
   CHECK(!strcmp(fb_floor_mode_name(FB_MODE_WEBCAST), "webcast"), "mode name");
@@ -692,6 +753,7 @@ int main(void) {
   test_quality();
   test_reconnect_restore();
   test_many();
+  test_delegate_changes();
   test_names();
   return CHECK_DONE();
 }

@@ -35,7 +35,7 @@ static void on_spoken(void *ud, const char *id, int session, int64_t start, int6
   fb_store_spoken(S, id, fb_floor_find(F, id)->name, session,
                   fb_floor_get_config(F)->sessions[session].name, start, end);
 }
-static const fb_floor_hooks HOOKS = {on_media, on_changed, on_audit, on_spoken};
+static const fb_floor_hooks HOOKS = {on_media, on_changed, on_audit, on_spoken, NULL};
 
 static fb_floor_config config(void) {
   fb_floor_config c;
