@@ -15,9 +15,14 @@
  * chat_policy, you, queue, roster), after its "joined".
  *
  * Rosters scale: a chair gets the full roster once, at join ("full": true),
- * then only the entries that changed ("full": false), found by comparing a
- * small per-delegate snapshot. Sending the full roster on every change made
- * a join storm or steady churn O(N) bytes per change per chair: at 300
+ * then only the entries that changed ("full": false). The floor marks each
+ * delegate whose entry may have changed (its on_delegate hook); a delta
+ * compares the small snapshot of only those with what chairs were last told,
+ * so a change costs O(changed), not O(delegates) (3,000 delegates joining at
+ * 50 a second used to snapshot all 3,000 on every flush). Entries are listed
+ * in floor order, as when every delegate was compared; out of memory for the
+ * marks, every delegate is compared. Sending the full roster on every change
+ * made a join storm or steady churn O(N) bytes per change per chair: at 300
  * participants churning 15 a second that was 2.3 MB/s to each chair, and the
  * transport dropped chairs as slow readers. The count to delegates and
  * observers changes at most once a second (fb_meeting_tick flushes a held
@@ -102,12 +107,6 @@ static char *build_queue(fb_meeting *m) {
   return msg_done(o);
 }
 
-static int connected_count(fb_meeting *m) {
-  int n = 0, total = fb_floor_count(m->floor);
-  for (int i = 0; i < total; i++) n += fb_floor_at(m->floor, i)->connected != 0;
-  return n;
-}
-
 /* One delegate's roster entry. */
 static json_t *roster_entry(fb_meeting *m, const fb_delegate *d, int64_t now) {
   json_t *p = json_object();
@@ -133,10 +132,8 @@ static json_t *roster_entry(fb_meeting *m, const fb_delegate *d, int64_t now) {
 
 /* Everything a roster entry depends on, as plain values, so that "did this
  * entry change since chairs were told" is a memcmp rather than building and
- * comparing JSON for every delegate on every change (3,000 delegates joining
- * at 50 a second would otherwise cost the signalling thread most of a core).
- * The running part of speaking_ms is not in it: it follows from state and
- * connected, and the console extrapolates it. */
+ * comparing JSON. The running part of speaking_ms is not in it: it follows
+ * from state and connected, and the console extrapolates it. */
 struct fb_roster_snap {
   int32_t role, state, connected, flagged, recovered, chair_muted, self_muted, qpos;
   int64_t live_since_ms, spoken_ms;
@@ -175,7 +172,7 @@ static char *roster_msg(fb_meeting *m, json_t *arr, int full) {
   }
   json_object_set_new(o, "full", json_boolean(full));
   json_object_set_new(o, "participants", arr);
-  json_object_set_new(o, "count", json_integer(connected_count(m)));
+  json_object_set_new(o, "count", json_integer(fb_floor_connected(m->floor)));
   return msg_done(o);
 }
 
@@ -190,11 +187,76 @@ static char *build_roster(fb_meeting *m, int64_t now) {
   return roster_msg(m, arr, 1);
 }
 
-/* The entries that changed since the last call (NULL when none did), and
- * the snapshot brought up to date. Delegates are never removed from the
- * floor and keep their index, so the snapshot is an array beside it. */
+/* Delegates are never removed from the floor and keep their index, so the
+ * snapshot and the marks are arrays beside it. */
+
+void fb_bc_roster_mark(fb_meeting *m, int i) {
+  struct fb_roster_marks *k = &m->marks;
+  if (k->all) return;
+  if (i >= k->cap) {
+    int cap = k->cap ? k->cap : 64;
+    while (cap <= i) cap *= 2;
+    unsigned char *on = realloc(k->on, (size_t)cap);
+    if (on) {
+      memset(on + k->cap, 0, (size_t)(cap - k->cap));
+      k->on = on;
+    }
+    int *list = on ? realloc(k->list, (size_t)cap * sizeof *list) : NULL;
+    if (!list)
+      i = -1; /* out of memory */
+    else {
+      k->list = list;
+      k->cap = cap;
+    }
+  }
+  if (i < 0) {
+    k->all = 1;
+  } else if (!k->on[i]) {
+    k->on[i] = 1;
+    k->list[k->n++] = i;
+  }
+}
+
+static int marked(const fb_meeting *m, int i) {
+  return m->marks.all || (i < m->marks.cap && m->marks.on[i]);
+}
+
+static void marks_clear(fb_meeting *m) {
+  struct fb_roster_marks *k = &m->marks;
+  if (k->all && k->on) memset(k->on, 0, (size_t)k->cap);
+  for (int j = 0; !k->all && j < k->n; j++) k->on[k->list[j]] = 0;
+  k->n = 0;
+  k->all = 0;
+}
+
+int fb_meeting_roster_check(fb_meeting *m) {
+  m->roster_check = 1;
+  return m->roster_missed;
+}
+
+static int by_index(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* Delegate i's entry, if it changed since chairs were told, to arr (and
+ * the snapshot brought up to date). */
+static void delta_entry(fb_meeting *m, json_t *arr, int i, int64_t now) {
+  const fb_delegate *d = fb_floor_at(m->floor, i);
+  struct fb_roster_snap now_snap;
+  snap_of(m, d, &now_snap);
+  if (memcmp(&now_snap, &m->snap[i], sizeof now_snap) == 0) return;
+  m->snap[i] = now_snap;
+  json_t *p = roster_entry(m, d, now);
+  if (p) json_array_append_new(arr, p);
+}
+
+/* The entries that changed since the last call (NULL when none did), in
+ * floor order: of the marked delegates, and of those the snapshot has not
+ * seen yet (none but new ones, unless it was lost). The caller clears the
+ * marks. */
 static char *build_roster_delta(fb_meeting *m, int64_t now) {
-  int n = fb_floor_count(m->floor);
+  int n = fb_floor_count(m->floor), from = m->nsnap;
   if (n > m->nsnap) {
     struct fb_roster_snap *g = realloc(m->snap, (size_t)n * sizeof *g);
     if (!g) {
@@ -208,15 +270,24 @@ static char *build_roster_delta(fb_meeting *m, int64_t now) {
     m->snap = g;
     m->nsnap = n;
   }
+  for (int i = 0; m->roster_check && i < from; i++) { /* what comparing everyone finds */
+    struct fb_roster_snap s;
+    if (marked(m, i)) continue;
+    snap_of(m, fb_floor_at(m->floor, i), &s);
+    if (memcmp(&s, &m->snap[i], sizeof s) != 0) {
+      fb_log(FB_LOG_ERROR, "signalling", "roster: %s changed unmarked",
+             fb_floor_at(m->floor, i)->id);
+      m->roster_missed++;
+    }
+  }
   json_t *arr = json_array();
-  for (int i = 0; arr && i < n; i++) {
-    const fb_delegate *d = fb_floor_at(m->floor, i);
-    struct fb_roster_snap now_snap;
-    snap_of(m, d, &now_snap);
-    if (memcmp(&now_snap, &m->snap[i], sizeof now_snap) == 0) continue;
-    m->snap[i] = now_snap;
-    json_t *p = roster_entry(m, d, now);
-    if (p) json_array_append_new(arr, p);
+  if (m->marks.all) {
+    for (int i = 0; arr && i < n; i++) delta_entry(m, arr, i, now);
+  } else {
+    qsort(m->marks.list, (size_t)m->marks.n, sizeof *m->marks.list, by_index);
+    for (int j = 0; arr && j < m->marks.n; j++)
+      if (m->marks.list[j] < from) delta_entry(m, arr, m->marks.list[j], now);
+    for (int i = from; arr && i < n; i++) delta_entry(m, arr, i, now);
   }
   if (arr && json_array_size(arr) == 0) {
     json_decref(arr);
@@ -295,9 +366,13 @@ void fb_meeting_flush(fb_meeting *m) {
   int64_t now = fb_meeting_now_ms(m);
   char *mode = NULL, *queue = NULL, *roster = NULL, *policy = NULL;
   int have_mode = 0, have_queue = 0, have_roster = 0, have_policy = 0;
-  int count = connected_count(m);
+  int count = fb_floor_connected(m->floor);
   /* Chairs already in the meeting get only the entries that changed. */
-  char *delta = (d & FB_DIRTY_ROSTER) ? build_roster_delta(m, now) : NULL;
+  char *delta = NULL;
+  if (d & FB_DIRTY_ROSTER) {
+    delta = build_roster_delta(m, now);
+    marks_clear(m);
+  }
   /* The count to delegates and observers is informative: at most one
    * change a second, so a join storm is not N messages to each of N. */
   int count_due = now - m->count_at >= 1000, count_sent = 0;

@@ -113,6 +113,8 @@ static void hook_changed(void *ud, const char *what) {
     m->dirty |= FB_DIRTY_STATE;
 }
 
+static void hook_delegate(void *ud, int index) { fb_bc_roster_mark(ud, index); }
+
 void fb_meeting_audit(fb_meeting *m, int64_t ms, const char *actor, const char *action,
                       const char *target, const char *detail) {
   fb_log(FB_LOG_INFO, "audit", "%s %s%s%s%s%s", actor, action, target && *target ? " " : "",
@@ -232,7 +234,7 @@ fb_meeting *fb_meeting_new(const fb_config *cfg, const fb_meeting_bridge *br, co
   m->saved_session = m->saved_mode = -1;
   fb_floor_config fc;
   floor_config(cfg, &fc);
-  fb_floor_hooks hooks = {hook_media, hook_changed, hook_audit, hook_spoken};
+  fb_floor_hooks hooks = {hook_media, hook_changed, hook_audit, hook_spoken, hook_delegate};
   m->floor = fb_floor_new(&fc, &hooks, m);
   if (!m->floor) {
     free(m);
@@ -288,6 +290,8 @@ void fb_meeting_free(fb_meeting *m) {
   fb_revoked_free(m->revoked);
   free(m->saved);
   free(m->snap);
+  free(m->marks.on);
+  free(m->marks.list);
   memset(m->secret, 0, sizeof m->secret);
   free(m);
 }

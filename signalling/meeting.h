@@ -116,6 +116,12 @@ int fb_meeting_sessions(const fb_meeting *m);
  * broadcasts and the store. */
 const struct fb_floor *fb_meeting_floor(const fb_meeting *m);
 
+/* Tests and the fuzz harness: from this call on, every roster delta is
+ * also checked the way it used to be found, by comparing every delegate's
+ * snapshot (O(all)); a delegate whose entry changed without the floor
+ * marking it (so the delta would miss it) is counted. Returns the count. */
+int fb_meeting_roster_check(fb_meeting *m);
+
 /* Send what changed since the last call (queue, roster, mode, each
  * delegate's own state) and save changed delegates and the session to the
  * store. Cheap when nothing changed. */

@@ -102,10 +102,20 @@ struct fb_meeting {
   int nerrs;
   int quality_sent; /* the last quality message listed someone */
   /* roster deltas (broadcast.c): what each delegate's roster entry said
-   * when chairs were last told, indexed like fb_floor_at */
+   * when chairs were last told (snap, indexed like fb_floor_at), and the
+   * delegates the floor said may have changed since (its on_delegate hook):
+   * a delta looks at only those */
   struct fb_roster_snap *snap;
   int nsnap;
-  int64_t count_at; /* when a changed count last went to non-chairs */
+  struct fb_roster_marks {
+    unsigned char *on; /* on[i]: delegate i is in list */
+    int *list;         /* the marked indices */
+    int n, cap;        /* cap: of both arrays */
+    int all;           /* out of memory: look at every delegate */
+  } marks;
+  int roster_check;  /* fb_meeting_roster_check: compare every delegate too */
+  int roster_missed; /* ... and count those that changed unmarked */
+  int64_t count_at;  /* when a changed count last went to non-chairs */
 };
 
 /* meeting.c */
@@ -123,6 +133,7 @@ void fb_chair_message(fb_meeting *m, fb_session *s, const fb_msg *msg);
 
 /* broadcast.c */
 char *fb_bc_chat_policy(const fb_meeting *m);
+void fb_bc_roster_mark(fb_meeting *m, int index);      /* the floor's on_delegate */
 void fb_bc_to_all(fb_meeting *m, const char *json);    /* every joined session */
 void fb_bc_to_chairs(fb_meeting *m, const char *json); /* joined chairs */
 void fb_bc_count_error(fb_meeting *m, const char *code);

@@ -53,6 +53,7 @@
  *     increasing; webcast: nobody live, muted or queued; a delegate connected
  *     since the start is off the floor and out of the queue when disconnected;
  *     connected iff exactly one open connection is joined as it, with its role;
+ *     fb_floor_connected counts them;
  *   bridge: each participant belongs to a joined connection (no leak after
  *     leave, replace, close, media loss), one per delegate, and has exactly
  *     the media state and uplink the floor asks for (webcast: no uplink at
@@ -69,6 +70,8 @@
  *     participant;
  *   restart: bars (reason, by whom), chair mutes, live and queued states,
  *     queue order, session and mode are as before;
+ *   roster deltas: no delegate's entry changes without the floor marking it
+ *     (fb_meeting_roster_check: what comparing every delegate would find);
  *   /metrics: NUL-terminated within its buffer; no leaks (LSan).
  */
 #define _GNU_SOURCE
@@ -351,13 +354,14 @@ static int seen(const char *id) {
 static void check_all(void) {
   const fb_floor *f = fb_meeting_floor(g.m);
   const fb_floor_config *fc = fb_floor_get_config(f);
-  int n = fb_floor_count(f), live = 0, queued = 0;
+  int n = fb_floor_count(f), live = 0, queued = 0, connected = 0;
   fb_floor_mode mode = fb_floor_mode_now(f);
   for (int i = 0; i < n; i++) {
     const fb_delegate *d = fb_floor_at(f, i);
     int on = d->state == FB_FLOOR_LIVE || d->state == FB_FLOOR_MUTED;
     live += on;
     queued += d->state == FB_FLOOR_QUEUED;
+    connected += d->connected != 0;
     if (d->role == FB_ROLE_OBSERVER)
       CHECK(d->state == FB_FLOOR_LISTENING || d->state == FB_FLOOR_BARRED,
             "an observer is never live or queued");
@@ -386,6 +390,8 @@ static void check_all(void) {
     CHECK(d->connected == joined, "connected iff a connection is joined as it");
   }
   CHECK(live <= fc->max_live, "at most max_live on the floor");
+  CHECK(connected == fb_floor_connected(f), "the connected count is the connected delegates");
+  CHECK(fb_meeting_roster_check(g.m) == 0, "a roster delta missed a change (broadcast.c marks)");
   const fb_delegate *q[64];
   int qlen = fb_floor_queue(f, q, 64);
   CHECK(qlen == queued, "the queue is the queued delegates");
@@ -597,6 +603,7 @@ static void meeting_new(void) {
   fb_session_io io = {io_send, io_close};
   g.m = fb_meeting_new(&g.cfg, &br, SECRET, &io);
   CHECK(g.m, "fb_meeting_new");
+  fb_meeting_roster_check(g.m); /* from the first delta on */
   char err[512];
   CHECK(fb_meeting_load_store(g.m, err, sizeof err) == 0, "the store opens");
   g.nseen = 0;
