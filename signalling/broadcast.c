@@ -25,8 +25,8 @@
  * made a join storm or steady churn O(N) bytes per change per chair: at 300
  * participants churning 15 a second that was 2.3 MB/s to each chair, and the
  * transport dropped chairs as slow readers. The count to delegates and
- * observers changes at most once a second (fb_meeting_tick flushes a held
- * one), or a storm of N joins would be N^2 messages.
+ * observers changes at most once a second (a held one goes at the first
+ * flush after its second), or a storm of N joins would be N^2 messages.
  *
  * Who sees what: the queue (ids and names) goes to everyone (a formal
  * meeting's speakers list is public in the room too); the full roster (every
@@ -360,23 +360,32 @@ static void send_cached(fb_session *s, char **cache, int *built, char *text) {
 
 void fb_meeting_flush(fb_meeting *m) {
   unsigned d = m->dirty;
-  if (!d) return;
+  /* The count to delegates and observers is informative: at most one
+   * change a second, so a join storm is not N messages to each of N. One is
+   * owed when some of them may have another count than the current one (all
+   * were told count_told, except joiners since, count_mixed); it goes at the
+   * first flush a second after the last, whether anything else changed or
+   * not (the transport flushes at least once a second: the tick wakes it). */
+  int count = fb_floor_connected(m->floor);
+  int count_owed = count != m->count_told || m->count_mixed;
+  if (!d && !count_owed) return;
+  int64_t now = fb_meeting_now_ms(m);
+  int count_due = count_owed && now - m->count_at >= 1000, count_sent = 0;
+  if (!d && !count_due) return;
   m->dirty = 0;
   if (d & FB_DIRTY_STATE) fb_meeting_persist(m, 1);
-  int64_t now = fb_meeting_now_ms(m);
-  char *mode = NULL, *queue = NULL, *roster = NULL, *policy = NULL;
-  int have_mode = 0, have_queue = 0, have_roster = 0, have_policy = 0;
-  int count = fb_floor_connected(m->floor);
+  char *mode = NULL, *queue = NULL, *roster = NULL, *policy = NULL, *counted = NULL;
+  int have_mode = 0, have_queue = 0, have_roster = 0, have_policy = 0, have_count = 0;
   /* Chairs already in the meeting get only the entries that changed. */
   char *delta = NULL;
   if (d & FB_DIRTY_ROSTER) {
     delta = build_roster_delta(m, now);
     marks_clear(m);
   }
-  /* The count to delegates and observers is informative: at most one
-   * change a second, so a join storm is not N messages to each of N. */
-  int count_due = now - m->count_at >= 1000, count_sent = 0;
-  for (fb_session *s = m->sessions; s; s = s->next) {
+  /* no walk over the sessions when none is owed anything */
+  int each =
+      (d & (FB_DIRTY_NEW | FB_DIRTY_MODE | FB_DIRTY_YOU | FB_DIRTY_QUEUE)) || delta || count_due;
+  for (fb_session *s = each ? m->sessions : NULL; s; s = s->next) {
     if (!open_joined(s)) continue;
     int all = s->initial;
     s->initial = 0;
@@ -400,15 +409,19 @@ void fb_meeting_flush(fb_meeting *m) {
         send_cached(s, &roster, &have_roster, have_roster ? NULL : build_roster(m, now));
       else if (delta)
         m->io.send(s->conn, delta);
-    } else if (all || (count != s->last_count && count_due)) {
-      char *c = build_count(count);
-      if (c) m->io.send(s->conn, c);
-      free(c);
+    } else if (all || (count_due && count != s->last_count)) {
+      send_cached(s, &counted, &have_count, have_count ? NULL : build_count(count));
       count_sent |= !all;
+      m->count_mixed |= count != m->count_told;
       s->last_count = count;
     }
   }
-  if (count_sent) m->count_at = now;
+  if (count_due) { /* every joined non-chair has count now */
+    m->count_told = count;
+    m->count_mixed = 0;
+    if (count_sent) m->count_at = now;
+  }
+  free(counted);
   free(delta);
   free(mode);
   free(queue);
@@ -447,7 +460,6 @@ static json_t *quality_entry(const fb_delegate *d, const fb_quality *q) {
 void fb_meeting_tick(fb_meeting *m) {
   fb_meeting_revocations(m);
   int64_t now = fb_meeting_now_ms(m);
-  m->dirty |= FB_DIRTY_COUNT; /* a count held back by its rate limit goes now */
   json_t *arr = json_array();
   int chairs = 0;
   for (fb_session *s = m->sessions; s && arr; s = s->next) {

@@ -32,7 +32,6 @@ enum {
   FB_DIRTY_MODE = 1 << 2,   /* session or mode: to everyone, and saved */
   FB_DIRTY_YOU = 1 << 3,    /* someone's own state may have changed */
   FB_DIRTY_NEW = 1 << 4,    /* a session joined and owes its first snapshot */
-  FB_DIRTY_COUNT = 1 << 5,  /* the tick: send a connected count held back by its rate limit */
 };
 #define FB_DIRTY_STATE (FB_DIRTY_ROSTER | FB_DIRTY_QUEUE | FB_DIRTY_MODE | FB_DIRTY_YOU)
 
@@ -116,6 +115,8 @@ struct fb_meeting {
   int roster_check;  /* fb_meeting_roster_check: compare every delegate too */
   int roster_missed; /* ... and count those that changed unmarked */
   int64_t count_at;  /* when a changed count last went to non-chairs */
+  int count_told;    /* the connected count every joined non-chair was last given */
+  int count_mixed;   /* ... but some joined since with another one */
 };
 
 /* meeting.c */

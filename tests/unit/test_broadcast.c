@@ -319,6 +319,65 @@ static void test_against_full_compare(void) {
   meeting_free();
 }
 
+/* ---- the count -------------------------------------------------------------- */
+
+static void test_count(void) {
+  meeting_new(6);
+  join(0, "ch", "chair");
+  join(1, "d1", "delegate");
+  flush();
+  CHECK(G.c[1].ncounts == 1 && G.c[1].count == 2, "d1 joins: count %d", G.c[1].count);
+  G.now += 100;
+  join(2, "d2", "delegate");
+  flush();
+  CHECK(G.c[1].count == 3, "the first change in a second goes at once: %d", G.c[1].count);
+  G.now += 200; /* +300 ms */
+  join(3, "d3", "delegate");
+  flush();
+  CHECK(G.c[1].count == 3 && G.c[3].count == 4, "held back (d1 %d), the joiner has it (%d)",
+        G.c[1].count, G.c[3].count);
+  G.now += 799; /* 999 ms after the last count */
+  flush();
+  CHECK(G.c[1].count == 3, "not yet: %d", G.c[1].count);
+  G.now += 1;
+  int n1 = G.c[1].ncounts, n3 = G.c[3].ncounts;
+  flush(); /* nothing changed since: the held count still goes */
+  CHECK(G.c[1].count == 4 && G.c[2].count == 4, "after the second: %d %d", G.c[1].count,
+        G.c[2].count);
+  CHECK(G.c[1].ncounts == n1 + 1 && G.c[3].ncounts == n3, "once, and not to who had it");
+  flush();
+  CHECK(G.c[1].ncounts == n1 + 1, "not again");
+  /* the same through the tick: a change and a change back inside the window */
+  G.now += 1000;
+  join(4, "d4", "delegate");
+  flush();
+  CHECK(G.c[1].count == 5, "a new second: at once (%d)", G.c[1].count);
+  G.now += 100;
+  drop(4);
+  join(5, "ob", "observer");
+  drop(3);
+  flush();
+  CHECK(G.c[5].count == 4 && G.c[1].count == 5, "the observer has 4, d1 still 5 (%d)",
+        G.c[1].count);
+  G.now += 900;
+  fb_meeting_tick(G.m);
+  flush();
+  CHECK(G.c[1].count == 4 && G.c[2].count == 4, "after the tick: %d %d", G.c[1].count,
+        G.c[2].count);
+  /* back to the count everyone was told, but a joiner in between has another */
+  G.now += 100;
+  join(3, "d3", "delegate");
+  flush();
+  drop(5);
+  flush();
+  CHECK(G.c[3].count == 5 && G.c[1].count == 4, "d3 joined with 5 (%d)", G.c[3].count);
+  G.now += 900;
+  flush();
+  CHECK(G.c[3].count == 4, "d3 is told 4 after the second (%d)", G.c[3].count);
+  CHECK(G.c[0].ncounts == 0, "chairs get the roster, not the count");
+  meeting_free();
+}
+
 /* ---- benchmark ---------------------------------------------------------------- */
 
 static double now_s(void) {
@@ -366,5 +425,7 @@ int main(int argc, char **argv) {
   test_one_change();
   G.capture = 1;
   test_against_full_compare();
+  G.capture = 1;
+  test_count();
   return CHECK_DONE();
 }
