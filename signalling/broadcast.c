@@ -10,8 +10,10 @@
  * ends three turns, costs one queue and one roster message per connection,
  * not one per change. "you" is built per connection and sent only when its
  * text differs from the last one sent, so a delegate hears about its own
- * state exactly when it changes; the delegates' roster summary (a count) the
- * same. A connection that just joined gets the whole picture once (mode,
+ * state exactly when it changes; it is built only for the connections whose
+ * delegate the floor marked (below), so one change is not 3,000 "you"s built
+ * and compared. The delegates' roster summary (a count) is sent on change
+ * too. A connection that just joined gets the whole picture once (mode,
  * chat_policy, you, queue, roster), after its "joined".
  *
  * Rosters scale: a chair gets the full roster once, at join ("full": true),
@@ -347,6 +349,22 @@ void fb_bc_to_chairs(fb_meeting *m, const char *json) {
     if (open_joined(s) && s->tok.role == FB_ROLE_CHAIR) m->io.send(s->conn, json);
 }
 
+/* Can s's "you" differ from the last one sent? Only when its delegate was
+ * marked: everything "you" shows is in the roster entry too. Under
+ * fb_meeting_roster_check, an unmarked one is built anyway and compared. */
+static int you_stale(fb_meeting *m, fb_session *s) {
+  if (!s->last_you || s->didx < 0 || marked(m, s->didx)) return 1;
+  if (m->roster_check) {
+    char *you = build_you(m, s);
+    if (you && strcmp(you, s->last_you) != 0) {
+      fb_log(FB_LOG_ERROR, "signalling", "you: %s changed unmarked", s->tok.delegate);
+      m->roster_missed++;
+    }
+    free(you);
+  }
+  return 0;
+}
+
 /* Send *cache to s, building it on first use. */
 static void send_cached(fb_session *s, char **cache, int *built, char *text) {
   if (!*built) {
@@ -377,11 +395,7 @@ void fb_meeting_flush(fb_meeting *m) {
   char *mode = NULL, *queue = NULL, *roster = NULL, *policy = NULL, *counted = NULL;
   int have_mode = 0, have_queue = 0, have_roster = 0, have_policy = 0, have_count = 0;
   /* Chairs already in the meeting get only the entries that changed. */
-  char *delta = NULL;
-  if (d & FB_DIRTY_ROSTER) {
-    delta = build_roster_delta(m, now);
-    marks_clear(m);
-  }
+  char *delta = (d & FB_DIRTY_ROSTER) ? build_roster_delta(m, now) : NULL;
   /* no walk over the sessions when none is owed anything */
   int each =
       (d & (FB_DIRTY_NEW | FB_DIRTY_MODE | FB_DIRTY_YOU | FB_DIRTY_QUEUE)) || delta || count_due;
@@ -392,7 +406,7 @@ void fb_meeting_flush(fb_meeting *m) {
     if (all || (d & FB_DIRTY_MODE))
       send_cached(s, &mode, &have_mode, have_mode ? NULL : build_mode(m));
     if (all) send_cached(s, &policy, &have_policy, have_policy ? NULL : fb_bc_chat_policy(m));
-    if (all || (d & FB_DIRTY_YOU)) {
+    if (all || ((d & FB_DIRTY_YOU) && you_stale(m, s))) {
       char *you = build_you(m, s);
       if (you && (!s->last_you || strcmp(you, s->last_you) != 0)) {
         m->io.send(s->conn, you);
@@ -416,6 +430,9 @@ void fb_meeting_flush(fb_meeting *m) {
       s->last_count = count;
     }
   }
+  /* both users of the marks are done with them (a flush with only one of
+   * the two keeps them: looking at a delegate again finds nothing new) */
+  if ((d & FB_DIRTY_ROSTER) && (d & FB_DIRTY_YOU)) marks_clear(m);
   if (count_due) { /* every joined non-chair has count now */
     m->count_told = count;
     m->count_mixed = 0;

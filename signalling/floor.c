@@ -389,6 +389,11 @@ const fb_delegate *fb_floor_find(const fb_floor *f, const char *id) {
   return e ? &e->d : NULL;
 }
 
+int fb_floor_index(const fb_floor *f, const char *id) {
+  entry *e = floor_find(f, id);
+  return e ? e->idx : -1;
+}
+
 int fb_floor_queue(const fb_floor *f, const fb_delegate **out, int max) {
   for (int i = 0; out && i < f->qlen && i < max; i++) out[i] = &f->q[i]->d;
   return f->qlen;

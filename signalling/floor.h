@@ -179,6 +179,7 @@ int fb_floor_count(const fb_floor *f);
 int fb_floor_connected(const fb_floor *f); /* delegates with connected set (O(1)) */
 const fb_delegate *fb_floor_at(const fb_floor *f, int i);
 const fb_delegate *fb_floor_find(const fb_floor *f, const char *id);
+int fb_floor_index(const fb_floor *f, const char *id); /* id's fb_floor_at index, -1 unknown */
 /* Queue in order: fills ids (up to max) and returns the queue length. */
 int fb_floor_queue(const fb_floor *f, const fb_delegate **out, int max);
 /* 1-based position in the queue, 0 when not queued. */

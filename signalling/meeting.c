@@ -308,6 +308,7 @@ fb_session *fb_meeting_open(fb_meeting *m, void *conn) {
   s->m = m;
   s->conn = conn;
   s->last_count = -1;
+  s->didx = -1;
   s->next = m->sessions;
   if (m->sessions) m->sessions->prev = s;
   m->sessions = s;
@@ -460,6 +461,7 @@ static void on_join(fb_meeting *m, fb_session *s, const fb_msg *msg) {
   s->media_uplink = s->uplink;
   s->can_speak = s->uplink && (tok.speak || m->cfg.open_floor);
   fb_floor_connect(m->floor, tok.delegate, tok.name, tok.role, now);
+  s->didx = fb_floor_index(m->floor, tok.delegate);
   const fb_delegate *d = fb_floor_find(m->floor, tok.delegate);
   if (s->can_speak && d && (d->state == FB_FLOOR_LISTENING || d->state == FB_FLOOR_QUEUED) &&
       fb_floor_mode_now(m->floor) == FB_MODE_INTERACTIVE) {

@@ -118,8 +118,9 @@ const struct fb_floor *fb_meeting_floor(const fb_meeting *m);
 
 /* Tests and the fuzz harness: from this call on, every roster delta is
  * also checked the way it used to be found, by comparing every delegate's
- * snapshot (O(all)); a delegate whose entry changed without the floor
- * marking it (so the delta would miss it) is counted. Returns the count. */
+ * snapshot (O(all)), and every connection's "you" is rebuilt; a delegate
+ * whose entry or "you" changed without the floor marking it (so the
+ * message would be missed) is counted. Returns the count. */
 int fb_meeting_roster_check(fb_meeting *m);
 
 /* Send what changed since the last call (queue, roster, mode, each

@@ -51,6 +51,7 @@ struct fb_session {
   int closing;
   /* floor control */
   int in_floor;                 /* this connection is the delegate's one in the floor */
+  int didx;                     /* its delegate's fb_floor_at index (join), -1 unknown */
   fb_media_state media;         /* what the floor wants for the uplink (kept until an offer
                             creates the bridge participant) */
   int media_uplink;             /* 0: drop the uplink in the transport (webcast-only) */
@@ -103,7 +104,7 @@ struct fb_meeting {
   /* roster deltas (broadcast.c): what each delegate's roster entry said
    * when chairs were last told (snap, indexed like fb_floor_at), and the
    * delegates the floor said may have changed since (its on_delegate hook):
-   * a delta looks at only those */
+   * a delta, and the "you" messages, look at only those */
   struct fb_roster_snap *snap;
   int nsnap;
   struct fb_roster_marks {

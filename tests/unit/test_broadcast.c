@@ -42,6 +42,7 @@ typedef struct {
   int closed;
   int count, ncounts;    /* roster {count} to a non-chair: the last and how many */
   int deltas;            /* roster deltas ("full": false) to a chair */
+  int yous;              /* "you" messages */
   char delta_ids[2048];  /* the last delta's delegates, " a b c " */
   char last_delta[8192]; /* ... and its text */
 } conn;
@@ -70,6 +71,7 @@ static int64_t clock_ms(void *ud) { return G.now; }
 static void io_send(void *cp, const char *text) {
   conn *c = cp;
   c->msgs++;
+  if (G.capture && strstr(text, "\"type\":\"you\"")) c->yous++;
   if (!G.capture || !strstr(text, "\"roster\"")) return;
   json_t *j = json_loads(text, 0, NULL);
   if (!j) return;
@@ -203,7 +205,10 @@ static void test_one_change(void) {
         "d3 queued first: %s", G.c[0].last_delta);
   CHECK(strcmp(delta_after(0, d4_requests), " d4 ") == 0, "second request: %s", G.c[0].delta_ids);
   /* d3 leaves the queue: d4 moves up to 1, so it changed too */
+  int y3 = G.c[3].yous, y4 = G.c[4].yous, y1 = G.c[1].yous;
   CHECK(strcmp(delta_after(0, d3_withdraws), " d3 d4 ") == 0, "withdraw: %s", G.c[0].delta_ids);
+  CHECK(G.c[3].yous == y3 + 1 && G.c[4].yous == y4 + 1 && G.c[1].yous == y1,
+        "\"you\" to d3 and d4 (moved up), not to d1");
   CHECK(strcmp(delta_after(0, grant_d4), " d4 ") == 0, "grant: %s", G.c[0].delta_ids);
   CHECK(strcmp(delta_after(0, mute_d4), " d4 ") == 0, "mute: %s", G.c[0].delta_ids);
   CHECK(strcmp(delta_after(0, cut_d2), " d2 ") == 0, "cut: %s", G.c[0].delta_ids);
