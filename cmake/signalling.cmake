@@ -79,7 +79,7 @@ fb_signalling_test(test_invite tests/unit/test_invite.c fbsignalling)
 # (signalling/floor.c + floor_chair.c, a pure state machine: no sockets, no
 # SQL), the SQLite store (signalling/store.c) and `floorbridge report`
 # (signalling/report.c).
-# Headers only from bridge/ and codecs/ (enums and structs), so fbfloor
+# Headers only from codecs/ (the quality struct), so fbfloor
 # builds and tests without fbbridge; fbsignalling links it.
 pkg_check_modules(FB_SIG_SQLITE REQUIRED IMPORTED_TARGET sqlite3)
 
