@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -81,6 +82,7 @@ static void fail(fb_webrtc *w, fb_webrtc_peer *peer, const char *ev, const char 
 static void handle_record(fb_webrtc *w, struct fb_webrtc_hs_job *j) {
   fb_webrtc_peer *peer = j->peer;
   if (!peer->dtls) return; /* released after the handshake */
+  peer->records++;
   int rc = fb_dtls_feed(peer->dtls, j->data, j->len);
   if (rc == FB_DTLS_CONNECTED && !atomic_load_explicit(&peer->srtp, memory_order_relaxed)) {
     /* The keys are published before our last flight leaves: the browser
@@ -110,7 +112,8 @@ static void sweep_peer(fb_webrtc *w, fb_webrtc_peer *peer, uint64_t now) {
   if (!peer->dtls) return;
   fb_srtp *s = atomic_load_explicit(&peer->srtp, memory_order_acquire);
   if (s && (atomic_load_explicit(&peer->dtls_done, memory_order_relaxed) ||
-            (peer->connected_ns && now - peer->connected_ns > DTLS_KEEP_NS))) {
+            (peer->connected_ns && now > peer->connected_ns &&
+             now - peer->connected_ns > DTLS_KEEP_NS))) {
     fb_webrtc_release_dtls(w, peer);
     return;
   }
@@ -125,9 +128,14 @@ static void sweep_peer(fb_webrtc *w, fb_webrtc_peer *peer, uint64_t now) {
       return;
     }
   }
-  /* ice_ns is written before has_address is published (acquired above) */
-  if (now - peer->ice_ns > DTLS_DEADLINE_NS)
-    fail(w, peer, "dtls_failed", "no DTLS handshake within 20 s of ICE");
+  /* ice_ns is written before has_address is published (acquired above),
+   * and may be later than this sweep's now: never subtract past zero */
+  if (now > peer->ice_ns && now - peer->ice_ns > DTLS_DEADLINE_NS) {
+    char why[96];
+    snprintf(why, sizeof why, "no DTLS handshake within 20 s of ICE (%u records received)",
+             peer->records);
+    fail(w, peer, "dtls_failed", why);
+  }
 }
 
 static void sweep(fb_webrtc *w, uint64_t now) {

@@ -40,6 +40,7 @@ struct fb_webrtc_peer {
   fb_dtls *dtls;
   uint64_t connected_ns;
   int failed;
+  unsigned records;        /* DTLS records fed (for the failure message) */
   _Atomic(fb_srtp *) srtp; /* published once (release) */
 
   /* published by the net thread */
