@@ -102,6 +102,7 @@ if(TARGET fbsignalling)
   # the meeting (meeting.c, chair.c, broadcast.c, floor*.c, store.c) on a fake
   # bridge: several sessions, every message type, the clock, a restart
   fb_fuzz(meeting fbsignalling)
+target_sources(fuzz_meeting PRIVATE ${FB_FUZZ_DIR}/meeting_build.c)
   # the registration list floorbridge invite reads (libcsv + the row checks)
   fb_fuzz(registration fbsignalling)
 endif()

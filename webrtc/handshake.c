@@ -139,6 +139,8 @@ static void sweep_peer(fb_webrtc *w, fb_webrtc_peer *peer, uint64_t now) {
 }
 
 static void sweep(fb_webrtc *w, uint64_t now) {
+  /* in a steady meeting nobody holds DTLS state: no walk over every peer */
+  if (atomic_load_explicit(&w->dtls_states, memory_order_relaxed) == 0) return;
   pthread_mutex_lock(&w->lock);
   for (int i = 0; i < w->npeers; i++) sweep_peer(w, w->peers[i], now);
   pthread_mutex_unlock(&w->lock);
@@ -156,7 +158,7 @@ static void lower_priority(void) {
 static void *hs_main(void *arg) {
   fb_webrtc *w = arg;
   fb_webrtc_hs *hs = &w->hs;
-  static __thread struct fb_webrtc_hs_job job;
+  struct fb_webrtc_hs_job job; /* one record, copied out of the queue */
   pthread_setname_np(pthread_self(), "fb-dtls");
   lower_priority();
   uint64_t next_sweep = fb_now_ns() + HS_SWEEP_NS;

@@ -87,8 +87,8 @@
 #include "signalling/floor.h"
 #include "signalling/meeting.h"
 #include "signalling/token.h"
+#include "tests/fuzz/meeting_build.h"
 #include "tests/fuzz/meeting_script.h"
-#include "tests/fuzz/seed_offer.h"
 
 #define CHECK(c, why)                                                                           \
   do {                                                                                          \
@@ -490,100 +490,6 @@ static void same(const snap *a, const snap *b, const char *except, const char *w
   }
 }
 
-/* ---- the script ---------------------------------------------------------------- */
-
-typedef struct {
-  const uint8_t *p;
-  size_t n;
-} input;
-
-static uint8_t next(input *in) {
-  if (!in->n) return 0;
-  in->n--;
-  return *in->p++;
-}
-
-static const char *const types[MS_NTYPES] = {[MS_JOIN] = "join",
-                                             [MS_OFFER] = "offer",
-                                             [MS_LEAVE] = "leave",
-                                             [MS_PING] = "ping",
-                                             [MS_REQUEST_FLOOR] = "request_floor",
-                                             [MS_WITHDRAW] = "withdraw",
-                                             [MS_MUTE] = "mute",
-                                             [MS_CHAT] = "chat",
-                                             [MS_GRANT] = "grant",
-                                             [MS_END_TURN] = "end_turn",
-                                             [MS_MUTE_ALL] = "mute_all",
-                                             [MS_CUT] = "cut",
-                                             [MS_ALLOW] = "allow",
-                                             [MS_QUEUE_MOVE] = "queue_move",
-                                             [MS_QUEUE_REMOVE] = "queue_remove",
-                                             [MS_SET_MODE] = "set_mode",
-                                             [MS_SET_SESSION] = "set_session",
-                                             [MS_CHAT_POLICY] = "chat_policy"};
-static const char *const who[MS_NWHO] = {
-    [MS_WHO_NONE] = NULL,       [MS_WHO_C1] = "c1", [MS_WHO_C2] = "c2", [MS_WHO_D1] = "d1",
-    [MS_WHO_D2] = "d2",         [MS_WHO_D3] = "d3", [MS_WHO_O1] = "o1", [MS_WHO_AUTO] = "auto",
-    [MS_WHO_NOBODY] = "nobody", [MS_WHO_EMPTY] = ""};
-static const char *const reasons[] = {"time", "", "  \n", "disorder \xc3\xa9", NULL};
-static const char *const texts[] = {"hello",
-                                    "",
-                                    " \n\t",
-                                    "a\001b",
-                                    "caf\xc3\xa9 \xf0\x9f\x8e\xa4",
-                                    "this text is well over forty bytes long, so it is refused"};
-static const char *const modes[] = {"interactive", "webcast", "loud"};
-
-static void set_who(json_t *o, uint8_t f) {
-  const char *w = who[f % MS_NWHO];
-  if (w) json_object_set_new(o, "delegate", json_string(w));
-}
-
-/* A message of table type t with fields from the input. */
-static char *build(input *in) {
-  uint8_t t = next(in) % MS_NTYPES, f = next(in);
-  json_t *o = json_pack("{s:i, s:s}", "v", 1, "type", types[t]);
-  switch (t) {
-  case MS_JOIN: json_object_set_new(o, "token", json_string(tokens[f % NTOK])); break;
-  case MS_OFFER: {
-    size_t len = strlen(FB_SEED_OFFER);
-    if (f % 4 == 3) len = (size_t)(f >> 2) * 4 % len; /* cut short: refused, or not */
-    json_object_set_new(o, "sdp", json_stringn(FB_SEED_OFFER, len));
-    break;
-  }
-  case MS_PING: json_object_set_new(o, "id", json_integer(f)); break;
-  case MS_MUTE:
-    json_object_set_new(o, "on", json_boolean(f & 1));
-    set_who(o, f >> 1);
-    break;
-  case MS_CHAT:
-    json_object_set_new(o, "to", json_string(f & 1 ? "all" : f & 2 ? "chair" : "room"));
-    json_object_set_new(o, "text", json_string(texts[(f >> 2) % (sizeof texts / sizeof *texts)]));
-    break;
-  case MS_GRANT:
-  case MS_END_TURN:
-  case MS_ALLOW:
-  case MS_QUEUE_REMOVE: set_who(o, f); break;
-  case MS_CUT: {
-    set_who(o, f);
-    const char *r = reasons[(f >> 4) % (sizeof reasons / sizeof *reasons)];
-    if (r) json_object_set_new(o, "reason", json_string(r));
-    break;
-  }
-  case MS_QUEUE_MOVE:
-    set_who(o, f);
-    json_object_set_new(o, "position", json_integer((int8_t)next(in)));
-    break;
-  case MS_SET_MODE: json_object_set_new(o, "mode", json_string(modes[f % 3])); break;
-  case MS_SET_SESSION: json_object_set_new(o, "index", json_integer((int)(f % 5) - 1)); break;
-  case MS_CHAT_POLICY: json_object_set_new(o, "delegates_to_all", json_boolean(f & 1)); break;
-  default: break;
-  }
-  char *text = json_dumps(o, JSON_COMPACT);
-  json_decref(o);
-  return text;
-}
-
 static void open_slot(int k) {
   conn *c = &g.conns[k];
   if (c->open) return;
@@ -699,8 +605,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  input in = {data, size};
-  uint8_t c0 = next(&in);
+  fb_ms_input in = {data, size};
+  uint8_t c0 = fb_ms_next(&in);
   memset(&g, 0, sizeof g);
   g.cur = -1;
   g.now = T0_MS;
@@ -724,12 +630,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   meeting_new();
   int hold = 0;
   while (in.n) {
-    uint8_t op = next(&in);
+    uint8_t op = fb_ms_next(&in);
     int k = (op >> 4) % NSLOTS, flush = !hold;
     hold = 0;
     switch (op & 15) {
     case MS_OP_RAW: {
-      size_t len = next(&in);
+      size_t len = fb_ms_next(&in);
       if (len > in.n) len = in.n;
       message(k, (const char *)in.p, len);
       in.p += len;
@@ -738,11 +644,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     case MS_OP_CLOSE: close_slot(k); break;
     case MS_OP_TIME:
-      g.now += 250 * (int64_t)next(&in);
+      g.now += 250 * (int64_t)fb_ms_next(&in);
       fb_meeting_tick(g.m);
       break;
     case MS_OP_QUALITY: {
-      uint8_t a = next(&in), b = next(&in);
+      uint8_t a = fb_ms_next(&in), b = fb_ms_next(&in);
       for (int i = 0; i < g.nparts; i++) {
         part *p = &g.parts[i];
         if (!p->alive || p->slot != k) continue;
@@ -757,7 +663,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case MS_OP_EVENT: {
       static const char *const ev[] = {"consent_lost",    "dtls_failed", "ice_connected",
                                        "media_connected", "floor_lost",  "dtls_closed"};
-      uint8_t e = next(&in);
+      uint8_t e = fb_ms_next(&in);
       int pid = 0;
       for (int i = 0; !(e & 0x80) && i < g.nparts; i++)
         if (g.parts[i].alive && g.parts[i].slot == k) pid = g.parts[i].pid;
@@ -769,7 +675,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       static const char *const codes[] = {"rate_limited", "too_large", "bad_message"};
       open_slot(k);
       if (!fb_session_closing(g.conns[k].s)) /* server.c drops input once closing */
-        fb_meeting_error(g.m, g.conns[k].s, codes[next(&in) % 3], "from the transport");
+        fb_meeting_error(g.m, g.conns[k].s, codes[fb_ms_next(&in) % 3], "from the transport");
       break;
     }
     case MS_OP_HOLD:
@@ -792,7 +698,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (g.conns[s].open && g.conns[s].closing) close_slot(s);
       break;
     default: { /* MS_OP_MESSAGE, 12..15 */
-      char *text = build(&in);
+      char *text = fb_ms_build(&in, tokens, NTOK);
       CHECK(text, "a message");
       message(k, text, strlen(text));
       free(text);
